@@ -1,0 +1,160 @@
+//! The crate's one error type.
+//!
+//! Every public constructor and forward pass that can be handed bad input returns
+//! `Result<_, Error>`. Each message says what was wrong in words and names the numbers involved,
+//! so a learner who passes a `(6 × 4)` matrix to a layer built for width 3 reads
+//! "SelfAttentionV1: input has 4 columns per token but d_in is 3" instead of a panic deep inside
+//! nalgebra. Random draws cannot fail and return plain values.
+
+use std::fmt;
+
+/// Everything that can go wrong when building or running a module of this crate.
+///
+/// The variants carry the offending numbers; [`Display`](fmt::Display) turns them into a sentence.
+///
+/// ```
+/// use ch03_attention::Error;
+/// let e = Error::HeadsDoNotDivide { d_out: 5, num_heads: 2 };
+/// assert_eq!(e.to_string(), "d_out (5) must be divisible by num_heads (2)");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Error {
+    /// A matrix handed to `layer` has `got` columns where `expected` were required.
+    InputWidth {
+        /// The module or function that rejected the input, e.g. `"Linear"`.
+        layer: &'static str,
+        /// The width the layer was built for (`d_in` or `in_features`).
+        expected: usize,
+        /// The width that arrived.
+        got: usize,
+    },
+    /// Two operands whose shapes do not fit together, e.g. a query of length 3 against keys of
+    /// width 2.
+    ShapeMismatch {
+        /// What was being computed, e.g. `"attn_scores"`.
+        op: &'static str,
+        /// Shape (rows, cols) of the left operand.
+        left: (usize, usize),
+        /// Shape (rows, cols) of the right operand.
+        right: (usize, usize),
+    },
+    /// An input sequence is longer than the causal mask that was built for it.
+    TooManyTokens {
+        /// Tokens in the input.
+        tokens: usize,
+        /// The module's `context_length`.
+        context_length: usize,
+    },
+    /// The matrices of one batch do not all have the same shape.
+    RaggedBatch {
+        /// Position in the batch of the first matrix that differs from item 0.
+        index: usize,
+        /// Shape (tokens, width) of batch item 0.
+        expected: (usize, usize),
+        /// Shape (tokens, width) of the differing item.
+        got: (usize, usize),
+    },
+    /// `d_out` cannot be split evenly into `num_heads` heads.
+    HeadsDoNotDivide {
+        /// Requested output width.
+        d_out: usize,
+        /// Requested head count.
+        num_heads: usize,
+    },
+    /// A multi-head module was asked for zero heads.
+    ZeroHeads,
+    /// A dropout probability outside `[0, 1]`, or NaN.
+    DropoutRate {
+        /// The rejected probability.
+        p: f64,
+    },
+    /// A size parameter that must be positive was zero (e.g. `d_in = 0`).
+    ZeroSize {
+        /// Name of the parameter, e.g. `"context_length"`.
+        what: &'static str,
+    },
+    /// An input that is empty where at least one element is needed (e.g. softmax of nothing).
+    Empty {
+        /// What was empty.
+        what: &'static str,
+    },
+    /// A vector of length (norm) zero where a direction is needed, e.g. for cosine similarity.
+    ZeroNorm {
+        /// The function that needed a direction.
+        op: &'static str,
+    },
+    /// A configuration value outside its allowed range, described in words.
+    InvalidConfig(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InputWidth {
+                layer,
+                expected,
+                got,
+            } => write!(
+                f,
+                "{layer}: input has {got} columns per token but d_in is {expected}"
+            ),
+            Error::ShapeMismatch { op, left, right } => write!(
+                f,
+                "{op}: shapes ({} × {}) and ({} × {}) do not fit together",
+                left.0, left.1, right.0, right.1
+            ),
+            Error::TooManyTokens {
+                tokens,
+                context_length,
+            } => write!(
+                f,
+                "input has {tokens} tokens but context_length is {context_length}"
+            ),
+            Error::RaggedBatch {
+                index,
+                expected,
+                got,
+            } => write!(
+                f,
+                "batch item {index} has shape ({} × {}) but item 0 has shape ({} × {})",
+                got.0, got.1, expected.0, expected.1
+            ),
+            Error::HeadsDoNotDivide { d_out, num_heads } => write!(
+                f,
+                "d_out ({d_out}) must be divisible by num_heads ({num_heads})"
+            ),
+            Error::ZeroHeads => write!(f, "num_heads must be at least 1, got 0"),
+            Error::DropoutRate { p } => {
+                write!(f, "dropout probability must be in [0, 1], got {p}")
+            }
+            Error::ZeroSize { what } => write!(f, "{what} must be at least 1, got 0"),
+            Error::Empty { what } => write!(f, "{what} must not be empty"),
+            Error::ZeroNorm { op } => write!(
+                f,
+                "{op}: a vector has length (norm) 0, so its direction is undefined"
+            ),
+            Error::InvalidConfig(msg) => write!(f, "invalid configuration: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Checks that `x` has `expected` columns, naming `layer` in the error.
+#[allow(dead_code)] // the layer modules of sections 3.4-3.6 call it
+pub(crate) fn check_width(
+    layer: &'static str,
+    x: &nalgebra::DMatrix<f32>,
+    expected: usize,
+) -> Result<(), Error> {
+    if x.ncols() == expected {
+        Ok(())
+    } else {
+        Err(Error::InputWidth {
+            layer,
+            expected,
+            got: x.ncols(),
+        })
+    }
+}

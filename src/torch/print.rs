@@ -1,0 +1,425 @@
+//! Printing tensors exactly as PyTorch's `print(tensor)` does.
+//!
+//! The book shows every result as PyTorch prints it, so this crate prints its results the same
+//! way: a snapshot file or a walkthrough line can then be compared with the book by eye, and a
+//! test can compare it character for character.
+//!
+//! The rules (PyTorch's `torch/_tensor_str.py`, default print options):
+//!
+//! * **One format for the whole tensor.** It is chosen from the non-zero finite values only:
+//!   * all of them integral → *integer form*: `2.`, `0.`, `-3.` (a trailing dot marks a float);
+//!   * otherwise fixed point with 4 decimals: `0.9544`, `1.0000`, `0.0000`;
+//!   * scientific notation `9.1476e-02` when the largest magnitude is over 1000× the smallest,
+//!     the largest is above 10⁸, or (fixed-point case only) the smallest is below 10⁻⁴.
+//! * **One shared width**, the longest formatted non-zero finite value; every element is
+//!   right-aligned to it, so `-inf` becomes `  -inf` beside `0.2899`.
+//! * **Nesting**: rows are separated by `,\n` plus one space of indent per nesting level; 3-D
+//!   tensors put a blank line between matrices.
+//! * **Line wrapping** of a row at 80 columns (`linewidth`), each element costing width + 2.
+//! * **Summarization**: tensors of more than 1000 elements show only the first and last 3 entries
+//!   of each dimension, with `...` between.
+//!
+//! `grad_fn=<…>` suffixes are not printed; the walkthrough compares the book's text before that
+//! suffix (see [`strip_autograd_suffix`]).
+//!
+//! ```
+//! use ch03_attention::nalgebra::DMatrix;
+//! use ch03_attention::torch::print::TorchPrint;
+//!
+//! let m = DMatrix::from_row_slice(2, 2, &[0.25_f32, -1.0, f32::NEG_INFINITY, 2.0]);
+//! assert_eq!(m.torch_str(), "tensor([[ 0.2500, -1.0000],\n        [   -inf,  2.0000]])");
+//! let ones = DMatrix::from_element(2, 3, 2.0_f32);
+//! assert_eq!(ones.torch_str(), "tensor([[2., 2., 2.],\n        [2., 2., 2.]])");
+//! ```
+
+use nalgebra::{DMatrix, DVector, RowDVector};
+
+/// PyTorch's default `precision` (decimals shown).
+const PRECISION: usize = 4;
+/// PyTorch's default `linewidth`.
+const LINEWIDTH: usize = 80;
+/// PyTorch's default `threshold`: more elements than this are summarized.
+const THRESHOLD: usize = 1000;
+/// PyTorch's default `edgeitems`: entries kept at each end when summarizing.
+const EDGEITEMS: usize = 3;
+
+/// Anything that PyTorch would print as a `tensor(...)`.
+pub trait TorchPrint {
+    /// Shape of the equivalent PyTorch tensor (empty for a scalar).
+    fn torch_shape(&self) -> Vec<usize>;
+    /// Elements in row-major (C) order, as PyTorch stores a contiguous tensor.
+    fn torch_data(&self) -> Vec<f32>;
+    /// The text `print(tensor)` shows, without any `grad_fn` suffix.
+    fn torch_str(&self) -> String {
+        format_tensor(&self.torch_shape(), &self.torch_data())
+    }
+}
+
+impl TorchPrint for f32 {
+    fn torch_shape(&self) -> Vec<usize> {
+        vec![]
+    }
+    fn torch_data(&self) -> Vec<f32> {
+        vec![*self]
+    }
+}
+
+impl TorchPrint for [f32] {
+    fn torch_shape(&self) -> Vec<usize> {
+        vec![self.len()]
+    }
+    fn torch_data(&self) -> Vec<f32> {
+        self.to_vec()
+    }
+}
+
+impl TorchPrint for DVector<f32> {
+    fn torch_shape(&self) -> Vec<usize> {
+        vec![self.len()]
+    }
+    fn torch_data(&self) -> Vec<f32> {
+        self.iter().copied().collect()
+    }
+}
+
+impl TorchPrint for RowDVector<f32> {
+    fn torch_shape(&self) -> Vec<usize> {
+        vec![self.len()]
+    }
+    fn torch_data(&self) -> Vec<f32> {
+        self.iter().copied().collect()
+    }
+}
+
+impl TorchPrint for DMatrix<f32> {
+    fn torch_shape(&self) -> Vec<usize> {
+        vec![self.nrows(), self.ncols()]
+    }
+    fn torch_data(&self) -> Vec<f32> {
+        row_major(self)
+    }
+}
+
+/// A batch: PyTorch's 3-D tensor `(batch, rows, cols)`. All matrices must share one shape.
+impl TorchPrint for [DMatrix<f32>] {
+    fn torch_shape(&self) -> Vec<usize> {
+        let (r, c) = self.first().map_or((0, 0), |m| m.shape());
+        vec![self.len(), r, c]
+    }
+    fn torch_data(&self) -> Vec<f32> {
+        self.iter().flat_map(row_major).collect()
+    }
+}
+
+impl TorchPrint for Vec<DMatrix<f32>> {
+    fn torch_shape(&self) -> Vec<usize> {
+        self.as_slice().torch_shape()
+    }
+    fn torch_data(&self) -> Vec<f32> {
+        self.as_slice().torch_data()
+    }
+}
+
+/// A batch of heads: PyTorch's 4-D tensor `(batch, heads, rows, cols)`.
+impl TorchPrint for [Vec<DMatrix<f32>>] {
+    fn torch_shape(&self) -> Vec<usize> {
+        let inner = self.first().map_or(vec![0, 0, 0], |h| h.torch_shape());
+        let mut shape = vec![self.len()];
+        shape.extend(inner);
+        shape
+    }
+    fn torch_data(&self) -> Vec<f32> {
+        self.iter().flat_map(|h| h.torch_data()).collect()
+    }
+}
+
+/// The elements of `m` in row-major order.
+pub fn row_major(m: &DMatrix<f32>) -> Vec<f32> {
+    m.transpose().as_slice().to_vec()
+}
+
+/// `torch.Size([2, 6, 3])`, as PyTorch prints a shape.
+pub fn torch_size(shape: &[usize]) -> String {
+    let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+    format!("torch.Size([{}])", dims.join(", "))
+}
+
+/// Removes PyTorch's autograd suffix (`, grad_fn=<MmBackward0>`, on the same line or on a line of
+/// its own) from printed text, leaving what this crate prints.
+pub fn strip_autograd_suffix(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        let line = match line.find(", grad_fn=<") {
+            Some(pos) => {
+                let end = line[pos..].find('>').map_or(line.len(), |e| pos + e + 1);
+                format!("{}{}", &line[..pos], &line[end..])
+            }
+            None => line.to_string(),
+        };
+        // `tensor([[...]],\n       grad_fn=<X>)`: the suffix moved to its own line.
+        if let Some(rest) = line.trim_start().strip_prefix("grad_fn=<") {
+            if out.ends_with(',') {
+                out.pop();
+            }
+            out.push_str(&rest[rest.find('>').map_or(rest.len(), |e| e + 1)..]);
+            continue;
+        }
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&line);
+    }
+    out
+}
+
+/// Formats a tensor of the given `shape` whose elements are `data` in row-major order, exactly as
+/// `print(torch.tensor(...))` would (`tensor(...)`, without a `grad_fn` suffix).
+///
+/// # Panics
+///
+/// If `data.len()` is not the product of `shape` (a programming error inside this crate, never
+/// reachable from user input: the [`TorchPrint`] impls build both from one value).
+pub fn format_tensor(shape: &[usize], data: &[f32]) -> String {
+    assert_eq!(
+        shape.iter().product::<usize>(),
+        data.len(),
+        "shape {shape:?} does not match {} elements",
+        data.len()
+    );
+    const PREFIX: &str = "tensor(";
+    if data.is_empty() && !shape.is_empty() {
+        // PyTorch: `tensor([])`, or `tensor([], size=(0, 3))` for more dimensions.
+        return if shape.len() == 1 {
+            "tensor([])".to_string()
+        } else {
+            let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+            format!("tensor([], size=({}))", dims.join(", "))
+        };
+    }
+    let summarize = data.len() > THRESHOLD;
+    let shown = if summarize {
+        summarized_values(shape, data)
+    } else {
+        data.to_vec()
+    };
+    let fmt = Formatter::new(&shown);
+    let body = if shape.is_empty() {
+        fmt.format(data[0])
+    } else {
+        tensor_body(shape, data, PREFIX.len(), summarize, &fmt)
+    };
+    format!("{PREFIX}{body})")
+}
+
+/// The values PyTorch looks at to choose the format of a summarized tensor: only those shown.
+fn summarized_values(shape: &[usize], data: &[f32]) -> Vec<f32> {
+    if shape.is_empty() {
+        return data.to_vec();
+    }
+    let stride: usize = shape[1..].iter().product();
+    let keep: Vec<usize> = if shape[0] > 2 * EDGEITEMS {
+        (0..EDGEITEMS)
+            .chain(shape[0] - EDGEITEMS..shape[0])
+            .collect()
+    } else {
+        (0..shape[0]).collect()
+    };
+    keep.into_iter()
+        .flat_map(|i| summarized_values(&shape[1..], &data[i * stride..(i + 1) * stride]))
+        .collect()
+}
+
+fn tensor_body(
+    shape: &[usize],
+    data: &[f32],
+    indent: usize,
+    summarize: bool,
+    fmt: &Formatter,
+) -> String {
+    let n = shape[0];
+    let elided = summarize && n > 2 * EDGEITEMS;
+    let keep = |i: usize| !elided || i < EDGEITEMS || i >= n - EDGEITEMS;
+    if shape.len() == 1 {
+        let mut items: Vec<String> = Vec::new();
+        for (i, &v) in data.iter().enumerate() {
+            if keep(i) {
+                items.push(fmt.format(v));
+            }
+            if elided && i == EDGEITEMS - 1 {
+                items.push(" ...".to_string());
+            }
+        }
+        let element_len = fmt.width + 2;
+        let per_line = (LINEWIDTH.saturating_sub(indent) / element_len).max(1);
+        let lines: Vec<String> = items.chunks(per_line).map(|c| c.join(", ")).collect();
+        return format!(
+            "[{}]",
+            lines.join(&format!(",\n{}", " ".repeat(indent + 1)))
+        );
+    }
+    let stride: usize = shape[1..].iter().product();
+    let mut slices = Vec::new();
+    for i in 0..n {
+        if keep(i) {
+            let part = &data[i * stride..(i + 1) * stride];
+            slices.push(tensor_body(&shape[1..], part, indent + 1, summarize, fmt));
+        }
+        if elided && i == EDGEITEMS - 1 {
+            slices.push("...".to_string());
+        }
+    }
+    let sep = format!(
+        ",{}{}",
+        "\n".repeat(shape.len() - 1),
+        " ".repeat(indent + 1)
+    );
+    format!("[{}]", slices.join(&sep))
+}
+
+/// PyTorch's `_Formatter` for floating-point tensors.
+struct Formatter {
+    int_mode: bool,
+    sci_mode: bool,
+    width: usize,
+}
+
+impl Formatter {
+    fn new(values: &[f32]) -> Self {
+        let finite: Vec<f64> = values
+            .iter()
+            .filter(|v| v.is_finite() && **v != 0.0)
+            .map(|&v| f64::from(v))
+            .collect();
+        let mut f = Formatter {
+            int_mode: true,
+            sci_mode: false,
+            width: 1,
+        };
+        if finite.is_empty() {
+            return f;
+        }
+        let min = finite.iter().fold(f64::INFINITY, |a, v| a.min(v.abs()));
+        let max = finite.iter().fold(0.0_f64, |a, v| a.max(v.abs()));
+        f.int_mode = finite.iter().all(|v| *v == v.ceil());
+        let spread = max / min > 1000.0 || max > 1.0e8;
+        f.sci_mode = if f.int_mode {
+            spread
+        } else {
+            spread || min < 1.0e-4
+        };
+        f.width = finite
+            .iter()
+            .map(|&v| {
+                if f.sci_mode {
+                    sci(v).len()
+                } else if f.int_mode {
+                    format!("{v:.0}").len() + 1
+                } else {
+                    format!("{v:.PRECISION$}").len()
+                }
+            })
+            .max()
+            .unwrap_or(1);
+        f
+    }
+
+    fn format(&self, value: f32) -> String {
+        let v = f64::from(value);
+        let text = if !v.is_finite() {
+            nonfinite(v)
+        } else if self.sci_mode {
+            sci(v)
+        } else if self.int_mode {
+            format!("{v:.0}.")
+        } else {
+            format!("{v:.PRECISION$}")
+        };
+        format!("{text:>width$}", width = self.width)
+    }
+}
+
+fn nonfinite(v: f64) -> String {
+    if v.is_nan() {
+        "nan".into()
+    } else if v > 0.0 {
+        "inf".into()
+    } else {
+        "-inf".into()
+    }
+}
+
+/// Python's `'{:.4e}'.format(v)`: `9.1476e-02`, `1.0000e+03` (sign and at least two exponent
+/// digits, which Rust's `{:e}` omits).
+fn sci(v: f64) -> String {
+    if !v.is_finite() {
+        return nonfinite(v);
+    }
+    let s = format!("{v:.PRECISION$e}");
+    let (mantissa, exp) = s.split_once('e').expect("`{:e}` always has an exponent");
+    let exp: i32 = exp.parse().expect("integer exponent");
+    let sign = if exp < 0 { '-' } else { '+' };
+    format!("{mantissa}e{sign}{:02}", exp.abs())
+}
+
+/// Python's `repr` of a float (what `print(some_float)` shows): the shortest text that reads
+/// back as the same `f64`, with `.0` on integral values and Python's exponent style
+/// (`1e-05`, `1e+16`) outside `1e-4 <= |x| < 1e16`.
+pub fn python_float_repr(x: f64) -> String {
+    if !x.is_finite() {
+        return nonfinite(x);
+    }
+    if x == 0.0 {
+        return if x.is_sign_negative() { "-0.0" } else { "0.0" }.to_string();
+    }
+    // Shortest round-trip digits, e.g. "1.2345e-7".
+    let sci = format!("{x:e}");
+    let (mantissa, exp) = sci.split_once('e').expect("`{:e}` always has an exponent");
+    let exp: i32 = exp.parse().expect("integer exponent");
+    if (-4..16).contains(&exp) {
+        let fixed = format!("{x}");
+        if fixed.contains('.') {
+            fixed
+        } else {
+            format!("{fixed}.0")
+        }
+    } else {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.abs())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_repr_of_floats() {
+        assert_eq!(python_float_repr(1.0), "1.0");
+        assert_eq!(python_float_repr(0.1 + 0.2), "0.30000000000000004");
+        assert_eq!(python_float_repr(1.0e-5), "1e-05");
+        assert_eq!(python_float_repr(1.5e16), "1.5e+16");
+        assert_eq!(python_float_repr(123456.0), "123456.0");
+        assert_eq!(python_float_repr(-0.0001), "-0.0001");
+    }
+
+    #[test]
+    fn python_style_exponent() {
+        assert_eq!(sci(0.091476), "9.1476e-02");
+        assert_eq!(sci(-1.4744), "-1.4744e+00");
+        assert_eq!(sci(1.0e100), "1.0000e+100");
+    }
+
+    #[test]
+    fn suffix_on_own_line_is_removed() {
+        let book =
+            "tensor([[1.0000, 0.0000],\n        [0.5517, 0.4483]],\n       grad_fn=<DivBackward0>)";
+        assert_eq!(
+            strip_autograd_suffix(book),
+            "tensor([[1.0000, 0.0000],\n        [0.5517, 0.4483]])"
+        );
+        assert_eq!(
+            strip_autograd_suffix("tensor([[0.2996, 0.8053]], grad_fn=<MmBackward0>)"),
+            "tensor([[0.2996, 0.8053]])"
+        );
+    }
+}

@@ -1,0 +1,280 @@
+//! Section 3.3, attention without trainable weights: every printed item, full precision,
+//! exact goldens and snapshots.
+
+// Reference values are quoted as PyTorch printed them, at 9 significant digits.
+#![allow(clippy::excessive_precision)]
+
+mod common;
+
+use approx::assert_relative_eq;
+use ch03_attention::Error;
+use ch03_attention::book;
+use ch03_attention::context::{context_vec, context_vecs, simple_self_attention};
+use ch03_attention::inputs::{QUERY_INDEX, inputs, row};
+use ch03_attention::nalgebra::{DMatrix, DVector};
+use ch03_attention::normalize::{row_sums, softmax, softmax_naive, softmax_rows, sum_normalize};
+use ch03_attention::similarity::{
+    attn_scores, attn_scores_for, attn_scores_loop, cosine_similarity, dot,
+};
+use ch03_attention::torch::print::{TorchPrint, python_float_repr, strip_autograd_suffix};
+use ch03_attention::torch::reduce::sum;
+use rstest::rstest;
+
+fn query() -> DVector<f32> {
+    row(&inputs(), QUERY_INDEX)
+}
+
+fn attn_scores_2() -> DVector<f32> {
+    attn_scores_for(&query(), &inputs()).unwrap()
+}
+
+fn attn_weights() -> DMatrix<f32> {
+    softmax_rows(&attn_scores(&inputs()))
+}
+
+fn context_vec_2() -> DVector<f32> {
+    context_vec(&softmax(&attn_scores_2()), &inputs()).unwrap()
+}
+
+/// Python's `sum()` of the printed (4-decimal) row-2 weights, as cell [53] does.
+fn row_2_printed_sum() -> f64 {
+    row(&attn_weights(), QUERY_INDEX)
+        .iter()
+        .map(|w| format!("{:.4}", f64::from(*w)).parse::<f64>().unwrap())
+        .sum()
+}
+
+/// Every printed item of section 3.3 (17), computed directly from the modules, against the
+/// book's text. Exact text equality: the tolerance is the book's own 4-decimal rounding.
+#[rstest]
+#[case::s3_3_1_cell_28_attn_scores_2(attn_scores_2().torch_str(), book::ATTN_SCORES_2)]
+#[case::s3_3_1_cell_30_omega_21_loop(dot(&row(&inputs(), 0), &query()).unwrap().torch_str(), book::ATTN_SCORE_21_LOOP)]
+#[case::s3_3_1_cell_30_omega_21_dot(row(&inputs(), 0).dot(&query()).torch_str(), book::ATTN_SCORE_21_DOT)]
+#[case::s3_3_1_cell_33_sum_normalized(format!("Attention weights: {}", sum_normalize(&attn_scores_2()).torch_str()), book::ATTN_WEIGHTS_2_NAIVE_SUM)]
+#[case::s3_3_1_cell_33_sum_normalized_total(format!("Sum: {}", sum(sum_normalize(&attn_scores_2()).as_slice()).torch_str()), book::ATTN_WEIGHTS_2_NAIVE_SUM_TOTAL)]
+#[case::s3_3_1_cell_35_naive_softmax(format!("Attention weights: {}", softmax_naive(&attn_scores_2()).torch_str()), book::ATTN_WEIGHTS_2_NAIVE_SOFTMAX)]
+#[case::s3_3_1_cell_35_naive_softmax_total(format!("Sum: {}", sum(softmax_naive(&attn_scores_2()).as_slice()).torch_str()), book::ATTN_WEIGHTS_2_NAIVE_SOFTMAX_TOTAL)]
+#[case::s3_3_1_cell_37_softmax(format!("Attention weights: {}", softmax(&attn_scores_2()).torch_str()), book::ATTN_WEIGHTS_2_TORCH_SOFTMAX)]
+#[case::s3_3_1_cell_37_softmax_total(format!("Sum: {}", sum(softmax(&attn_scores_2()).as_slice()).torch_str()), book::ATTN_WEIGHTS_2_TORCH_SOFTMAX_TOTAL)]
+#[case::s3_3_1_cell_40_context_vec_2(context_vec_2().torch_str(), book::CONTEXT_VEC_2)]
+#[case::s3_3_2_cell_47_scores_loop(attn_scores_loop(&inputs()).torch_str(), book::ATTN_SCORES_LOOP)]
+#[case::s3_3_2_cell_49_scores_matmul(attn_scores(&inputs()).torch_str(), book::ATTN_SCORES_MATMUL)]
+#[case::s3_3_2_cell_51_attn_weights(attn_weights().torch_str(), book::ATTN_WEIGHTS)]
+#[case::s3_3_2_cell_53_row_2_sum(format!("Row 2 sum: {}", python_float_repr(row_2_printed_sum())), book::ROW_2_SUM)]
+#[case::s3_3_2_cell_53_all_row_sums(format!("All row sums: {}", row_sums(&attn_weights()).torch_str()), book::ALL_ROW_SUMS)]
+#[case::s3_3_2_cell_55_all_context_vecs(context_vecs(&attn_weights(), &inputs()).unwrap().torch_str(), book::ALL_CONTEXT_VECS)]
+#[case::s3_3_2_cell_57_previous_context_vec(format!("Previous 2nd context vector: {}", context_vec_2().torch_str()), book::PREVIOUS_CONTEXT_VEC_2)]
+fn printed_items_match_the_book(#[case] computed: String, #[case] book_text: &str) {
+    assert_eq!(computed, strip_autograd_suffix(book_text));
+}
+
+/// The walkthrough shows the same 17 items, all ✓.
+#[test]
+fn walkthrough_3_3_is_all_checkmarks() {
+    let sections = ch03_attention::walkthrough::select(Some("3.3")).unwrap();
+    let items: Vec<_> = sections.iter().flat_map(|s| &s.items).collect();
+    assert_eq!(items.len(), 17);
+    for item in items {
+        assert!(
+            item.matches(),
+            "{} {}:\n{}\n!=\n{}",
+            item.cell,
+            item.what,
+            item.computed,
+            item.expected_text()
+        );
+    }
+}
+
+// Full precision against PyTorch (reference Appendix A.2, torch 2.4.0 CPU, 9 significant digits).
+// Tolerance: 1e-6 relative. Our f32 arithmetic adds in a different order than PyTorch's kernels
+// and uses a different `exp`, each worth a few ulps (1 ulp ≈ 6e-8 relative); 1e-6 allows ~16 ulps
+// while still catching any real error, which would show up in the 4th decimal.
+const REL: f32 = 1e-6;
+
+#[test]
+fn attn_scores_2_full_precision() {
+    let expected = [
+        0.954400063,
+        1.49500012,
+        1.47540009,
+        0.843400002,
+        0.707000017,
+        1.08650005,
+    ];
+    for (got, want) in attn_scores_2().iter().zip(expected) {
+        assert_relative_eq!(*got, want, max_relative = REL);
+    }
+}
+
+#[test]
+fn softmax_weights_full_precision() {
+    let expected = [
+        0.13854757,
+        0.237891302,
+        0.233274028,
+        0.123991586,
+        0.108181864,
+        0.158113614,
+    ];
+    for (got, want) in softmax(&attn_scores_2()).iter().zip(expected) {
+        assert_relative_eq!(*got, want, max_relative = REL);
+    }
+}
+
+#[test]
+fn context_vec_2_full_precision() {
+    let expected = [0.441865712, 0.651481986, 0.56830883];
+    for (got, want) in context_vec_2().iter().zip(expected) {
+        assert_relative_eq!(*got, want, max_relative = REL);
+    }
+}
+
+/// The loop and the matrix product compute the same context vector up to the last bits
+/// (the book notes 0.441865712 vs 0.441865742: 1 ulp apart).
+#[test]
+fn loop_and_matmul_context_vectors_agree() {
+    let all = context_vecs(&attn_weights(), &inputs()).unwrap();
+    let z2 = context_vec_2();
+    for k in 0..3 {
+        assert_relative_eq!(all[(QUERY_INDEX, k)], z2[k], max_relative = REL);
+    }
+}
+
+// Exact goldens: inputs whose answer is known in closed form.
+
+#[rstest]
+#[case::two(2)]
+#[case::six(6)]
+#[case::thousand(1000)]
+fn softmax_of_equal_scores_is_uniform(#[case] n: usize) {
+    let w = softmax(&DVector::from_element(n, 3.7));
+    for v in w.iter() {
+        assert_relative_eq!(*v, 1.0 / n as f32, max_relative = 1e-6);
+    }
+}
+
+#[test]
+fn softmax_of_logs_recovers_the_proportions() {
+    // softmax(ln a) = a / Σa: here [1, 2, 3] / 6.
+    let w = softmax(&DVector::from_vec(vec![
+        1.0_f32.ln(),
+        2.0_f32.ln(),
+        3.0_f32.ln(),
+    ]));
+    for (got, want) in w.iter().zip([1.0 / 6.0, 2.0 / 6.0, 3.0 / 6.0]) {
+        assert_relative_eq!(*got, want, max_relative = 1e-6);
+    }
+}
+
+/// The reason for the stable softmax: large scores overflow `exp` in the naive version.
+#[rstest]
+#[case::large([1000.0, 1001.0], [0.268_941_43, 0.731_058_6])]
+#[case::very_negative([-1000.0, -1001.0], [0.731_058_6, 0.268_941_43])]
+fn naive_softmax_breaks_where_the_stable_one_does_not(
+    #[case] scores: [f32; 2],
+    #[case] want: [f32; 2],
+) {
+    let scores = DVector::from_vec(scores.to_vec());
+    let naive = softmax_naive(&scores);
+    assert!(
+        naive.iter().all(|w| w.is_nan()),
+        "naive softmax gave {naive:?}"
+    );
+    let stable = softmax(&scores);
+    for (got, want) in stable.iter().zip(want) {
+        assert_relative_eq!(*got, want, max_relative = 1e-6);
+    }
+}
+
+#[test]
+fn sum_normalization_misbehaves_on_negative_scores() {
+    let w = sum_normalize(&DVector::from_vec(vec![2.0, -1.0]));
+    assert_eq!(w.as_slice(), &[2.0, -1.0]); // sums to 1, but a "weight" of -1 is meaningless
+    assert!(
+        softmax(&DVector::from_vec(vec![2.0, -1.0]))
+            .iter()
+            .all(|w| *w > 0.0)
+    );
+}
+
+#[test]
+fn scores_matrix_is_symmetric_and_loop_equals_matmul() {
+    let x = inputs();
+    let by_matmul = attn_scores(&x);
+    assert_eq!(by_matmul, by_matmul.transpose());
+    assert!((attn_scores_loop(&x) - &by_matmul).abs().max() < 1e-6);
+}
+
+#[test]
+fn every_row_of_the_weights_is_a_distribution() {
+    for s in row_sums(&attn_weights()).iter() {
+        assert_relative_eq!(*s, 1.0, max_relative = 1e-6);
+    }
+    assert!(attn_weights().iter().all(|w| *w > 0.0));
+}
+
+#[test]
+fn dot_product_rewards_length_cosine_does_not() {
+    let x = inputs();
+    let (your, journey, with) = (row(&x, 0), row(&x, 1), row(&x, 3));
+    assert!(
+        cosine_similarity(&with, &journey).unwrap() > cosine_similarity(&your, &journey).unwrap()
+    );
+    assert!(dot(&your, &journey).unwrap() > dot(&with, &journey).unwrap());
+    // Scaling a vector scales its dot products but not its cosine.
+    let long_with = &with * 10.0;
+    assert_relative_eq!(
+        dot(&long_with, &journey).unwrap(),
+        10.0 * dot(&with, &journey).unwrap(),
+        max_relative = 1e-6
+    );
+    assert_relative_eq!(
+        cosine_similarity(&long_with, &journey).unwrap(),
+        cosine_similarity(&with, &journey).unwrap(),
+        max_relative = 1e-6
+    );
+}
+
+#[rstest]
+#[case::dot_lengths(dot(&DVector::zeros(3), &DVector::zeros(2)).unwrap_err(), "dot: shapes (3 × 1) and (2 × 1) do not fit together")]
+#[case::query_width(attn_scores_for(&DVector::zeros(4), &inputs()).unwrap_err(), "attn_scores_for: shapes (1 × 4) and (6 × 3) do not fit together")]
+#[case::weights_per_token(context_vec(&DVector::zeros(5), &inputs()).unwrap_err(), "context_vec: shapes (1 × 5) and (6 × 3) do not fit together")]
+#[case::weights_matrix(context_vecs(&DMatrix::zeros(6, 5), &inputs()).unwrap_err(), "context_vecs: shapes (6 × 5) and (6 × 3) do not fit together")]
+#[case::zero_vector(cosine_similarity(&DVector::zeros(3), &query()).unwrap_err(), "cosine_similarity: a vector has length (norm) 0, so its direction is undefined")]
+fn bad_input_is_an_error_naming_the_shapes(#[case] err: Error, #[case] message: &str) {
+    assert_eq!(err.to_string(), message);
+}
+
+#[test]
+fn snapshots_3_3() {
+    let x = inputs();
+    common::snapshot(
+        "s3_3_2_attn_scores",
+        "3.3.2 cell [49]: attention scores X·Xᵀ",
+        &attn_scores(&x).torch_str(),
+    );
+    common::snapshot(
+        "s3_3_2_attn_weights",
+        "3.3.2 cell [51]: attention weights softmax(X·Xᵀ)",
+        &attn_weights().torch_str(),
+    );
+    common::snapshot(
+        "s3_3_2_context_vecs",
+        "3.3.2 cell [55]: all context vectors A·X",
+        &simple_self_attention(&x).torch_str(),
+    );
+    common::snapshot(
+        "s3_3_1_attn_weights_2_three_ways",
+        "3.3.1 cells [33] [35] [37]: sum-normalized, naive softmax and softmax weights of query 2",
+        &[
+            sum_normalize(&attn_scores_2()),
+            softmax_naive(&attn_scores_2()),
+            softmax(&attn_scores_2()),
+        ]
+        .iter()
+        .map(TorchPrint::torch_str)
+        .collect::<Vec<_>>()
+        .join("\n"),
+    );
+}
