@@ -61,8 +61,11 @@ fn render_page(text: &str, page: &Path) -> String {
                 tex.push_str(inner);
                 tex.push('\n');
             }
+            // Wrapped in a block of its own: rustdoc lets direct children of a doc block scroll,
+            // which would give tall formulas a scroll bar.
+            out.push_str("<div style=\"padding: 0.25em 0\">");
             out.push_str(&mathml(tex.trim(), DisplayMode::Block, page));
-            out.push('\n');
+            out.push_str("</div>\n");
             continue;
         }
         out.push_str(&render_inline(line, page));

@@ -27,12 +27,12 @@
 // ch03.ipynb, in chapter order
 // ---------------------------------------------------------------------------------------------
 
-/// 3.3.1, cell \[28\]: attention scores ω₂ⱼ of the query x⁽²⁾ "journey" against all six inputs (a dot
-/// product per input, computed in a loop).
+/// 3.3.1, cell \[28\]: attention scores ω₂ⱼ of the query x⁽²⁾ "journey" against all six inputs (a
+/// dot product per input, computed in a loop).
 pub const ATTN_SCORES_2: &str = r"tensor([0.9544, 1.4950, 1.4754, 0.8434, 0.7070, 1.0865])";
 
-/// 3.3.1, cell \[30\]: ω₂₁ = x⁽¹⁾·x⁽²⁾ by a manual multiply-and-accumulate loop (first of the cell's
-/// two identical lines).
+/// 3.3.1, cell \[30\]: ω₂₁ = x⁽¹⁾·x⁽²⁾ by a manual multiply-and-accumulate loop (first of the
+/// cell's two identical lines).
 pub const ATTN_SCORE_21_LOOP: &str = r"tensor(0.9544)";
 
 /// 3.3.1, cell \[30\]: the same ω₂₁ by `torch.dot` (second of the cell's two identical lines).
@@ -51,7 +51,8 @@ pub const ATTN_WEIGHTS_2_NAIVE_SUM_TOTAL: &str = r"Sum: tensor(1.0000)";
 pub const ATTN_WEIGHTS_2_NAIVE_SOFTMAX: &str =
     r"Attention weights: tensor([0.1385, 0.2379, 0.2333, 0.1240, 0.1082, 0.1581])";
 
-/// 3.3.1, cell \[35\]: sum of the naive-softmax weights (exactly 1.0 in float32, hence `tensor(1.)`).
+/// 3.3.1, cell \[35\]: sum of the naive-softmax weights (exactly 1.0 in float32, hence
+/// `tensor(1.)`).
 pub const ATTN_WEIGHTS_2_NAIVE_SOFTMAX_TOTAL: &str = r"Sum: tensor(1.)";
 
 /// 3.3.1, cell \[37\]: weights α₂ⱼ by `torch.softmax` (same text as the naive softmax; the float32
@@ -107,7 +108,8 @@ pub const ALL_CONTEXT_VECS: &str = r"tensor([[0.4421, 0.5931, 0.5790],
         [0.4671, 0.5910, 0.5266],
         [0.4177, 0.6503, 0.5645]])";
 
-/// 3.3.2, cell \[57\]: z⁽²⁾ from 3.3.1 printed again, to compare with row 2 of [`ALL_CONTEXT_VECS`].
+/// 3.3.2, cell \[57\]: z⁽²⁾ from 3.3.1 printed again, to compare with row 2 of
+/// [`ALL_CONTEXT_VECS`].
 pub const PREVIOUS_CONTEXT_VEC_2: &str =
     r"Previous 2nd context vector: tensor([0.4419, 0.6515, 0.5683])";
 
@@ -142,8 +144,8 @@ pub const SA_V1_OUTPUT: &str = r"tensor([[0.2996, 0.8053],
         [0.2927, 0.7891],
         [0.2990, 0.8040]], grad_fn=<MmBackward0>)";
 
-/// 3.4.2, cell \[89\]: `SelfAttention_v2(3, 2)` (seed 789, `nn.Linear` weights without bias) applied
-/// to the inputs.
+/// 3.4.2, cell \[89\]: `SelfAttention_v2(3, 2)` (seed 789, `nn.Linear` weights without bias)
+/// applied to the inputs.
 pub const SA_V2_OUTPUT: &str = r"tensor([[-0.0739,  0.0713],
         [-0.0748,  0.0703],
         [-0.0749,  0.0702],
@@ -187,8 +189,8 @@ pub const MASKED_SIMPLE_NORM: &str = r"tensor([[1.0000, 0.0000, 0.0000, 0.0000, 
         [0.1935, 0.1663, 0.1666, 0.1542, 0.1666, 0.1529]],
        grad_fn=<DivBackward0>)";
 
-/// 3.5.1, cell \[108\]: the unscaled scores with −∞ above the diagonal (`masked_fill` with a `triu(…,
-/// diagonal=1)` mask).
+/// 3.5.1, cell \[108\]: the unscaled scores with −∞ above the diagonal (`masked_fill` with a
+/// `triu(…, diagonal=1)` mask).
 pub const MASKED_NEG_INF: &str = r"tensor([[0.2899,   -inf,   -inf,   -inf,   -inf,   -inf],
         [0.4656, 0.1723,   -inf,   -inf,   -inf,   -inf],
         [0.4594, 0.1703, 0.1731,   -inf,   -inf,   -inf],
@@ -207,8 +209,8 @@ pub const CAUSAL_ATTN_WEIGHTS: &str = r"tensor([[1.0000, 0.0000, 0.0000, 0.0000,
         [0.1935, 0.1663, 0.1666, 0.1542, 0.1666, 0.1529]],
        grad_fn=<SoftmaxBackward0>)";
 
-/// 3.5.2, cell \[115\]: `nn.Dropout(0.5)` after `torch.manual_seed(123)` on `torch.ones(6, 6)`: kept
-/// entries scaled to 2 (the book's mask; see [`DROPOUT_ONES_LINUX_MKL`]).
+/// 3.5.2, cell \[115\]: `nn.Dropout(0.5)` after `torch.manual_seed(123)` on `torch.ones(6, 6)`:
+/// kept entries scaled to 2 (the book's mask; see [`DROPOUT_ONES_LINUX_MKL`]).
 pub const DROPOUT_ONES: &str = r"tensor([[2., 2., 0., 2., 2., 0.],
         [0., 0., 0., 2., 0., 2.],
         [2., 2., 2., 2., 0., 2.],
@@ -247,8 +249,8 @@ pub const CAUSAL_CONTEXT_VECS: &str = r"tensor([[[-0.4519,  0.2216],
 /// 3.5.3, cell \[121\]: shape of [`CAUSAL_CONTEXT_VECS`].
 pub const CAUSAL_CONTEXT_VECS_SHAPE: &str = r"context_vecs.shape: torch.Size([2, 6, 2])";
 
-/// 3.6.1, cell \[127\]: `MultiHeadAttentionWrapper(3, 2, 6, 0.0, num_heads=2)` (seed 123) applied to
-/// the batch; columns 0–1 are head 0, columns 2–3 head 1.
+/// 3.6.1, cell \[127\]: `MultiHeadAttentionWrapper(3, 2, 6, 0.0, num_heads=2)` (seed 123) applied
+/// to the batch; columns 0–1 are head 0, columns 2–3 head 1.
 pub const WRAPPER_CONTEXT_VECS: &str = r"tensor([[[-0.4519,  0.2216,  0.4772,  0.1063],
          [-0.5874,  0.0058,  0.5891,  0.3257],
          [-0.6300, -0.0632,  0.6202,  0.3860],
@@ -295,8 +297,8 @@ pub const HEADS_SCORES_BATCHED: &str = r"tensor([[[[1.3208, 1.1631, 1.2879],
           [0.7003, 1.3737, 1.0620],
           [0.5903, 1.0620, 0.9912]]]])";
 
-/// 3.6.2, cell \[140\]: `a[0, 0] @ a[0, 0].T`, printed as `print("First head:\n", first_res)`, hence
-/// the space before `tensor`.
+/// 3.6.2, cell \[140\]: `a[0, 0] @ a[0, 0].T`, printed as `print("First head:\n", first_res)`,
+/// hence the space before `tensor`.
 pub const FIRST_HEAD: &str = r"First head:
  tensor([[1.3208, 1.1631, 1.2879],
         [1.1631, 2.2150, 1.8424],

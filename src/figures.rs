@@ -181,7 +181,12 @@ fn escape(text: &str) -> String {
 ///
 /// Propagates any [`Error`] from the computations (none is expected on the book's inputs).
 pub fn all() -> Result<Vec<(&'static str, String)>, Error> {
-    let figures = vec![("attn_weights_3_3.svg", attn_weights_3_3())];
+    let figures = vec![
+        ("attn_weights_3_3.svg", attn_weights_3_3()),
+        ("attn_weights_3_4.svg", attn_weights_3_4()?),
+        ("causal_weights_3_5.svg", causal_weights_3_5()?),
+        ("mha_heads_3_6.svg", mha_heads_3_6()?),
+    ];
     Ok(figures)
 }
 
@@ -195,4 +200,87 @@ pub fn attn_weights_3_3() -> String {
         &TOKENS,
         &TOKENS,
     )])
+}
+
+/// Section 3.3's weights beside `SelfAttentionV2`'s (seed 789): what trainable projections change.
+///
+/// # Errors
+///
+/// None expected on the book's inputs; propagates module errors.
+pub fn attn_weights_3_4() -> Result<String, Error> {
+    use crate::inputs::{TOKENS, inputs};
+    let x = inputs();
+    let plain = crate::normalize::softmax_rows(&crate::similarity::attn_scores(&x));
+    let sa_v2 = crate::SelfAttentionV2::new(3, 2, false, &mut crate::TorchRng::manual_seed(789));
+    let trained = sa_v2.attn_weights(&x)?;
+    Ok(svg(&[
+        Heatmap::new("3.3: softmax(X·Xᵀ)", &plain, &TOKENS, &TOKENS),
+        Heatmap::new(
+            "3.4: softmax(QKᵀ/√2), SelfAttentionV2 seed 789",
+            &trained,
+            &TOKENS,
+            &TOKENS,
+        ),
+    ]))
+}
+
+/// Section 3.5's causal weights (future positions hatched), and the same after the book's
+/// dropout (seed 123, p = 0.5: kept weights doubled, dropped ones 0).
+///
+/// # Errors
+///
+/// None expected on the book's inputs; propagates module errors.
+pub fn causal_weights_3_5() -> Result<String, Error> {
+    use crate::inputs::{TOKENS, inputs};
+    let x = inputs();
+    let sa_v2 = crate::SelfAttentionV2::new(3, 2, false, &mut crate::TorchRng::manual_seed(789));
+    let causal = crate::causal::causal_attn_weights(&sa_v2.attn_scores(&x)?, 2);
+    let dropped =
+        crate::Dropout::new(0.5)?.forward_train(&causal, &mut crate::TorchRng::manual_seed(123));
+    let (causal, dropped) = (hide_future(&causal), hide_future(&dropped));
+    Ok(svg(&[
+        Heatmap::new("3.5.1: causal attention weights", &causal, &TOKENS, &TOKENS),
+        Heatmap::new(
+            "3.5.2: after Dropout(0.5), seed 123",
+            &dropped,
+            &TOKENS,
+            &TOKENS,
+        ),
+    ]))
+}
+
+/// The attention weights of each head of the book's `MultiHeadAttention(3, 2, 6, 0.0, 2)`
+/// (seed 123), side by side.
+///
+/// # Errors
+///
+/// None expected on the book's inputs; propagates module errors.
+pub fn mha_heads_3_6() -> Result<String, Error> {
+    use crate::inputs::{TOKENS, inputs};
+    let mha = crate::MultiHeadAttention::new(
+        3,
+        2,
+        6,
+        0.0,
+        2,
+        false,
+        &mut crate::TorchRng::manual_seed(123),
+    )?;
+    let heads = mha.heads_attn_weights(&inputs())?;
+    let heads: Vec<DMatrix<f32>> = heads.iter().map(hide_future).collect();
+    let titles = ["3.6.2: head 0 (head_dim 1)", "3.6.2: head 1 (head_dim 1)"];
+    let panels: Vec<Heatmap> = heads
+        .iter()
+        .zip(titles)
+        .map(|(m, t)| Heatmap::new(t, m, &TOKENS, &TOKENS))
+        .collect();
+    Ok(svg(&panels))
+}
+
+/// Marks the positions a causal mask hides (above the diagonal) as NaN, which [`svg`] draws
+/// hatched.
+fn hide_future(m: &DMatrix<f32>) -> DMatrix<f32> {
+    DMatrix::from_fn(m.nrows(), m.ncols(), |i, j| {
+        if j > i { f32::NAN } else { m[(i, j)] }
+    })
 }

@@ -12,6 +12,17 @@ pub mod inputs;
 pub mod torch;
 pub mod walkthrough;
 
+pub mod causal;
 pub mod context;
+pub mod multihead;
 pub mod normalize;
+pub mod qkv;
 pub mod similarity;
+
+pub use causal::CausalAttention;
+pub use multihead::{MultiHeadAttention, MultiHeadAttentionWrapper};
+pub use qkv::{SelfAttentionV1, SelfAttentionV2};
+
+pub mod dropout;
+pub use dropout::Dropout;
+pub use torch::{BernoulliPath, Linear, TorchRng, UniformKernel};

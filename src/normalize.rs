@@ -36,7 +36,9 @@ pub fn softmax_naive(x: &DVector<f32>) -> DVector<f32> {
 pub fn softmax(x: &DVector<f32>) -> DVector<f32> {
     let m = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let exp = x.map(|v| (v - m).exp());
-    let total = sum(exp.as_slice());
+    // Left to right, as PyTorch's softmax kernel adds a short row (unlike `torch.sum`, see
+    // `torch::reduce`): this keeps the last bits, and so the printed sums, in step with PyTorch.
+    let total: f32 = exp.iter().sum();
     exp / total
 }
 

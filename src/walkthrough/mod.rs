@@ -15,6 +15,10 @@ use crate::Error;
 use crate::torch::print::strip_autograd_suffix;
 
 mod s3_3;
+mod s3_4;
+mod s3_5;
+mod s3_6;
+mod torch_values;
 
 /// Where an item's expected text comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +28,13 @@ pub enum Source {
     /// A full-precision value from PyTorch that the book does not print (e.g. seeded weights as
     /// float32 bit patterns), compared as text.
     PyTorch,
+    /// A measured claim rather than a printed value (e.g. "the unmasked model's training loss is
+    /// below a quarter of the entropy floor"): `expected` states it, `holds` says whether the
+    /// measurement bears it out.
+    Claim {
+        /// Whether the computed measurement satisfies the statement.
+        holds: bool,
+    },
 }
 
 /// One printed result of the chapter.
@@ -53,14 +64,51 @@ impl Item {
         }
     }
 
+    /// A result compared with a value recorded from PyTorch (not printed by the book).
+    pub fn pytorch(
+        cell: &'static str,
+        what: &'static str,
+        computed: String,
+        expected: String,
+    ) -> Item {
+        Item {
+            cell,
+            what,
+            computed,
+            expected,
+            source: Source::PyTorch,
+        }
+    }
+
+    /// A measurement (`computed`) and the statement it is meant to bear out.
+    pub fn claim(
+        cell: &'static str,
+        what: &'static str,
+        computed: String,
+        statement: String,
+        holds: bool,
+    ) -> Item {
+        Item {
+            cell,
+            what,
+            computed,
+            expected: statement,
+            source: Source::Claim { holds },
+        }
+    }
+
     /// The expected text with PyTorch's `grad_fn=<…>` suffix removed: what this crate prints.
     pub fn expected_text(&self) -> String {
         strip_autograd_suffix(&self.expected)
     }
 
-    /// `true` when the computed text equals the expected text exactly.
+    /// `true` when the computed text equals the expected text exactly (for a claim: when the
+    /// measurement bears it out).
     pub fn matches(&self) -> bool {
-        self.computed == self.expected_text()
+        match self.source {
+            Source::Claim { holds } => holds,
+            Source::Book | Source::PyTorch => self.computed == self.expected_text(),
+        }
     }
 }
 
@@ -83,6 +131,9 @@ pub struct Section {
 pub fn sections() -> Result<Vec<Section>, Error> {
     let mut all = Vec::new();
     all.extend(s3_3::sections()?);
+    all.extend(s3_4::sections()?);
+    all.extend(s3_5::sections()?);
+    all.extend(s3_6::sections()?);
     Ok(all)
 }
 
@@ -111,6 +162,7 @@ pub fn render(sections: &[Section]) -> String {
             let label = match item.source {
                 Source::Book => "book says",
                 Source::PyTorch => "PyTorch says",
+                Source::Claim { .. } => "claim",
             };
             out.push_str(&format!("\n{mark} {} {}\n", item.cell, item.what));
             out.push_str(&side_by_side(&item.computed, &item.expected, label));
@@ -118,7 +170,7 @@ pub fn render(sections: &[Section]) -> String {
     }
     out.push('\n');
     for t in tally(sections) {
-        let (chapter, (ok, total), (ok_t, total_t)) = (t.chapter, t.book, t.pytorch);
+        let (chapter, (ok, total), (ok_t, total_t)) = (&t.chapter, t.book, t.pytorch);
         if total > 0 {
             out.push_str(&format!(
                 "{chapter}: {ok} of {total} printed results match the book\n"
@@ -126,9 +178,33 @@ pub fn render(sections: &[Section]) -> String {
         }
         if total_t > 0 {
             out.push_str(&format!(
-                "{chapter}: {ok_t} of {total_t} values match PyTorch bit for bit\n"
+                "{chapter}: {ok_t} of {total_t} values match PyTorch\n"
             ));
         }
+        if t.claims.1 > 0 {
+            out.push_str(&format!(
+                "{chapter}: {} of {} claims hold\n",
+                t.claims.0, t.claims.1
+            ));
+        }
+    }
+    let chapter: Vec<&Item> = sections
+        .iter()
+        .filter(|s| s.id.starts_with("3."))
+        .flat_map(|s| &s.items)
+        .filter(|i| i.source == Source::Book)
+        .collect();
+    let shown_chapters = sections
+        .iter()
+        .filter(|s| s.id.starts_with("3."))
+        .map(|s| &s.id[..3])
+        .collect::<std::collections::BTreeSet<_>>();
+    if shown_chapters.len() > 1 {
+        let ok = chapter.iter().filter(|i| i.matches()).count();
+        out.push_str(&format!(
+            "chapter 3: {ok} of {} printed results match the book\n",
+            chapter.len()
+        ));
     }
     out
 }
@@ -142,6 +218,8 @@ pub struct Tally {
     pub book: (usize, usize),
     /// (matching, total) items compared with PyTorch values the book does not print.
     pub pytorch: (usize, usize),
+    /// (holding, total) measured claims.
+    pub claims: (usize, usize),
 }
 
 /// Counts matching items per top-level section, in order.
@@ -154,6 +232,7 @@ pub fn tally(sections: &[Section]) -> Vec<Tally> {
                 chapter,
                 book: (0, 0),
                 pytorch: (0, 0),
+                claims: (0, 0),
             });
         }
         let row = rows.last_mut().expect("pushed above");
@@ -161,12 +240,48 @@ pub fn tally(sections: &[Section]) -> Vec<Tally> {
             let counts = match item.source {
                 Source::Book => &mut row.book,
                 Source::PyTorch => &mut row.pytorch,
+                Source::Claim { .. } => &mut row.claims,
             };
             counts.1 += 1;
             counts.0 += usize::from(item.matches());
         }
     }
     rows
+}
+
+/// A tensor's float32 bit patterns in row-major order, as hex words separated by spaces
+/// (`3e979bfc 3f043d6d …`): how the walkthrough compares seeded parameters bit for bit.
+pub fn hex_bits(data: &[f32]) -> String {
+    data.iter()
+        .map(|v| format!("{:08x}", v.to_bits()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A seeded parameter beside PyTorch's bits: the computed matrix printed like PyTorch plus its
+/// bit patterns, against the same for the recorded bits.
+fn seeded_parameter(
+    cell: &'static str,
+    what: &'static str,
+    shape: &[usize],
+    computed: &[f32],
+    expected_hex: &str,
+) -> Item {
+    use crate::torch::print::format_tensor;
+    let expected: Vec<f32> = expected_hex
+        .split(' ')
+        .map(|h| f32::from_bits(u32::from_str_radix(h, 16).expect("hex bit pattern")))
+        .collect();
+    Item::pytorch(
+        cell,
+        what,
+        format!(
+            "{}\nbits {}",
+            format_tensor(shape, computed),
+            hex_bits(computed)
+        ),
+        format!("{}\nbits {}", format_tensor(shape, &expected), expected_hex),
+    )
 }
 
 /// Two blocks of text in two columns: "computed" on the left, `label` on the right.

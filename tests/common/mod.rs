@@ -17,3 +17,93 @@ pub fn data_file(name: &str) -> String {
     let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
+
+/// One module run recorded from PyTorch by `scripts/torch_attention_truth.py`.
+#[derive(Debug, Clone)]
+pub struct TorchCase {
+    pub kind: String,
+    pub seed: u64,
+    pub batch: usize,
+    pub tokens: usize,
+    pub d_in: usize,
+    pub d_out: usize,
+    pub context_length: usize,
+    pub dropout: f64,
+    pub num_heads: usize,
+    pub qkv_bias: bool,
+    pub out_shape: Vec<usize>,
+    /// Evaluation-mode output, row-major over (batch, tokens, width).
+    pub eval: Vec<f32>,
+    /// Training-mode output (dropout drawn after the input).
+    pub train: Vec<f32>,
+    /// `torch.rand(4)` after everything: where the generator stands.
+    pub next_rand: Vec<f32>,
+}
+
+fn hex_f32s(v: &tinyjson::JsonValue) -> Vec<f32> {
+    v.get::<Vec<tinyjson::JsonValue>>()
+        .unwrap()
+        .iter()
+        .map(|h| f32::from_bits(u32::from_str_radix(h.get::<String>().unwrap(), 16).unwrap()))
+        .collect()
+}
+
+/// The recorded cases of one `kind` ("v1", "v2", "causal", "wrapper", "mha").
+pub fn torch_cases(kind: &str) -> Vec<TorchCase> {
+    use tinyjson::JsonValue;
+    let json: JsonValue = data_file("torch_attention.json").parse().unwrap();
+    let num = |c: &JsonValue, k: &str, default: f64| -> f64 {
+        match c
+            .get::<std::collections::HashMap<String, JsonValue>>()
+            .unwrap()
+            .get(k)
+        {
+            Some(v) => *v.get::<f64>().unwrap(),
+            None => default,
+        }
+    };
+    json["cases"]
+        .get::<Vec<JsonValue>>()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"].get::<String>().unwrap() == kind)
+        .map(|c| {
+            let obj = c
+                .get::<std::collections::HashMap<String, JsonValue>>()
+                .unwrap();
+            TorchCase {
+                kind: kind.to_string(),
+                seed: num(c, "seed", 0.0) as u64,
+                batch: num(c, "batch", 1.0) as usize,
+                tokens: num(c, "tokens", 0.0) as usize,
+                d_in: num(c, "d_in", 0.0) as usize,
+                d_out: num(c, "d_out", 0.0) as usize,
+                context_length: num(c, "context_length", 0.0) as usize,
+                dropout: num(c, "dropout", 0.0),
+                num_heads: num(c, "num_heads", 1.0) as usize,
+                qkv_bias: obj
+                    .get("qkv_bias")
+                    .is_some_and(|b| *b.get::<bool>().unwrap()),
+                out_shape: c["out_shape"]
+                    .get::<Vec<JsonValue>>()
+                    .unwrap()
+                    .iter()
+                    .map(|d| *d.get::<f64>().unwrap() as usize)
+                    .collect(),
+                eval: hex_f32s(&c["eval"]),
+                train: hex_f32s(&c["train"]),
+                next_rand: hex_f32s(&c["next_rand"]),
+            }
+        })
+        .collect()
+}
+
+/// Largest `|got - want| / max(1, |want|)` over two equally long slices: relative error for
+/// values above 1, absolute below (attention outputs are mostly below 1 in magnitude).
+pub fn max_scaled_error(got: &[f32], want: &[f32]) -> f32 {
+    assert_eq!(got.len(), want.len(), "lengths differ");
+    got.iter()
+        .zip(want)
+        .map(|(g, w)| (g - w).abs() / w.abs().max(1.0))
+        .fold(0.0, f32::max)
+}

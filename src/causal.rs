@@ -1,0 +1,303 @@
+#![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/causal.md"))]
+
+use nalgebra::DMatrix;
+
+use crate::normalize::softmax_rows;
+use crate::torch::reduce::sum;
+use crate::{Dropout, Error, Linear, TorchRng};
+
+// ---------------------------------------------------------------------------------------------
+// 3.5.1: the two ways to mask.
+// ---------------------------------------------------------------------------------------------
+
+/// The simple mask of section 3.5.1, `torch.tril(torch.ones(n, n))`: 1 on and below the
+/// diagonal (what token `i` may see: tokens `0..=i`), 0 above it.
+pub fn simple_mask(n: usize) -> DMatrix<f32> {
+    DMatrix::from_fn(n, n, |i, j| if j <= i { 1.0 } else { 0.0 })
+}
+
+/// Route 1: take the softmax weights of *all* tokens, zero the future ones (`weights * mask`),
+/// and divide each row by what is left of its sum, so rows sum to 1 again.
+///
+/// Returns `(masked, renormalized)`: the book prints both.
+pub fn mask_then_renormalize(attn_weights: &DMatrix<f32>) -> (DMatrix<f32>, DMatrix<f32>) {
+    let masked = attn_weights.component_mul(&simple_mask(attn_weights.nrows())); // (T, T)
+    let mut renormalized = masked.clone();
+    for i in 0..masked.nrows() {
+        let row: Vec<f32> = masked.row(i).iter().copied().collect();
+        let row_sum = sum(&row);
+        for j in 0..masked.ncols() {
+            renormalized[(i, j)] = masked[(i, j)] / row_sum;
+        }
+    }
+    (masked, renormalized)
+}
+
+/// Replaces every score above the diagonal (a future token) with `−∞`:
+/// `scores.masked_fill(triu(ones, diagonal=1).bool(), -inf)`.
+pub fn mask_future_with_neg_inf(attn_scores: &DMatrix<f32>) -> DMatrix<f32> {
+    let mut masked = attn_scores.clone();
+    for i in 0..masked.nrows() {
+        for j in (i + 1)..masked.ncols() {
+            masked[(i, j)] = f32::NEG_INFINITY;
+        }
+    }
+    masked
+}
+
+/// Route 2: `−∞` above the diagonal, then the scaled softmax. `exp(−∞) = 0`, so the future
+/// tokens get weight exactly 0 and each row is a distribution over the visible tokens only.
+pub fn causal_attn_weights(attn_scores: &DMatrix<f32>, d_k: usize) -> DMatrix<f32> {
+    let masked = mask_future_with_neg_inf(attn_scores); // (T, T)
+    softmax_rows(&(masked / (d_k as f32).sqrt()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3.5.3: the compact class.
+// ---------------------------------------------------------------------------------------------
+
+/// Causal self-attention with dropout, as in section 3.5.3's `CausalAttention`.
+///
+/// A batch is a slice of `(tokens × d_in)` matrices of one shape; the output has one
+/// `(tokens × d_out)` matrix per item. Token `t` of each item attends only to tokens `0..=t`.
+///
+/// ```
+/// use ch03_attention::{CausalAttention, TorchRng};
+/// use ch03_attention::inputs::inputs;
+///
+/// let mut rng = TorchRng::manual_seed(123);
+/// let ca = CausalAttention::new(3, 2, 6, 0.0, false, &mut rng).unwrap();
+/// let batch = vec![inputs(), inputs()]; // (2, 6, 3)
+/// let context_vecs = ca.forward(&batch).unwrap(); // (2, 6, 2)
+/// assert!((context_vecs[0][(0, 0)] - -0.4519).abs() < 5e-5); // the book: [-0.4519, 0.2216]
+/// ```
+#[derive(Debug, Clone)]
+pub struct CausalAttention {
+    w_query: Linear,
+    w_key: Linear,
+    w_value: Linear,
+    dropout: Dropout,
+    /// `triu(ones(context_length, context_length), diagonal = 1)`: 1 marks a hidden (future)
+    /// position. Built once, like PyTorch's `register_buffer("mask", …)`, and sliced to the
+    /// input's length.
+    mask: DMatrix<f32>,
+}
+
+impl CausalAttention {
+    /// Creates `W_query`, `W_key`, `W_value` (`Linear(d_in, d_out, qkv_bias)`, in that order,
+    /// drawing from `rng` as PyTorch does), a dropout of rate `dropout` for the attention
+    /// weights, and the causal mask for up to `context_length` tokens. Only the three layers draw
+    /// random numbers.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DropoutRate`] if `dropout` is outside `[0, 1]` or NaN; [`Error::ZeroSize`] if
+    /// `d_in`, `d_out` or `context_length` is 0.
+    pub fn new(
+        d_in: usize,
+        d_out: usize,
+        context_length: usize,
+        dropout: f64,
+        qkv_bias: bool,
+        rng: &mut TorchRng,
+    ) -> Result<CausalAttention, Error> {
+        let dropout = Dropout::new(dropout)?;
+        for (what, n) in [
+            ("d_in", d_in),
+            ("d_out", d_out),
+            ("context_length", context_length),
+        ] {
+            if n == 0 {
+                return Err(Error::ZeroSize { what });
+            }
+        }
+        let w_query = Linear::new(d_in, d_out, qkv_bias, rng);
+        let w_key = Linear::new(d_in, d_out, qkv_bias, rng);
+        let w_value = Linear::new(d_in, d_out, qkv_bias, rng);
+        let mask = DMatrix::from_fn(context_length, context_length, |i, j| {
+            if j > i { 1.0 } else { 0.0 }
+        });
+        Ok(CausalAttention {
+            w_query,
+            w_key,
+            w_value,
+            dropout,
+            mask,
+        })
+    }
+
+    /// The query projection.
+    pub fn w_query(&self) -> &Linear {
+        &self.w_query
+    }
+
+    /// The key projection.
+    pub fn w_key(&self) -> &Linear {
+        &self.w_key
+    }
+
+    /// The value projection.
+    pub fn w_value(&self) -> &Linear {
+        &self.w_value
+    }
+
+    /// The dropout applied to the attention weights in training.
+    pub fn dropout(&self) -> &Dropout {
+        &self.dropout
+    }
+
+    /// The mask buffer, `(context_length × context_length)`, 1 above the diagonal.
+    pub fn mask(&self) -> &DMatrix<f32> {
+        &self.mask
+    }
+
+    /// The longest input the mask covers.
+    pub fn context_length(&self) -> usize {
+        self.mask.nrows()
+    }
+
+    /// Input width.
+    pub fn d_in(&self) -> usize {
+        self.w_query.in_features()
+    }
+
+    /// Output width.
+    pub fn d_out(&self) -> usize {
+        self.w_query.out_features()
+    }
+
+    /// Trainable parameters: the three projections (the mask is a buffer, not a parameter).
+    pub fn num_parameters(&self) -> usize {
+        self.w_query.num_parameters() + self.w_key.num_parameters() + self.w_value.num_parameters()
+    }
+
+    /// Evaluation mode (no dropout): the context vectors of every batch item.
+    ///
+    /// # Errors
+    ///
+    /// See [`check_batch`]: ragged batches, a wrong width, more tokens than `context_length`.
+    pub fn forward(&self, batch: &[DMatrix<f32>]) -> Result<Vec<DMatrix<f32>>, Error> {
+        check_batch("CausalAttention", batch, self.d_in(), self.context_length())?;
+        batch
+            .iter()
+            .map(|x| {
+                let (attn_weights, values) = self.weights_and_values(x)?;
+                Ok(attn_weights * values)
+            })
+            .collect()
+    }
+
+    /// Training mode: dropout on the attention weights, drawn from `rng` exactly where PyTorch
+    /// draws it, one mask over the whole `(batch, tokens, tokens)` weight tensor in row-major
+    /// order (item 0's rows first). With `dropout = 0` nothing is drawn and the result equals
+    /// [`forward`](Self::forward).
+    ///
+    /// # Errors
+    ///
+    /// As [`forward`](Self::forward).
+    pub fn forward_train(
+        &self,
+        batch: &[DMatrix<f32>],
+        rng: &mut TorchRng,
+    ) -> Result<Vec<DMatrix<f32>>, Error> {
+        check_batch("CausalAttention", batch, self.d_in(), self.context_length())?;
+        let mut weights = Vec::with_capacity(batch.len());
+        let mut values = Vec::with_capacity(batch.len());
+        for x in batch {
+            let (w, v) = self.weights_and_values(x)?;
+            weights.push(w);
+            values.push(v);
+        }
+        let dropped = self.dropout.forward_train_batch(&weights, rng); // one mask, (b, T, T)
+        Ok(dropped.iter().zip(&values).map(|(w, v)| w * v).collect())
+    }
+
+    /// The causal attention weights (before dropout) of one input: `(tokens × tokens)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`forward`](Self::forward), for a batch of one.
+    pub fn attn_weights(&self, x: &DMatrix<f32>) -> Result<DMatrix<f32>, Error> {
+        check_batch(
+            "CausalAttention",
+            std::slice::from_ref(x),
+            self.d_in(),
+            self.context_length(),
+        )?;
+        Ok(self.weights_and_values(x)?.0)
+    }
+
+    /// `(softmax(masked Q Kᵀ / √d_k), V)` for one checked input.
+    fn weights_and_values(&self, x: &DMatrix<f32>) -> Result<(DMatrix<f32>, DMatrix<f32>), Error> {
+        let keys = self.w_key.forward(x)?; // (tokens, d_out)
+        let queries = self.w_query.forward(x)?; // (tokens, d_out)
+        let values = self.w_value.forward(x)?; // (tokens, d_out)
+        let attn_scores = queries * keys.transpose(); // (tokens, tokens)
+        let attn_weights = masked_scaled_softmax(&self.mask, attn_scores, keys.ncols()); // (tokens, tokens)
+        Ok((attn_weights, values))
+    }
+}
+
+/// The causal softmax with a mask buffer: `masked_fill_(mask[:T, :T].bool(), -inf)` on the
+/// `(T × T)` scores, then `softmax(scores / √d_k)` along each row. Shared by
+/// [`CausalAttention`] and the multi-head modules.
+pub(crate) fn masked_scaled_softmax(
+    mask: &DMatrix<f32>,
+    mut attn_scores: DMatrix<f32>,
+    d_k: usize,
+) -> DMatrix<f32> {
+    let tokens = attn_scores.nrows();
+    for i in 0..tokens {
+        for j in 0..tokens {
+            if mask[(i, j)] != 0.0 {
+                attn_scores[(i, j)] = f32::NEG_INFINITY;
+            }
+        }
+    }
+    softmax_rows(&(attn_scores / (d_k as f32).sqrt()))
+}
+
+/// Checks a batch before any arithmetic: every item `(tokens × d_in)` with one shape, and no
+/// more tokens than the mask covers. An empty batch is valid (and gives an empty output).
+/// `layer` names the module in the error message.
+///
+/// # Errors
+///
+/// [`Error::RaggedBatch`] if an item's shape differs from item 0's; [`Error::InputWidth`] if the
+/// items are not `d_in` wide; [`Error::TooManyTokens`] if they have more than `context_length`
+/// rows.
+pub fn check_batch(
+    layer: &'static str,
+    batch: &[DMatrix<f32>],
+    d_in: usize,
+    context_length: usize,
+) -> Result<(), Error> {
+    let Some(first) = batch.first() else {
+        return Ok(());
+    };
+    if let Some((index, x)) = batch
+        .iter()
+        .enumerate()
+        .find(|(_, x)| x.shape() != first.shape())
+    {
+        return Err(Error::RaggedBatch {
+            index,
+            expected: first.shape(),
+            got: x.shape(),
+        });
+    }
+    if first.ncols() != d_in {
+        return Err(Error::InputWidth {
+            layer,
+            expected: d_in,
+            got: first.ncols(),
+        });
+    }
+    if first.nrows() > context_length {
+        return Err(Error::TooManyTokens {
+            tokens: first.nrows(),
+            context_length,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,463 @@
+#![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/multihead.md"))]
+
+use nalgebra::DMatrix;
+
+use crate::causal::{check_batch, masked_scaled_softmax};
+use crate::{CausalAttention, Dropout, Error, Linear, TorchRng};
+
+/// One matrix per head, head 0 first.
+type PerHead = Vec<DMatrix<f32>>;
+
+/// Multi-head attention by stacking, as in section 3.6.1's `MultiHeadAttentionWrapper`:
+/// `num_heads` independent [`CausalAttention`] heads whose outputs are concatenated, so each
+/// token's output is `d_out · num_heads` wide.
+///
+/// ```
+/// use ch03_attention::{MultiHeadAttentionWrapper, TorchRng};
+/// use ch03_attention::inputs::inputs;
+///
+/// let mut rng = TorchRng::manual_seed(123);
+/// let mha = MultiHeadAttentionWrapper::new(3, 2, 6, 0.0, 2, false, &mut rng).unwrap();
+/// let context_vecs = mha.forward(&[inputs(), inputs()]).unwrap();
+/// assert_eq!(context_vecs[0].shape(), (6, 4)); // 2 heads × d_out 2
+/// ```
+#[derive(Debug, Clone)]
+pub struct MultiHeadAttentionWrapper {
+    heads: Vec<CausalAttention>,
+}
+
+impl MultiHeadAttentionWrapper {
+    /// Builds `num_heads` [`CausalAttention`] heads in order, each drawing its three projections
+    /// from `rng` (head 0 first), as `nn.ModuleList([CausalAttention(...) for _ in range(num_heads)])`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ZeroHeads`] for `num_heads = 0`, and the errors of [`CausalAttention::new`].
+    #[allow(clippy::too_many_arguments)] // mirrors the book's constructor one to one
+    pub fn new(
+        d_in: usize,
+        d_out: usize,
+        context_length: usize,
+        dropout: f64,
+        num_heads: usize,
+        qkv_bias: bool,
+        rng: &mut TorchRng,
+    ) -> Result<MultiHeadAttentionWrapper, Error> {
+        if num_heads == 0 {
+            return Err(Error::ZeroHeads);
+        }
+        let heads = (0..num_heads)
+            .map(|_| CausalAttention::new(d_in, d_out, context_length, dropout, qkv_bias, rng))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(MultiHeadAttentionWrapper { heads })
+    }
+
+    /// The heads, in order.
+    pub fn heads(&self) -> &[CausalAttention] {
+        &self.heads
+    }
+
+    /// Trainable parameters of all heads.
+    pub fn num_parameters(&self) -> usize {
+        self.heads.iter().map(CausalAttention::num_parameters).sum()
+    }
+
+    /// Evaluation mode: every head's context vectors, concatenated along the last dimension:
+    /// `(tokens × d_out · num_heads)` per batch item.
+    ///
+    /// # Errors
+    ///
+    /// The input errors of [`CausalAttention::forward`].
+    pub fn forward(&self, batch: &[DMatrix<f32>]) -> Result<Vec<DMatrix<f32>>, Error> {
+        let per_head = self
+            .heads
+            .iter()
+            .map(|h| h.forward(batch))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(concat_heads(&per_head, batch.len()))
+    }
+
+    /// Training mode: each head draws its own dropout mask from `rng`, head 0 first, exactly as
+    /// the heads run one after another in PyTorch.
+    ///
+    /// # Errors
+    ///
+    /// As [`forward`](Self::forward).
+    pub fn forward_train(
+        &self,
+        batch: &[DMatrix<f32>],
+        rng: &mut TorchRng,
+    ) -> Result<Vec<DMatrix<f32>>, Error> {
+        let per_head = self
+            .heads
+            .iter()
+            .map(|h| h.forward_train(batch, rng))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(concat_heads(&per_head, batch.len()))
+    }
+}
+
+/// `torch.cat([head_0, head_1, …], dim=-1)` for every batch item.
+fn concat_heads(per_head: &[Vec<DMatrix<f32>>], batch_len: usize) -> Vec<DMatrix<f32>> {
+    (0..batch_len)
+        .map(|b| {
+            let parts: Vec<&DMatrix<f32>> = per_head.iter().map(|h| &h[b]).collect();
+            hstack(&parts)
+        })
+        .collect()
+}
+
+/// Places matrices with equal row counts side by side.
+fn hstack(parts: &[&DMatrix<f32>]) -> DMatrix<f32> {
+    let rows = parts.first().map_or(0, |m| m.nrows());
+    let cols = parts.iter().map(|m| m.ncols()).sum();
+    let mut out = DMatrix::zeros(rows, cols);
+    let mut c0 = 0;
+    for m in parts {
+        out.view_mut((0, c0), (rows, m.ncols())).copy_from(*m);
+        c0 += m.ncols();
+    }
+    out
+}
+
+/// Multi-head attention with weight splits, as in section 3.6.2's `MultiHeadAttention`.
+///
+/// One `Linear(d_in, d_out)` each for queries, keys and values; their outputs are split into
+/// `num_heads` slices of `head_dim = d_out / num_heads` columns, attention runs per head, the
+/// heads are put back side by side, and an output projection `Linear(d_out, d_out)` (with bias)
+/// mixes them. The output is `d_out` wide whatever the number of heads.
+///
+/// ```
+/// use ch03_attention::{MultiHeadAttention, TorchRng};
+/// use ch03_attention::inputs::inputs;
+///
+/// let mut rng = TorchRng::manual_seed(123);
+/// let mha = MultiHeadAttention::new(3, 2, 6, 0.0, 2, false, &mut rng).unwrap();
+/// let context_vecs = mha.forward(&[inputs(), inputs()]).unwrap();
+/// assert!((context_vecs[0][(0, 0)] - 0.3190).abs() < 5e-5); // the book: [0.3190, 0.4858]
+/// ```
+#[derive(Debug, Clone)]
+pub struct MultiHeadAttention {
+    w_query: Linear,
+    w_key: Linear,
+    w_value: Linear,
+    out_proj: Linear,
+    dropout: Dropout,
+    num_heads: usize,
+    /// `triu(ones(context_length, context_length), 1)`, as in [`CausalAttention`].
+    mask: DMatrix<f32>,
+}
+
+impl MultiHeadAttention {
+    /// Creates, drawing from `rng` in PyTorch's order: `W_query`, `W_key`, `W_value`
+    /// (`Linear(d_in, d_out, qkv_bias)`), then `out_proj` (`Linear(d_out, d_out)`, weight then
+    /// bias). For the book's example (3 → 2, 2 heads, no qkv bias) that is 6 + 6 + 6 + 4 + 2 = 24
+    /// draws.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ZeroHeads`]; [`Error::HeadsDoNotDivide`] if `d_out % num_heads != 0`;
+    /// [`Error::DropoutRate`]; [`Error::ZeroSize`] for a zero `d_in`, `d_out` or
+    /// `context_length`.
+    #[allow(clippy::too_many_arguments)] // mirrors the book's constructor one to one
+    pub fn new(
+        d_in: usize,
+        d_out: usize,
+        context_length: usize,
+        dropout: f64,
+        num_heads: usize,
+        qkv_bias: bool,
+        rng: &mut TorchRng,
+    ) -> Result<MultiHeadAttention, Error> {
+        check_config(d_in, d_out, context_length, dropout, num_heads)?;
+        let w_query = Linear::new(d_in, d_out, qkv_bias, rng);
+        let w_key = Linear::new(d_in, d_out, qkv_bias, rng);
+        let w_value = Linear::new(d_in, d_out, qkv_bias, rng);
+        let out_proj = Linear::new(d_out, d_out, true, rng);
+        MultiHeadAttention::from_parts(
+            w_query,
+            w_key,
+            w_value,
+            out_proj,
+            dropout,
+            num_heads,
+            context_length,
+        )
+    }
+
+    /// Assembles a module from given layers (e.g. to copy weights from elsewhere). The
+    /// projections must all be `d_in → d_out`, `out_proj` must be `d_out → d_out`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ShapeMismatch`] if the layers do not fit together, and the configuration errors
+    /// of [`new`](Self::new).
+    pub fn from_parts(
+        w_query: Linear,
+        w_key: Linear,
+        w_value: Linear,
+        out_proj: Linear,
+        dropout: f64,
+        num_heads: usize,
+        context_length: usize,
+    ) -> Result<MultiHeadAttention, Error> {
+        let shape = |l: &Linear| (l.out_features(), l.in_features());
+        let (d_out, d_in) = shape(&w_query);
+        check_config(d_in, d_out, context_length, dropout, num_heads)?;
+        for (op, l, want) in [
+            ("MultiHeadAttention (W_key)", &w_key, (d_out, d_in)),
+            ("MultiHeadAttention (W_value)", &w_value, (d_out, d_in)),
+            ("MultiHeadAttention (out_proj)", &out_proj, (d_out, d_out)),
+        ] {
+            if shape(l) != want {
+                return Err(Error::ShapeMismatch {
+                    op,
+                    left: want,
+                    right: shape(l),
+                });
+            }
+        }
+        Ok(MultiHeadAttention {
+            w_query,
+            w_key,
+            w_value,
+            out_proj,
+            dropout: Dropout::new(dropout)?,
+            num_heads,
+            mask: DMatrix::from_fn(context_length, context_length, |i, j| {
+                if j > i { 1.0 } else { 0.0 }
+            }),
+        })
+    }
+
+    /// The query projection, `d_in → d_out` (all heads).
+    pub fn w_query(&self) -> &Linear {
+        &self.w_query
+    }
+
+    /// The key projection.
+    pub fn w_key(&self) -> &Linear {
+        &self.w_key
+    }
+
+    /// The value projection.
+    pub fn w_value(&self) -> &Linear {
+        &self.w_value
+    }
+
+    /// The output projection, `d_out → d_out`, with bias.
+    pub fn out_proj(&self) -> &Linear {
+        &self.out_proj
+    }
+
+    /// The dropout on the attention weights.
+    pub fn dropout(&self) -> &Dropout {
+        &self.dropout
+    }
+
+    /// Number of heads.
+    pub fn num_heads(&self) -> usize {
+        self.num_heads
+    }
+
+    /// Width of one head, `d_out / num_heads`.
+    pub fn head_dim(&self) -> usize {
+        self.w_query.out_features() / self.num_heads
+    }
+
+    /// Input width.
+    pub fn d_in(&self) -> usize {
+        self.w_query.in_features()
+    }
+
+    /// Output width.
+    pub fn d_out(&self) -> usize {
+        self.w_query.out_features()
+    }
+
+    /// The longest input the mask covers.
+    pub fn context_length(&self) -> usize {
+        self.mask.nrows()
+    }
+
+    /// Trainable parameters: three projections plus the output projection (the mask is a buffer).
+    pub fn num_parameters(&self) -> usize {
+        [&self.w_query, &self.w_key, &self.w_value, &self.out_proj]
+            .iter()
+            .map(|l| l.num_parameters())
+            .sum()
+    }
+
+    /// Evaluation mode (no dropout): `(tokens × d_out)` per batch item.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RaggedBatch`], [`Error::InputWidth`], [`Error::TooManyTokens`] (see
+    /// [`check_batch`]).
+    pub fn forward(&self, batch: &[DMatrix<f32>]) -> Result<Vec<DMatrix<f32>>, Error> {
+        check_batch(
+            "MultiHeadAttention",
+            batch,
+            self.d_in(),
+            self.context_length(),
+        )?;
+        batch
+            .iter()
+            .map(|x| {
+                let (weights, values) = self.heads_weights_and_values(x)?;
+                self.merge(&weights, &values)
+            })
+            .collect()
+    }
+
+    /// Training mode: dropout on the attention weights, one mask over the whole
+    /// `(batch, heads, tokens, tokens)` tensor in row-major order (item 0 head 0 first), drawn
+    /// from `rng` where PyTorch draws it.
+    ///
+    /// # Errors
+    ///
+    /// As [`forward`](Self::forward).
+    pub fn forward_train(
+        &self,
+        batch: &[DMatrix<f32>],
+        rng: &mut TorchRng,
+    ) -> Result<Vec<DMatrix<f32>>, Error> {
+        check_batch(
+            "MultiHeadAttention",
+            batch,
+            self.d_in(),
+            self.context_length(),
+        )?;
+        let mut all_weights = Vec::with_capacity(batch.len() * self.num_heads);
+        let mut all_values = Vec::with_capacity(batch.len());
+        for x in batch {
+            let (weights, values) = self.heads_weights_and_values(x)?;
+            all_weights.extend(weights);
+            all_values.push(values);
+        }
+        let dropped = self.dropout.forward_train_batch(&all_weights, rng); // (b·heads, T, T)
+        dropped
+            .chunks(self.num_heads)
+            .zip(&all_values)
+            .map(|(weights, values)| self.merge(weights, values))
+            .collect()
+    }
+
+    /// The attention weights of every head for one input: `num_heads` matrices of
+    /// `(tokens × tokens)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`forward`](Self::forward), for a batch of one.
+    pub fn heads_attn_weights(&self, x: &DMatrix<f32>) -> Result<Vec<DMatrix<f32>>, Error> {
+        check_batch(
+            "MultiHeadAttention",
+            std::slice::from_ref(x),
+            self.d_in(),
+            self.context_length(),
+        )?;
+        Ok(self.heads_weights_and_values(x)?.0)
+    }
+
+    /// Per head: the causal attention weights `(T × T)` and that head's values `(T × head_dim)`.
+    fn heads_weights_and_values(
+        &self,
+        x: &DMatrix<f32>,
+    ) -> Result<(PerHead, PerHead), Error> {
+        let queries = self.w_query.forward(x)?; // (T, d_out)
+        let keys = self.w_key.forward(x)?; // (T, d_out)
+        let values = self.w_value.forward(x)?; // (T, d_out)
+        let mut weights = Vec::with_capacity(self.num_heads);
+        let mut head_values = Vec::with_capacity(self.num_heads);
+        for h in 0..self.num_heads {
+            // The book's view(b, T, heads, head_dim).transpose(1, 2): head h owns columns
+            // h·head_dim .. (h+1)·head_dim. Copied out as owned (T, head_dim) matrices.
+            let q_h = self.head_columns(&queries, h); // (T, head_dim)
+            let k_h = self.head_columns(&keys, h); // (T, head_dim)
+            let attn_scores = q_h * k_h.transpose(); // (T, T)
+            weights.push(masked_scaled_softmax(
+                &self.mask,
+                attn_scores,
+                self.head_dim(),
+            ));
+            head_values.push(self.head_columns(&values, h)); // (T, head_dim)
+        }
+        Ok((weights, head_values))
+    }
+
+    /// Columns of head `h`, as an owned matrix.
+    fn head_columns(&self, m: &DMatrix<f32>, h: usize) -> DMatrix<f32> {
+        let d = self.head_dim();
+        m.columns(h * d, d).into_owned()
+    }
+
+    /// Per head `weights · values` `(T, head_dim)`, heads side by side `(T, d_out)`, then
+    /// `out_proj`.
+    fn merge(
+        &self,
+        weights: &[DMatrix<f32>],
+        values: &[DMatrix<f32>],
+    ) -> Result<DMatrix<f32>, Error> {
+        let per_head: Vec<DMatrix<f32>> = weights.iter().zip(values).map(|(w, v)| w * v).collect();
+        let context_vecs = hstack(&per_head.iter().collect::<Vec<_>>()); // (T, d_out)
+        self.out_proj.forward(&context_vecs)
+    }
+}
+
+/// The fixed `(1, 2, 3, 4)` tensor of section 3.6.2's batched-product demo (cell \[138\]):
+/// one batch item, two heads, three tokens, head_dim 4. Literal values, no randomness.
+pub fn head_scores_demo_input() -> Vec<Vec<DMatrix<f32>>> {
+    let head_0 = DMatrix::from_row_slice(
+        3,
+        4,
+        &[
+            0.2745, 0.6584, 0.2775, 0.8573, //
+            0.8993, 0.0390, 0.9268, 0.7388, //
+            0.7179, 0.7058, 0.9156, 0.4340,
+        ],
+    );
+    let head_1 = DMatrix::from_row_slice(
+        3,
+        4,
+        &[
+            0.0772, 0.3565, 0.1479, 0.5331, //
+            0.4066, 0.2318, 0.4545, 0.9737, //
+            0.4606, 0.5159, 0.4220, 0.5786,
+        ],
+    );
+    vec![vec![head_0, head_1]]
+}
+
+/// `a @ a.transpose(2, 3)` for a `(batch, heads, tokens, head_dim)` tensor: every head's
+/// `(tokens × tokens)` score matrix in one call, as the weight-split class computes them.
+pub fn batched_head_scores(a: &[Vec<DMatrix<f32>>]) -> Vec<Vec<DMatrix<f32>>> {
+    a.iter()
+        .map(|heads| heads.iter().map(|h| h * h.transpose()).collect())
+        .collect()
+}
+
+fn check_config(
+    d_in: usize,
+    d_out: usize,
+    context_length: usize,
+    dropout: f64,
+    num_heads: usize,
+) -> Result<(), Error> {
+    Dropout::new(dropout)?;
+    for (what, n) in [
+        ("d_in", d_in),
+        ("d_out", d_out),
+        ("context_length", context_length),
+    ] {
+        if n == 0 {
+            return Err(Error::ZeroSize { what });
+        }
+    }
+    if num_heads == 0 {
+        return Err(Error::ZeroHeads);
+    }
+    if d_out % num_heads != 0 {
+        return Err(Error::HeadsDoNotDivide { d_out, num_heads });
+    }
+    Ok(())
+}

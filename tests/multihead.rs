@@ -1,0 +1,271 @@
+//! Section 3.6 and exercises 3.2-3.3: multi-head attention, stacked and weight-split.
+
+mod common;
+
+use ch03_attention::inputs::inputs;
+use ch03_attention::multihead::{batched_head_scores, head_scores_demo_input};
+use ch03_attention::nalgebra::{DMatrix, DVector};
+use ch03_attention::torch::print::{TorchPrint, strip_autograd_suffix, torch_size};
+use ch03_attention::{
+    Error, Linear, MultiHeadAttention, MultiHeadAttentionWrapper, TorchRng, book,
+};
+use rstest::rstest;
+
+fn batch() -> Vec<DMatrix<f32>> {
+    vec![inputs(), inputs()]
+}
+
+fn wrapper(d_out: usize) -> MultiHeadAttentionWrapper {
+    MultiHeadAttentionWrapper::new(3, d_out, 6, 0.0, 2, false, &mut TorchRng::manual_seed(123))
+        .unwrap()
+}
+
+fn mha() -> MultiHeadAttention {
+    MultiHeadAttention::new(3, 2, 6, 0.0, 2, false, &mut TorchRng::manual_seed(123)).unwrap()
+}
+
+fn head_scores() -> Vec<Vec<DMatrix<f32>>> {
+    batched_head_scores(&head_scores_demo_input())
+}
+
+/// The 7 printed items of section 3.6 and exercise 3.2's corrected output, against the book.
+#[rstest]
+#[case::s3_6_1_cell_127_wrapper(wrapper(2).forward(&batch()).unwrap().torch_str(), book::WRAPPER_CONTEXT_VECS)]
+#[case::s3_6_1_cell_127_shape(format!("context_vecs.shape: {}", torch_size(&wrapper(2).forward(&batch()).unwrap().torch_shape())), book::WRAPPER_CONTEXT_VECS_SHAPE)]
+#[case::s3_6_2_cell_131_mha(mha().forward(&batch()).unwrap().torch_str(), book::MHA_CONTEXT_VECS)]
+#[case::s3_6_2_cell_131_shape(format!("context_vecs.shape: {}", torch_size(&mha().forward(&batch()).unwrap().torch_shape())), book::MHA_CONTEXT_VECS_SHAPE)]
+#[case::s3_6_2_cell_138_batched_scores(head_scores().as_slice().torch_str(), book::HEADS_SCORES_BATCHED)]
+#[case::s3_6_2_cell_140_first_head(format!("First head:\n {}", head_scores()[0][0].torch_str()), book::FIRST_HEAD)]
+#[case::s3_6_2_cell_140_second_head(format!("Second head:\n {}", head_scores()[0][1].torch_str()), book::SECOND_HEAD)]
+#[case::exercise_3_2_d_out_1(wrapper(1).forward(&batch()).unwrap().torch_str(), book::EX_3_2_CONTEXT_VECS)]
+#[case::exercise_3_2_shape(format!("context_vecs.shape: {}", torch_size(&wrapper(1).forward(&batch()).unwrap().torch_shape())), book::EX_3_2_CONTEXT_VECS_SHAPE)]
+fn printed_items_match_the_book(#[case] computed: String, #[case] book_text: &str) {
+    assert_eq!(computed, strip_autograd_suffix(book_text));
+}
+
+/// Exercise 3.2's markdown in the upstream notebook shows an output from an older, buggy version
+/// of the class (softmax over the wrong axis). The current code does not reproduce it, and must not.
+#[test]
+fn exercise_3_2_stale_markdown_is_not_reproduced() {
+    assert_ne!(
+        wrapper(1).forward(&batch()).unwrap().torch_str(),
+        strip_autograd_suffix(book::EX_3_2_STALE_MARKDOWN)
+    );
+}
+
+#[test]
+fn walkthrough_shows_every_printed_item_of_the_chapter() {
+    let all = ch03_attention::walkthrough::sections().unwrap();
+    let chapter_items = all
+        .iter()
+        .filter(|s| s.id.starts_with("3."))
+        .flat_map(|s| &s.items)
+        .filter(|i| i.source == ch03_attention::walkthrough::Source::Book)
+        .count();
+    assert_eq!(chapter_items, 44);
+    assert_eq!(chapter_items, book::CHAPTER_ITEMS.len());
+    assert!(all.iter().flat_map(|s| &s.items).all(|i| i.matches()));
+}
+
+/// Exercise 3.3: GPT-2 small's attention module has exactly 2,360,064 parameters.
+#[rstest]
+#[case::no_qkv_bias(false, book::EX_3_3_NUM_PARAMETERS)]
+#[case::with_qkv_bias(true, 2_362_368)]
+fn exercise_3_3_gpt2_parameter_count(#[case] qkv_bias: bool, #[case] expected: usize) {
+    let gpt2 = MultiHeadAttention::new(
+        768,
+        768,
+        1024,
+        0.0,
+        12,
+        qkv_bias,
+        &mut TorchRng::manual_seed(123),
+    )
+    .unwrap();
+    assert_eq!(gpt2.num_parameters(), expected);
+    assert_eq!(gpt2.head_dim(), 64);
+}
+
+#[test]
+fn wrapper_parameter_count() {
+    // 2 heads × 3 projections × (3 × 2) weights.
+    assert_eq!(wrapper(2).num_parameters(), 36);
+    assert_eq!(mha().num_parameters(), 3 * 6 + 4 + 2);
+}
+
+/// The wrapper's first head and MultiHeadAttention's first three layers get the same 18 draws.
+#[test]
+fn head_0_of_the_wrapper_and_the_mha_projections_share_weights() {
+    let w = wrapper(2);
+    let m = mha();
+    assert_eq!(w.heads()[0].w_query().weight(), m.w_query().weight());
+    assert_eq!(w.heads()[0].w_key().weight(), m.w_key().weight());
+    assert_eq!(w.heads()[0].w_value().weight(), m.w_value().weight());
+}
+
+/// PyTorch ground truth for other seeds, shapes and head counts, with and without qkv_bias, in
+/// evaluation and training mode. The wrapper draws one dropout mask per head (head 0 first);
+/// MultiHeadAttention one mask over (batch, heads, tokens, tokens). Masks are bit-exact,
+/// `next_rand` checks the draw count. Tolerance 2e-6 on max(1, |value|)-scaled error.
+#[rstest]
+#[case::wrapper("wrapper")]
+#[case::mha("mha")]
+fn matches_pytorch_in_evaluation_and_training_mode(#[case] kind: &str) {
+    let cases = common::torch_cases(kind);
+    assert!(cases.len() >= 5);
+    for c in &cases {
+        let mut rng = TorchRng::manual_seed(c.seed);
+        let (eval, train) = if kind == "wrapper" {
+            let m = MultiHeadAttentionWrapper::new(
+                c.d_in,
+                c.d_out,
+                c.context_length,
+                c.dropout,
+                c.num_heads,
+                c.qkv_bias,
+                &mut rng,
+            )
+            .unwrap();
+            let x: Vec<DMatrix<f32>> = (0..c.batch).map(|_| rng.rand(c.tokens, c.d_in)).collect();
+            (
+                m.forward(&x).unwrap(),
+                m.forward_train(&x, &mut rng).unwrap(),
+            )
+        } else {
+            let m = MultiHeadAttention::new(
+                c.d_in,
+                c.d_out,
+                c.context_length,
+                c.dropout,
+                c.num_heads,
+                c.qkv_bias,
+                &mut rng,
+            )
+            .unwrap();
+            let x: Vec<DMatrix<f32>> = (0..c.batch).map(|_| rng.rand(c.tokens, c.d_in)).collect();
+            (
+                m.forward(&x).unwrap(),
+                m.forward_train(&x, &mut rng).unwrap(),
+            )
+        };
+        assert_eq!(eval.torch_shape(), c.out_shape, "{kind} seed {}", c.seed);
+        assert!(
+            common::max_scaled_error(&eval.torch_data(), &c.eval) < 2e-6,
+            "{kind} seed {} eval",
+            c.seed
+        );
+        assert!(
+            common::max_scaled_error(&train.torch_data(), &c.train) < 2e-6,
+            "{kind} seed {} train",
+            c.seed
+        );
+        let next: Vec<u32> = rng.rand(1, 4).iter().map(|v| v.to_bits()).collect();
+        let want: Vec<u32> = c.next_rand.iter().map(|v| v.to_bits()).collect();
+        assert_eq!(next, want, "{kind} seed {}: generator position", c.seed);
+    }
+}
+
+/// Stack every head's projection rows into one Linear (head h's rows h·d_h..(h+1)·d_h).
+fn stacked(layers: Vec<&Linear>) -> Linear {
+    let d_in = layers[0].in_features();
+    let rows: usize = layers.iter().map(|l| l.out_features()).sum();
+    let mut weight = DMatrix::zeros(rows, d_in);
+    let mut bias = DVector::zeros(rows);
+    let mut r = 0;
+    for l in &layers {
+        weight
+            .view_mut((r, 0), (l.out_features(), d_in))
+            .copy_from(l.weight());
+        if let Some(b) = l.bias() {
+            bias.rows_mut(r, l.out_features()).copy_from(b);
+        }
+        r += l.out_features();
+    }
+    let has_bias = layers[0].bias().is_some();
+    Linear::from_parts(weight, has_bias.then_some(bias)).unwrap()
+}
+
+/// The two classes compute the same function when MultiHeadAttention's projections are the
+/// heads' projections stacked and its output projection is the identity with zero bias.
+#[rstest]
+#[case::book_sizes(3, 2, 2, 6, 123, false)]
+#[case::three_heads(5, 4, 3, 9, 7, true)]
+#[case::one_head(4, 6, 1, 5, 8, false)]
+#[case::head_dim_one(6, 1, 8, 4, 9, true)]
+#[case::wide(16, 8, 4, 12, 10, false)]
+fn wrapper_equals_weight_split_with_identity_projection(
+    #[case] d_in: usize,
+    #[case] head_dim: usize,
+    #[case] heads: usize,
+    #[case] tokens: usize,
+    #[case] seed: u64,
+    #[case] qkv_bias: bool,
+) {
+    let mut rng = TorchRng::manual_seed(seed);
+    let w = MultiHeadAttentionWrapper::new(d_in, head_dim, tokens, 0.0, heads, qkv_bias, &mut rng)
+        .unwrap();
+    let d_out = head_dim * heads;
+    let identity =
+        Linear::from_parts(DMatrix::identity(d_out, d_out), Some(DVector::zeros(d_out))).unwrap();
+    let m = MultiHeadAttention::from_parts(
+        stacked(w.heads().iter().map(|h| h.w_query()).collect()),
+        stacked(w.heads().iter().map(|h| h.w_key()).collect()),
+        stacked(w.heads().iter().map(|h| h.w_value()).collect()),
+        identity,
+        0.0,
+        heads,
+        tokens,
+    )
+    .unwrap();
+    let x = vec![
+        rng.uniform(tokens, d_in, -1.0, 1.0),
+        rng.uniform(tokens, d_in, -1.0, 1.0),
+    ];
+    let (a, b) = (w.forward(&x).unwrap(), m.forward(&x).unwrap());
+    for (a, b) in a.iter().zip(&b) {
+        let diff = (a - b).abs().max();
+        assert!(diff < 1e-6, "outputs differ by {diff}");
+    }
+}
+
+#[rstest]
+#[case::not_divisible(MultiHeadAttention::new(3, 5, 6, 0.0, 2, false, &mut TorchRng::manual_seed(1)).unwrap_err(), "d_out (5) must be divisible by num_heads (2)")]
+#[case::zero_heads_mha(MultiHeadAttention::new(3, 4, 6, 0.0, 0, false, &mut TorchRng::manual_seed(1)).unwrap_err(), "num_heads must be at least 1, got 0")]
+#[case::zero_heads_wrapper(MultiHeadAttentionWrapper::new(3, 4, 6, 0.0, 0, false, &mut TorchRng::manual_seed(1)).unwrap_err(), "num_heads must be at least 1, got 0")]
+#[case::dropout(MultiHeadAttention::new(3, 4, 6, 2.0, 2, false, &mut TorchRng::manual_seed(1)).unwrap_err(), "dropout probability must be in [0, 1], got 2")]
+#[case::too_many_tokens(mha().forward(&[DMatrix::zeros(7, 3)]).unwrap_err(), "input has 7 tokens but context_length is 6")]
+#[case::wrong_width(mha().forward(&[DMatrix::zeros(6, 2)]).unwrap_err(), "MultiHeadAttention: input has 2 columns per token but d_in is 3")]
+#[case::ragged(mha().forward(&[DMatrix::zeros(6, 3), DMatrix::zeros(6, 4)]).unwrap_err(), "batch item 1 has shape (6 × 4) but item 0 has shape (6 × 3)")]
+#[case::wrapper_width(wrapper(2).forward(&[DMatrix::zeros(6, 2)]).unwrap_err(), "CausalAttention: input has 2 columns per token but d_in is 3")]
+fn bad_input_is_an_error_naming_the_numbers(#[case] err: Error, #[case] message: &str) {
+    assert_eq!(err.to_string(), message);
+}
+
+#[test]
+fn snapshots_3_6() {
+    common::snapshot(
+        "s3_6_1_wrapper_context_vecs",
+        "3.6.1 cell [127]: MultiHeadAttentionWrapper(3, 2, 6, 0.0, 2), seed 123",
+        &wrapper(2).forward(&batch()).unwrap().torch_str(),
+    );
+    common::snapshot(
+        "s3_6_2_mha_context_vecs",
+        "3.6.2 cell [131]: MultiHeadAttention(3, 2, 6, 0.0, 2), seed 123",
+        &mha().forward(&batch()).unwrap().torch_str(),
+    );
+    common::snapshot(
+        "s3_6_2_batched_head_scores",
+        "3.6.2 cell [138]: a @ a.transpose(2, 3) for the (1, 2, 3, 4) demo tensor",
+        &head_scores().as_slice().torch_str(),
+    );
+    common::snapshot(
+        "exercise_3_2_context_vecs",
+        "Exercise 3.2: the wrapper with d_out = 1 (current code)",
+        &wrapper(1).forward(&batch()).unwrap().torch_str(),
+    );
+    common::snapshot(
+        "s3_6_2_mha_heads_attn_weights",
+        "3.6.2: attention weights of each head of the book's MultiHeadAttention",
+        &mha().heads_attn_weights(&inputs()).unwrap().torch_str(),
+    );
+}
