@@ -29,7 +29,14 @@ fn main() {
     pages.sort();
     for page in pages {
         let text = fs::read_to_string(&page).expect("read docs page");
-        let rendered = render_page(&text, &page);
+        let mut rendered = render_page(&text, &page);
+        // rustdoc makes every block of a doc page a horizontal scroll container, which gives a
+        // paragraph with a tall formula (a fraction, a sum) a stray scroll bar. Let blocks that
+        // hold math overflow visibly instead. At the end of the page, so it never becomes the
+        // page's one-line summary.
+        rendered.push_str(
+            "\n<style>.docblock > *:has(math) { overflow: visible !important; }</style>\n",
+        );
         fs::write(out.join(page.file_name().unwrap()), rendered).expect("write rendered page");
     }
 }

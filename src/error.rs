@@ -142,7 +142,6 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// Checks that `x` has `expected` columns, naming `layer` in the error.
-#[allow(dead_code)] // the layer modules of sections 3.4-3.6 call it
 pub(crate) fn check_width(
     layer: &'static str,
     x: &nalgebra::DMatrix<f32>,

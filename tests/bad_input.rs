@@ -1,0 +1,134 @@
+//! Bad input, every public entry point: each returns an `Error` naming the numbers involved,
+//! never a panic and never a silently wrong answer. One table, one row per case.
+
+use ch03_attention::context::{context_vec, context_vecs};
+use ch03_attention::inputs::{inputs, row};
+use ch03_attention::nalgebra::{DMatrix, DVector};
+use ch03_attention::qkv::{
+    attn_scores_of, project, project_all, scaling_evidence, weighted_values,
+};
+use ch03_attention::similarity::{attn_scores_for, cosine_similarity, dot};
+use ch03_attention::{
+    CausalAttention, Dropout, Error, Linear, MultiHeadAttention, MultiHeadAttentionWrapper,
+    SelfAttentionV1, SelfAttentionV2, TorchRng,
+};
+use rstest::rstest;
+
+fn rng() -> TorchRng {
+    TorchRng::manual_seed(123)
+}
+
+fn z(rows: usize, cols: usize) -> DMatrix<f32> {
+    DMatrix::zeros(rows, cols)
+}
+
+fn query() -> DVector<f32> {
+    row(&inputs(), 1)
+}
+
+/// Section 3.4.1's seeded weights.
+fn seeded_weights() -> (DMatrix<f32>, DMatrix<f32>, DMatrix<f32>) {
+    let mut g = rng();
+    (g.rand(3, 2), g.rand(3, 2), g.rand(3, 2))
+}
+
+fn keys() -> DMatrix<f32> {
+    project_all(&inputs(), &seeded_weights().1).unwrap()
+}
+
+fn values() -> DMatrix<f32> {
+    project_all(&inputs(), &seeded_weights().2).unwrap()
+}
+
+fn causal() -> CausalAttention {
+    CausalAttention::new(3, 2, 6, 0.0, false, &mut rng()).unwrap()
+}
+
+fn wrapper() -> MultiHeadAttentionWrapper {
+    MultiHeadAttentionWrapper::new(3, 2, 6, 0.0, 2, false, &mut rng()).unwrap()
+}
+
+fn mha() -> MultiHeadAttention {
+    MultiHeadAttention::new(3, 4, 6, 0.0, 2, false, &mut rng()).unwrap()
+}
+
+#[rstest]
+// Section 3.3 and 3.4 functions
+#[case::project(project(&DVector::zeros(4), &seeded_weights().0).unwrap_err(), "project: shapes (1 × 4) and (3 × 2) do not fit together")]
+#[case::scores(attn_scores_of(&DVector::zeros(3), &keys()).unwrap_err(), "attn_scores_of: shapes (1 × 3) and (6 × 2) do not fit together")]
+#[case::weights(weighted_values(&DVector::zeros(5), &values()).unwrap_err(), "weighted_values: shapes (1 × 5) and (6 × 2) do not fit together")]
+#[case::v2_with_bias(SelfAttentionV1::from_v2(&SelfAttentionV2::new(3, 2, true, &mut TorchRng::manual_seed(1))).unwrap_err(), "invalid configuration: SelfAttentionV2 with qkv_bias = true has biases, which SelfAttentionV1 cannot hold")]
+#[case::zero_d_k(scaling_evidence(0, 4, 4, &mut TorchRng::manual_seed(1)).unwrap_err(), "d_k must be at least 1, got 0")]
+#[case::dot_lengths(dot(&DVector::zeros(3), &DVector::zeros(2)).unwrap_err(), "dot: shapes (3 × 1) and (2 × 1) do not fit together")]
+#[case::query_width(attn_scores_for(&DVector::zeros(4), &inputs()).unwrap_err(), "attn_scores_for: shapes (1 × 4) and (6 × 3) do not fit together")]
+#[case::weights_per_token(context_vec(&DVector::zeros(5), &inputs()).unwrap_err(), "context_vec: shapes (1 × 5) and (6 × 3) do not fit together")]
+#[case::weights_matrix(context_vecs(&DMatrix::zeros(6, 5), &inputs()).unwrap_err(), "context_vecs: shapes (6 × 5) and (6 × 3) do not fit together")]
+#[case::zero_vector(cosine_similarity(&DVector::zeros(3), &query()).unwrap_err(), "cosine_similarity: a vector has length (norm) 0, so its direction is undefined")]
+// Linear
+#[case::linear_width(Linear::new(3, 2, true, &mut rng()).forward(&z(4, 5)).unwrap_err(), "Linear: input has 5 columns per token but d_in is 3")]
+#[case::linear_bias_length(Linear::from_parts(z(2, 3), Some(DVector::zeros(4))).unwrap_err(), "Linear bias: shapes (2 × 3) and (4 × 1) do not fit together")]
+// Dropout
+#[case::dropout_negative(Dropout::new(-0.1).unwrap_err(), "dropout probability must be in [0, 1], got -0.1")]
+#[case::dropout_above_one(Dropout::new(1.5).unwrap_err(), "dropout probability must be in [0, 1], got 1.5")]
+#[case::dropout_nan(Dropout::new(f64::NAN).unwrap_err(), "dropout probability must be in [0, 1], got NaN")]
+#[case::dropout_infinite(Dropout::new(f64::INFINITY).unwrap_err(), "dropout probability must be in [0, 1], got inf")]
+// SelfAttentionV1 / V2
+#[case::v1_width(SelfAttentionV1::new(3, 2, &mut rng()).forward(&z(6, 4)).unwrap_err(), "SelfAttentionV1: input has 4 columns per token but d_in is 3")]
+#[case::v1_weights_shape(SelfAttentionV1::from_weights(z(3, 2), z(3, 2), z(2, 3)).unwrap_err(), "from_weights (W_value): shapes (3 × 2) and (2 × 3) do not fit together")]
+#[case::v2_width(SelfAttentionV2::new(3, 2, false, &mut rng()).forward(&z(6, 2)).unwrap_err(), "Linear: input has 2 columns per token but d_in is 3")]
+#[case::v2_weights_width(SelfAttentionV2::new(3, 2, false, &mut rng()).attn_weights(&z(6, 1)).unwrap_err(), "Linear: input has 1 columns per token but d_in is 3")]
+// CausalAttention
+#[case::causal_dropout(CausalAttention::new(3, 2, 6, 1.01, false, &mut rng()).unwrap_err(), "dropout probability must be in [0, 1], got 1.01")]
+#[case::causal_zero_d_in(CausalAttention::new(0, 2, 6, 0.0, false, &mut rng()).unwrap_err(), "d_in must be at least 1, got 0")]
+#[case::causal_zero_d_out(CausalAttention::new(3, 0, 6, 0.0, false, &mut rng()).unwrap_err(), "d_out must be at least 1, got 0")]
+#[case::causal_zero_context(CausalAttention::new(3, 2, 0, 0.0, false, &mut rng()).unwrap_err(), "context_length must be at least 1, got 0")]
+#[case::causal_too_many_tokens(causal().forward(&[z(7, 3)]).unwrap_err(), "input has 7 tokens but context_length is 6")]
+#[case::causal_width(causal().forward(&[z(6, 4)]).unwrap_err(), "CausalAttention: input has 4 columns per token but d_in is 3")]
+#[case::causal_ragged(causal().forward(&[z(6, 3), z(5, 3)]).unwrap_err(), "batch item 1 has shape (5 × 3) but item 0 has shape (6 × 3)")]
+#[case::causal_train_ragged(causal().forward_train(&[z(2, 3), z(2, 3), z(2, 2)], &mut rng()).unwrap_err(), "batch item 2 has shape (2 × 2) but item 0 has shape (2 × 3)")]
+#[case::causal_weights_too_long(causal().attn_weights(&z(9, 3)).unwrap_err(), "input has 9 tokens but context_length is 6")]
+// MultiHeadAttentionWrapper
+#[case::wrapper_zero_heads(MultiHeadAttentionWrapper::new(3, 2, 6, 0.0, 0, false, &mut rng()).unwrap_err(), "num_heads must be at least 1, got 0")]
+#[case::wrapper_dropout(MultiHeadAttentionWrapper::new(3, 2, 6, -1.0, 2, false, &mut rng()).unwrap_err(), "dropout probability must be in [0, 1], got -1")]
+#[case::wrapper_width(wrapper().forward(&[z(6, 2)]).unwrap_err(), "CausalAttention: input has 2 columns per token but d_in is 3")]
+#[case::wrapper_too_many_tokens(wrapper().forward_train(&[z(7, 3)], &mut rng()).unwrap_err(), "input has 7 tokens but context_length is 6")]
+// MultiHeadAttention
+#[case::mha_not_divisible(MultiHeadAttention::new(3, 5, 6, 0.0, 2, false, &mut rng()).unwrap_err(), "d_out (5) must be divisible by num_heads (2)")]
+#[case::mha_zero_heads(MultiHeadAttention::new(3, 4, 6, 0.0, 0, false, &mut rng()).unwrap_err(), "num_heads must be at least 1, got 0")]
+#[case::mha_dropout_nan(MultiHeadAttention::new(3, 4, 6, f64::NAN, 2, false, &mut rng()).unwrap_err(), "dropout probability must be in [0, 1], got NaN")]
+#[case::mha_zero_context(MultiHeadAttention::new(3, 4, 0, 0.0, 2, false, &mut rng()).unwrap_err(), "context_length must be at least 1, got 0")]
+#[case::mha_width(mha().forward(&[z(6, 2)]).unwrap_err(), "MultiHeadAttention: input has 2 columns per token but d_in is 3")]
+#[case::mha_too_many_tokens(mha().forward(&[z(7, 3)]).unwrap_err(), "input has 7 tokens but context_length is 6")]
+#[case::mha_ragged(mha().forward_train(&[z(6, 3), z(6, 4)], &mut rng()).unwrap_err(), "batch item 1 has shape (6 × 4) but item 0 has shape (6 × 3)")]
+#[case::mha_heads_weights(mha().heads_attn_weights(&z(6, 5)).unwrap_err(), "MultiHeadAttention: input has 5 columns per token but d_in is 3")]
+#[case::mha_parts_out_proj(MultiHeadAttention::from_parts(Linear::new(3, 4, false, &mut rng()), Linear::new(3, 4, false, &mut rng()), Linear::new(3, 4, false, &mut rng()), Linear::new(4, 2, true, &mut rng()), 0.0, 2, 6).unwrap_err(), "MultiHeadAttention (out_proj): shapes (4 × 4) and (2 × 4) do not fit together")]
+fn bad_input_is_an_error_naming_the_numbers(#[case] err: Error, #[case] message: &str) {
+    assert_eq!(err.to_string(), message);
+}
+
+/// NaN or infinite *values* are not an input error: they propagate exactly as in PyTorch, and
+/// nothing panics. A NaN in token 2 leaves the attention weights of tokens 0 and 1 finite (the
+/// mask works), but their outputs become NaN too: the masked weight is exactly 0, and in the
+/// product with the values 0 · NaN = NaN (likewise 0 · ∞). PyTorch 2.15 prints the same NaN
+/// matrix. Causality (outputs 0..=t ignore later tokens) therefore holds for finite inputs only.
+#[test]
+fn nan_and_inf_values_propagate_without_panicking() {
+    let mut x = DMatrix::from_element(6, 3, 0.5_f32);
+    x[(2, 1)] = f32::NAN;
+    let weights = causal().attn_weights(&x).unwrap();
+    assert!(weights.rows(0, 2).iter().all(|v| v.is_finite()));
+    assert!(weights.rows(2, 4).iter().all(|v| v.is_nan()));
+    let out = &causal().forward(std::slice::from_ref(&x)).unwrap()[0];
+    assert!(out.iter().all(|v| v.is_nan()));
+    x[(2, 1)] = f32::INFINITY;
+    let out = &mha().forward(&[x]).unwrap()[0];
+    assert!(out.iter().all(|v| v.is_nan()));
+}
+
+/// Empty batches are valid and give empty results (no error, no panic).
+#[test]
+fn empty_batches_give_empty_results() {
+    assert!(causal().forward(&[]).unwrap().is_empty());
+    assert!(wrapper().forward(&[]).unwrap().is_empty());
+    assert!(mha().forward_train(&[], &mut rng()).unwrap().is_empty());
+}
