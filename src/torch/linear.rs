@@ -39,7 +39,7 @@ impl Linear {
         let weight = rng.uniform(out_features, in_features, -bound, bound); // (out, in)
         let bias = bias.then(|| {
             let b = bias_bound(in_features);
-            DVector::from_vec(rng.uniform_values(out_features, -b, b))
+            DVector::from_column_slice(rng.uniform(out_features, 1, -b, b).as_slice())
         });
         Linear { weight, bias }
     }

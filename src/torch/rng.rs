@@ -110,13 +110,18 @@ impl TorchRng {
         }
     }
 
-    /// The same generator, with `uniform` computed by `kernel`.
+    /// The same generator, with `uniform` computed by `kernel`: `Fused` to match PyTorch on an
+    /// AVX2/AVX-512 CPU (the default), `Unfused` to match its portable `DEFAULT` kernel. Only
+    /// `uniform` with bounds other than 0 and 1 (and so every [`Linear`](crate::Linear)) is
+    /// affected; see [`UniformKernel`].
     pub fn with_kernel(mut self, kernel: UniformKernel) -> TorchRng {
         self.kernel = kernel;
         self
     }
 
-    /// The same generator, with dropout masks drawn by `path`.
+    /// The same generator, with dropout masks drawn by `path`: `Serial` for the book and any
+    /// PyTorch from 2.7 on (the default), `MklLegacy` for PyTorch 2.6 or older on x86-64 Linux or
+    /// Windows. See [`BernoulliPath`].
     pub fn with_bernoulli(mut self, path: BernoulliPath) -> TorchRng {
         self.bernoulli = path;
         self
@@ -196,27 +201,37 @@ impl TorchRng {
     /// assert_eq!(m[(0, 0)], 0.296_111_94 * 2.0 - 1.0);
     /// ```
     pub fn uniform(&mut self, rows: usize, cols: usize, from: f64, to: f64) -> DMatrix<f32> {
-        let values = self.uniform_values(rows * cols, from, to);
-        DMatrix::from_row_slice(rows, cols, &values)
-    }
-
-    /// `n` values of `uniform_(from, to)` in draw order (row-major for a tensor).
-    pub(crate) fn uniform_values(&mut self, n: usize, from: f64, to: f64) -> Vec<f32> {
         let from = from as f32;
         let range = to as f32 - from;
-        let mut out = Vec::with_capacity(n);
         if from == 0.0 && range == 1.0 {
             // rand(): x * 1 + 0 is x in both kernels, so skip the arithmetic.
-            out.extend((0..n).map(|_| self.unit_f32()));
-            return out;
+            return self.fill_row_major(rows, cols, |x| x);
         }
         match self.kernel {
-            UniformKernel::Fused => {
-                out.extend((0..n).map(|_| self.unit_f32().mul_add(range, from)))
-            }
-            UniformKernel::Unfused => out.extend((0..n).map(|_| self.unit_f32() * range + from)),
+            UniformKernel::Fused => self.fill_row_major(rows, cols, |x| x.mul_add(range, from)),
+            UniformKernel::Unfused => self.fill_row_major(rows, cols, |x| x * range + from),
         }
-        out
+    }
+
+    /// A `rows × cols` matrix whose elements, taken row by row, are `scale(x)` for successive
+    /// unit floats `x`. (The matrix is stored column by column, so row `r` lands at positions
+    /// `r`, `r + rows`, `r + 2·rows`, …; writing it directly avoids a second, transposing copy.)
+    fn fill_row_major(
+        &mut self,
+        rows: usize,
+        cols: usize,
+        scale: impl Fn(f32) -> f32,
+    ) -> DMatrix<f32> {
+        let mut data = vec![0.0_f32; rows * cols]; // column-major storage
+        if data.is_empty() {
+            return DMatrix::from_vec(rows, cols, data);
+        }
+        for r in 0..rows {
+            for slot in data[r..].iter_mut().step_by(rows) {
+                *slot = scale(self.unit_f32());
+            }
+        }
+        DMatrix::from_vec(rows, cols, data)
     }
 
     /// One draw as a float in `[0, 1)`: its low 24 bits times `2^-24` (exact).
