@@ -186,6 +186,9 @@ pub fn all() -> Result<Vec<(&'static str, String)>, Error> {
         ("attn_weights_3_4.svg", attn_weights_3_4()?),
         ("causal_weights_3_5.svg", causal_weights_3_5()?),
         ("mha_heads_3_6.svg", mha_heads_3_6()?),
+        ("leakage_loss.svg", leakage_loss_curves()?),
+        ("leakage_grad_norm.svg", leakage_grad_norms()?),
+        ("leakage_attention.svg", leakage_attention()?),
     ];
     Ok(figures)
 }
@@ -283,4 +286,278 @@ fn hide_future(m: &DMatrix<f32>) -> DMatrix<f32> {
     DMatrix::from_fn(m.nrows(), m.ncols(), |i, j| {
         if j > i { f32::NAN } else { m[(i, j)] }
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Line charts, and the figures of "Why the mask matters" (module `leakage`).
+// ---------------------------------------------------------------------------------------------
+
+/// One line of a [`line_chart`]: points `(x, y)` joined in order.
+#[derive(Debug, Clone)]
+pub struct Series<'a> {
+    /// Legend text.
+    pub label: &'a str,
+    /// The points, in drawing order.
+    pub points: Vec<(f64, f64)>,
+    /// Stroke colour, e.g. `"#08306b"`.
+    pub colour: &'a str,
+    /// Dashed (for reference lines such as a floor) instead of solid.
+    pub dashed: bool,
+}
+
+const CHART_W: f64 = 640.0;
+const CHART_H: f64 = 300.0;
+const CHART_LEFT: f64 = 60.0;
+const CHART_TOP: f64 = 40.0;
+const LEGEND_W: f64 = 260.0;
+
+/// Draws series as lines on shared axes: x from 0 (or the smallest x, if negative) to the largest
+/// x, y from 0 to a round number above the largest y, with the legend to the right of the plot.
+///
+/// ```
+/// use ch03_attention::figures::{line_chart, Series};
+/// let line = Series { label: "y = x", points: vec![(0.0, 0.0), (4.0, 4.0)], colour: "#000000", dashed: false };
+/// let picture = line_chart("demo", "x", "y", &[line]);
+/// assert!(picture.starts_with("<svg") && picture.contains(">y = x<"));
+/// ```
+pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> String {
+    let xs = || series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+    let x_min = xs().fold(0.0_f64, f64::min);
+    let x_max = xs().fold(f64::NEG_INFINITY, f64::max);
+    let y_top = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .fold(0.0_f64, f64::max);
+    let (x_min, x_max) = if x_min < x_max {
+        (x_min, x_max)
+    } else {
+        (0.0, 1.0)
+    };
+    let y_step = nice_step(y_top.max(1e-12));
+    let y_max = (y_top / y_step).ceil().max(1.0) * y_step;
+    let px = |x: f64| CHART_LEFT + (x - x_min) / (x_max - x_min) * CHART_W;
+    let py = |y: f64| CHART_TOP + CHART_H - y / y_max * CHART_H;
+    let (width, height) = (CHART_LEFT + CHART_W + LEGEND_W, CHART_TOP + CHART_H + 50.0);
+
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">"##
+    );
+    s.push_str("<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n");
+    let _ = writeln!(
+        s,
+        r##"<text x="{}" y="22" font-size="14" font-weight="bold" text-anchor="middle">{}</text>"##,
+        CHART_LEFT + CHART_W / 2.0,
+        escape(title)
+    );
+    // Grid lines and tick labels.
+    let mut y = 0.0;
+    while y <= y_max + y_step / 2.0 {
+        let _ = writeln!(
+            s,
+            r##"<line x1="{CHART_LEFT}" y1="{0:.1}" x2="{1}" y2="{0:.1}" stroke="#e0e0e0"/><text x="{2}" y="{3:.1}" text-anchor="end" fill="#333333">{4}</text>"##,
+            py(y),
+            CHART_LEFT + CHART_W,
+            CHART_LEFT - 6.0,
+            py(y) + 4.0,
+            tick_text(y, y_step)
+        );
+        y += y_step;
+    }
+    let x_step = nice_step(x_max - x_min);
+    let mut x = (x_min / x_step).ceil() * x_step;
+    while x <= x_max + x_step * 1e-9 {
+        let _ = writeln!(
+            s,
+            r##"<text x="{:.1}" y="{}" text-anchor="middle" fill="#333333">{}</text>"##,
+            px(x),
+            CHART_TOP + CHART_H + 18.0,
+            tick_text(x, x_step)
+        );
+        x += x_step;
+    }
+    let _ = writeln!(
+        s,
+        r##"<rect x="{CHART_LEFT}" y="{CHART_TOP}" width="{CHART_W}" height="{CHART_H}" fill="none" stroke="#333333"/>"##
+    );
+    let _ = writeln!(
+        s,
+        r##"<text x="{}" y="{}" text-anchor="middle" fill="#333333">{}</text>"##,
+        CHART_LEFT + CHART_W / 2.0,
+        CHART_TOP + CHART_H + 40.0,
+        escape(x_label)
+    );
+    let _ = writeln!(
+        s,
+        r##"<text x="14" y="{0}" text-anchor="middle" fill="#333333" transform="rotate(-90 14 {0})">{1}</text>"##,
+        CHART_TOP + CHART_H / 2.0,
+        escape(y_label)
+    );
+    // The lines, then the legend.
+    for line in series {
+        let points: Vec<String> = line
+            .points
+            .iter()
+            .map(|&(x, y)| format!("{:.1},{:.1}", px(x), py(y)))
+            .collect();
+        let dash = if line.dashed {
+            r#" stroke-dasharray="6 4""#
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            s,
+            r##"<polyline points="{}" fill="none" stroke="{}" stroke-width="2"{dash}/>"##,
+            points.join(" "),
+            line.colour
+        );
+    }
+    for (k, line) in series.iter().enumerate() {
+        let y = CHART_TOP + 16.0 + 20.0 * k as f64;
+        let x = CHART_LEFT + CHART_W + 16.0;
+        let dash = if line.dashed {
+            r#" stroke-dasharray="6 4""#
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            s,
+            r##"<line x1="{x}" y1="{y}" x2="{}" y2="{y}" stroke="{}" stroke-width="2"{dash}/><text x="{}" y="{}" fill="#111111">{}</text>"##,
+            x + 24.0,
+            line.colour,
+            x + 30.0,
+            y + 4.0,
+            escape(line.label)
+        );
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+/// A round step (1, 2 or 5 times a power of ten) that cuts `range` into at most 6 intervals.
+fn nice_step(range: f64) -> f64 {
+    let raw = range / 6.0;
+    let power = 10_f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * power)
+        .find(|step| *step >= raw)
+        .unwrap_or(10.0 * power)
+}
+
+/// A tick label with as many decimals as the step needs.
+fn tick_text(v: f64, step: f64) -> String {
+    let decimals = (-step.log10().floor()).max(0.0) as usize;
+    format!("{v:.decimals$}")
+}
+
+/// One point per step: `(step, value)`.
+fn per_step(values: &[f64]) -> Vec<(f64, f64)> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(step, &v)| (step as f64, v))
+        .collect()
+}
+
+const MASKED_COLOUR: &str = "#2171b5";
+const UNMASKED_COLOUR: &str = "#cb181d";
+const FLOOR_COLOUR: &str = "#333333";
+
+/// "Why the mask matters": the training loss of both runs of the default leakage experiment
+/// (each step's batch), the entropy floor `H`, and the unmasked model's loss when it is evaluated
+/// causally, as at generation time.
+///
+/// # Errors
+///
+/// The errors of [`crate::leakage::default_report`] (none expected).
+pub fn leakage_loss_curves() -> Result<String, Error> {
+    let r = crate::leakage::default_report()?;
+    let last = (r.config.steps - 1) as f64;
+    let flat = |y: f64| vec![(0.0, y), (last, y)];
+    let floor_label = format!("entropy floor H = {:.4}", r.entropy_floor);
+    let inference_label = format!(
+        "unmasked, evaluated causally = {:.4}",
+        r.unmasked.inference_loss
+    );
+    Ok(line_chart(
+        "Training loss, with and without the causal mask",
+        "training step",
+        "cross-entropy (nats)",
+        &[
+            Series {
+                label: "masked (causal) model",
+                points: per_step(&r.masked_trace.losses),
+                colour: MASKED_COLOUR,
+                dashed: false,
+            },
+            Series {
+                label: "unmasked model",
+                points: per_step(&r.unmasked_trace.losses),
+                colour: UNMASKED_COLOUR,
+                dashed: false,
+            },
+            Series {
+                label: &floor_label,
+                points: flat(r.entropy_floor),
+                colour: FLOOR_COLOUR,
+                dashed: true,
+            },
+            Series {
+                label: &inference_label,
+                points: flat(r.unmasked.inference_loss),
+                colour: UNMASKED_COLOUR,
+                dashed: true,
+            },
+        ],
+    ))
+}
+
+/// "Why the mask matters": the global gradient norm of both runs, at every step.
+///
+/// # Errors
+///
+/// The errors of [`crate::leakage::default_report`] (none expected).
+pub fn leakage_grad_norms() -> Result<String, Error> {
+    let r = crate::leakage::default_report()?;
+    Ok(line_chart(
+        "Gradient norm per training step",
+        "training step",
+        "global gradient norm",
+        &[
+            Series {
+                label: "masked (causal) model",
+                points: per_step(&r.masked_trace.grad_norms),
+                colour: MASKED_COLOUR,
+                dashed: false,
+            },
+            Series {
+                label: "unmasked model",
+                points: per_step(&r.unmasked_trace.grad_norms),
+                colour: UNMASKED_COLOUR,
+                dashed: false,
+            },
+        ],
+    ))
+}
+
+/// "Why the mask matters": the unmasked model's attention weights, averaged over the held-out
+/// sequences. Row `t` (the query position) puts almost all its weight on column `t + 1`: the
+/// copying diagonal just above the main one.
+///
+/// # Errors
+///
+/// The errors of [`crate::leakage::default_report`] (none expected).
+pub fn leakage_attention() -> Result<String, Error> {
+    let r = crate::leakage::default_report()?;
+    let weights = r.unmasked_trace.attn_weights.map(|w| w as f32);
+    let labels: Vec<String> = (0..weights.nrows()).map(|t| t.to_string()).collect();
+    let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+    Ok(svg(&[Heatmap::new(
+        "Unmasked model: mean attention weights (row: position t, column: position attended)",
+        &weights,
+        &labels,
+        &labels,
+    )]))
 }

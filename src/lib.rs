@@ -25,4 +25,6 @@ pub use qkv::{SelfAttentionV1, SelfAttentionV2};
 
 pub mod dropout;
 pub use dropout::Dropout;
+pub mod leakage;
+pub use leakage::{LeakageConfig, LeakageReport, RunSummary};
 pub use torch::{BernoulliPath, Linear, TorchRng, UniformKernel};

@@ -360,10 +360,7 @@ impl MultiHeadAttention {
     }
 
     /// Per head: the causal attention weights `(T × T)` and that head's values `(T × head_dim)`.
-    fn heads_weights_and_values(
-        &self,
-        x: &DMatrix<f32>,
-    ) -> Result<(PerHead, PerHead), Error> {
+    fn heads_weights_and_values(&self, x: &DMatrix<f32>) -> Result<(PerHead, PerHead), Error> {
         let queries = self.w_query.forward(x)?; // (T, d_out)
         let keys = self.w_key.forward(x)?; // (T, d_out)
         let values = self.w_value.forward(x)?; // (T, d_out)

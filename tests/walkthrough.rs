@@ -49,3 +49,10 @@ fn walkthrough_printout_3_3() {
         &render(&select(Some("3.3")).unwrap()),
     );
 }
+
+/// The cheap list of ids agrees with what the parts compute.
+#[test]
+fn section_ids_match_the_computed_sections() {
+    let computed: Vec<&str> = sections().unwrap().iter().map(|s| s.id).collect();
+    assert_eq!(computed, ch03_attention::walkthrough::section_ids());
+}

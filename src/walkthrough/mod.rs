@@ -14,6 +14,7 @@
 use crate::Error;
 use crate::torch::print::strip_autograd_suffix;
 
+mod leakage;
 mod s3_3;
 mod s3_4;
 mod s3_5;
@@ -123,31 +124,58 @@ pub struct Section {
     pub items: Vec<Item>,
 }
 
+/// Computes the sections of one part of the walkthrough.
+type BuildSections = fn() -> Result<Vec<Section>, Error>;
+
+/// The walkthrough's parts, in the chapter's order: the section ids each part produces, and the
+/// function that computes them. [`select`] runs only the parts it needs, so `cargo run -- 3.3`
+/// does not train the leakage experiment's models.
+const PARTS: &[(&[&str], BuildSections)] = &[
+    (&["3.3.1", "3.3.2"], s3_3::sections),
+    (&["3.4.1", "3.4.2"], s3_4::sections),
+    (&["3.5.1", "3.5.2", "3.5.3"], s3_5::sections),
+    (&["3.6.1", "3.6.2", "exercises"], s3_6::sections),
+    (&["why-mask"], leakage::sections),
+];
+
+/// `true` if section `id` is selected by `filter`: equal, or below it at a dot boundary
+/// (`"3.3"` selects 3.3.1 and 3.3.2, not 3.31).
+fn selected(id: &str, filter: &str) -> bool {
+    id == filter || id.starts_with(&format!("{filter}."))
+}
+
 /// Every implemented section, in the chapter's order.
 ///
 /// # Errors
 ///
 /// Propagates any [`Error`] from the modules (none is expected on the book's inputs).
 pub fn sections() -> Result<Vec<Section>, Error> {
-    let mut all = Vec::new();
-    all.extend(s3_3::sections()?);
-    all.extend(s3_4::sections()?);
-    all.extend(s3_5::sections()?);
-    all.extend(s3_6::sections()?);
-    Ok(all)
+    select(None)
 }
 
-/// The sections whose id starts with `filter` at a dot boundary (`"3.3"` selects 3.3.1 and
-/// 3.3.2, not 3.31); `None` selects everything.
+/// The sections selected by `filter` (see the ids with `cargo run -- --list`); `None` selects
+/// everything.
 ///
 /// # Errors
 ///
 /// As [`sections`].
 pub fn select(filter: Option<&str>) -> Result<Vec<Section>, Error> {
-    Ok(sections()?
-        .into_iter()
-        .filter(|s| filter.is_none_or(|f| s.id == f || s.id.starts_with(&format!("{f}."))))
-        .collect())
+    let wanted = |id: &str| filter.is_none_or(|f| selected(id, f));
+    let mut all = Vec::new();
+    for (ids, build) in PARTS {
+        if ids.iter().any(|id| wanted(id)) {
+            all.extend(build()?.into_iter().filter(|s| wanted(s.id)));
+        }
+    }
+    Ok(all)
+}
+
+/// Every section id, in order, without computing anything.
+pub fn section_ids() -> Vec<&'static str> {
+    PARTS
+        .iter()
+        .flat_map(|(ids, _)| ids.iter().copied())
+        .collect()
 }
 
 /// Renders sections as `cargo run` prints them: each item's computed text beside the expected
