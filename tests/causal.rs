@@ -189,6 +189,17 @@ fn matches_pytorch_in_evaluation_and_training_mode() {
 }
 
 #[test]
+fn accessors_report_the_construction_arguments() {
+    let ca = CausalAttention::new(3, 2, 10, 0.25, true, &mut TorchRng::manual_seed(1)).unwrap();
+    assert_eq!((ca.d_in(), ca.d_out(), ca.context_length()), (3, 2, 10));
+    assert_eq!(ca.dropout().p(), 0.25);
+    assert_eq!(ca.num_parameters(), 3 * (3 * 2 + 2));
+    assert_eq!(ca.mask().shape(), (10, 10));
+    assert_eq!(ca.mask()[(0, 1)], 1.0); // 1 marks a hidden future position
+    assert_eq!(ca.mask()[(1, 0)], 0.0);
+}
+
+#[test]
 fn dropout_zero_draws_nothing_and_equals_evaluation() {
     let ca = book_causal_attention();
     let mut rng = TorchRng::manual_seed(5);

@@ -103,3 +103,16 @@ fn shapes_print_like_torch_size() {
 fn autograd_suffix_is_removed(#[case] book: &str, #[case] ours: &str) {
     assert_eq!(strip_autograd_suffix(book), ours);
 }
+
+/// Slices, row vectors and column vectors all print as 1-D tensors.
+#[test]
+fn vectors_of_every_kind_print_as_1d_tensors() {
+    use ch03_attention::nalgebra::{DVector, RowDVector};
+    let values = [0.5_f32, -1.25, 3.0];
+    let want = "tensor([ 0.5000, -1.2500,  3.0000])";
+    assert_eq!(values[..].torch_str(), want);
+    assert_eq!(RowDVector::from_row_slice(&values).torch_str(), want);
+    assert_eq!(DVector::from_column_slice(&values).torch_str(), want);
+    assert_eq!(values[..].torch_shape(), [3]);
+    assert_eq!(RowDVector::from_row_slice(&values).torch_data(), values);
+}

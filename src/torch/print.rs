@@ -187,7 +187,8 @@ pub fn format_tensor(shape: &[usize], data: &[f32]) -> String {
         data.len()
     );
     const PREFIX: &str = "tensor(";
-    if data.is_empty() && !shape.is_empty() {
+    if data.is_empty() {
+        // (A scalar always has one element, so `shape` has at least one dimension here.)
         // PyTorch: `tensor([])`, or `tensor([], size=(0, 3))` for more dimensions.
         return if shape.len() == 1 {
             "tensor([])".to_string()
@@ -211,20 +212,29 @@ pub fn format_tensor(shape: &[usize], data: &[f32]) -> String {
     format!("{PREFIX}{body})")
 }
 
+/// The indices of a dimension of length `n` that PyTorch prints, in order; `None` marks the
+/// `...` that stands for the middle of a summarized dimension.
+fn shown_indices(n: usize, summarize: bool) -> Vec<Option<usize>> {
+    if summarize && n > 2 * EDGEITEMS {
+        (0..EDGEITEMS)
+            .map(Some)
+            .chain([None])
+            .chain((n - EDGEITEMS..n).map(Some))
+            .collect()
+    } else {
+        (0..n).map(Some).collect()
+    }
+}
+
 /// The values PyTorch looks at to choose the format of a summarized tensor: only those shown.
 fn summarized_values(shape: &[usize], data: &[f32]) -> Vec<f32> {
     if shape.is_empty() {
         return data.to_vec();
     }
     let stride: usize = shape[1..].iter().product();
-    let keep: Vec<usize> = if shape[0] > 2 * EDGEITEMS {
-        (0..EDGEITEMS)
-            .chain(shape[0] - EDGEITEMS..shape[0])
-            .collect()
-    } else {
-        (0..shape[0]).collect()
-    };
-    keep.into_iter()
+    shown_indices(shape[0], true)
+        .into_iter()
+        .flatten()
         .flat_map(|i| summarized_values(&shape[1..], &data[i * stride..(i + 1) * stride]))
         .collect()
 }
@@ -236,19 +246,12 @@ fn tensor_body(
     summarize: bool,
     fmt: &Formatter,
 ) -> String {
-    let n = shape[0];
-    let elided = summarize && n > 2 * EDGEITEMS;
-    let keep = |i: usize| !elided || i < EDGEITEMS || i >= n - EDGEITEMS;
+    let shown = shown_indices(shape[0], summarize);
     if shape.len() == 1 {
-        let mut items: Vec<String> = Vec::new();
-        for (i, &v) in data.iter().enumerate() {
-            if keep(i) {
-                items.push(fmt.format(v));
-            }
-            if elided && i == EDGEITEMS - 1 {
-                items.push(" ...".to_string());
-            }
-        }
+        let items: Vec<String> = shown
+            .iter()
+            .map(|i| i.map_or(" ...".to_string(), |i| fmt.format(data[i])))
+            .collect();
         let element_len = fmt.width + 2;
         let per_line = (LINEWIDTH.saturating_sub(indent) / element_len).max(1);
         let lines: Vec<String> = items.chunks(per_line).map(|c| c.join(", ")).collect();
@@ -258,16 +261,15 @@ fn tensor_body(
         );
     }
     let stride: usize = shape[1..].iter().product();
-    let mut slices = Vec::new();
-    for i in 0..n {
-        if keep(i) {
-            let part = &data[i * stride..(i + 1) * stride];
-            slices.push(tensor_body(&shape[1..], part, indent + 1, summarize, fmt));
-        }
-        if elided && i == EDGEITEMS - 1 {
-            slices.push("...".to_string());
-        }
-    }
+    let slices: Vec<String> = shown
+        .iter()
+        .map(|i| {
+            i.map_or("...".to_string(), |i| {
+                let part = &data[i * stride..(i + 1) * stride];
+                tensor_body(&shape[1..], part, indent + 1, summarize, fmt)
+            })
+        })
+        .collect();
     let sep = format!(
         ",{}{}",
         "\n".repeat(shape.len() - 1),
