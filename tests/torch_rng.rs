@@ -511,3 +511,21 @@ fn snapshot_chapter_parameters() {
         &text,
     );
 }
+
+/// The builder options are reported back, and default to what produced the book.
+#[test]
+fn builder_options_are_reported() {
+    use ch03_attention::{BernoulliPath, UniformKernel};
+    let g = TorchRng::manual_seed(1);
+    assert_eq!(
+        (g.kernel(), g.bernoulli_path()),
+        (UniformKernel::Fused, BernoulliPath::Serial)
+    );
+    let g = g
+        .with_kernel(UniformKernel::Unfused)
+        .with_bernoulli(BernoulliPath::MklLegacy);
+    assert_eq!(
+        (g.kernel(), g.bernoulli_path()),
+        (UniformKernel::Unfused, BernoulliPath::MklLegacy)
+    );
+}

@@ -343,10 +343,10 @@ impl Formatter {
 fn nonfinite(v: f64) -> String {
     if v.is_nan() {
         "nan".into()
-    } else if v > 0.0 {
-        "inf".into()
-    } else {
+    } else if v.is_sign_negative() {
         "-inf".into()
+    } else {
+        "inf".into()
     }
 }
 
@@ -358,7 +358,11 @@ fn sci(v: f64) -> String {
     }
     let s = format!("{v:.PRECISION$e}");
     let (mantissa, exp) = s.split_once('e').expect("`{:e}` always has an exponent");
-    let exp: i32 = exp.parse().expect("integer exponent");
+    python_exponent(mantissa, exp.parse().expect("integer exponent"))
+}
+
+/// `mantissa` and `exp` in Python's style: `e`, a sign, at least two digits (`9.1476e-02`).
+fn python_exponent(mantissa: &str, exp: i32) -> String {
     let sign = if exp < 0 { '-' } else { '+' };
     format!("{mantissa}e{sign}{:02}", exp.abs())
 }
@@ -385,8 +389,7 @@ pub fn python_float_repr(x: f64) -> String {
             format!("{fixed}.0")
         }
     } else {
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{mantissa}e{sign}{:02}", exp.abs())
+        python_exponent(mantissa, exp)
     }
 }
 
