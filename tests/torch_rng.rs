@@ -529,3 +529,29 @@ fn builder_options_are_reported() {
         (UniformKernel::Unfused, BernoulliPath::MklLegacy)
     );
 }
+
+/// A trial succeeds only if the uniform is *strictly* below the keep probability (the spec
+/// verified `u == q` gives 0 on both paths). Set the probability to exactly the uniform the next
+/// draw will produce, and that trial must fail.
+#[test]
+fn bernoulli_threshold_is_strict_on_both_paths() {
+    use ch03_attention::BernoulliPath;
+    // Serial: u = (random64 & (2^53 - 1)) / 2^53, an exact double.
+    let mut peek = TorchRng::manual_seed(7);
+    let u = (peek.next_u64() & ((1 << 53) - 1)) as f64 / 9_007_199_254_740_992.0;
+    assert_eq!(TorchRng::manual_seed(7).bernoulli_mask(1, u), [false]);
+    assert_eq!(
+        TorchRng::manual_seed(7).bernoulli_mask(1, f64::from_bits(u.to_bits() + 1)),
+        [true]
+    );
+    // MKL: x0 = draw mod (2^31 - 1); u = f32(x0) / 2^31, compared with f32(keep_prob).
+    let x0 = u64::from(TorchRng::manual_seed(7).next_u32()) % 2_147_483_647;
+    let u = (x0 as f32) / 2_147_483_648.0;
+    let mut mkl = TorchRng::manual_seed(7).with_bernoulli(BernoulliPath::MklLegacy);
+    assert_eq!(mkl.bernoulli_mask(1, f64::from(u)), [false]);
+    let mut mkl = TorchRng::manual_seed(7).with_bernoulli(BernoulliPath::MklLegacy);
+    assert_eq!(
+        mkl.bernoulli_mask(1, f64::from(f32::from_bits(u.to_bits() + 1))),
+        [true]
+    );
+}
