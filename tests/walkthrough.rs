@@ -56,3 +56,48 @@ fn section_ids_match_the_computed_sections() {
     let computed: Vec<&str> = sections().unwrap().iter().map(|s| s.id).collect();
     assert_eq!(computed, ch03_attention::walkthrough::section_ids());
 }
+
+/// A mismatch is caught and counted: ✗ in the listing, and the closing counts say so, per kind
+/// of expectation (book text, PyTorch values, claims).
+#[test]
+fn mismatches_are_marked_and_counted() {
+    use ch03_attention::walkthrough::{Item, Section};
+    let section = |id, items| Section {
+        id,
+        title: "made up",
+        items,
+    };
+    let sections = vec![
+        section(
+            "3.4.1",
+            vec![
+                Item::book("[1]", "equal", "tensor(1.)".into(), "tensor(1.)"),
+                Item::book("[2]", "differs", "tensor(2.)".into(), "tensor(3.)"),
+                Item::pytorch("[3]", "bits differ", "3f800000".into(), "3f800001".into()),
+            ],
+        ),
+        section(
+            "3.5.1",
+            vec![Item::claim(
+                "[4]",
+                "fails",
+                "0.9".into(),
+                "< 0.5".into(),
+                false,
+            )],
+        ),
+    ];
+    assert!(sections[0].items[0].matches());
+    assert!(!sections[0].items[1].matches());
+    assert!(!sections[0].items[2].matches());
+    assert!(!sections[1].items[0].matches());
+    let text = render(&sections);
+    assert!(text.contains("\n✓ [1] equal\n") && text.contains("\n✗ [2] differs\n"));
+    assert!(text.contains("\n✗ [3] bits differ\n") && text.contains("\n✗ [4] fails\n"));
+    assert!(text.ends_with(
+        "3.4: 1 of 2 printed results match the book\n\
+         3.4: 0 of 1 values match PyTorch\n\
+         3.5: 0 of 1 claims hold\n\
+         chapter 3: 1 of 2 printed results match the book\n"
+    ));
+}
