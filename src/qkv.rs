@@ -417,8 +417,10 @@ pub fn softmax_jacobian_norm(p: &DVector<f32>) -> f64 {
     for i in 0..p.len() {
         for j in 0..p.len() {
             let (pi, pj) = (f64::from(p[i]), f64::from(p[j]));
-            let jij = if i == j { pi - pi * pj } else { -pi * pj };
-            sum_sq += jij * jij;
+            // Entry (i, j) is pᵢ(1 − pᵢ) on the diagonal and −pᵢpⱼ off it; only its square
+            // enters the norm, so the sign of the off-diagonal entries can be left out.
+            let magnitude = if i == j { pi - pi * pj } else { pi * pj };
+            sum_sq += magnitude * magnitude;
         }
     }
     sum_sq.sqrt()
