@@ -189,6 +189,7 @@ pub fn all() -> Result<Vec<(&'static str, String)>, Error> {
         ("leakage_loss.svg", leakage_loss_curves()?),
         ("leakage_grad_norm.svg", leakage_grad_norms()?),
         ("leakage_attention.svg", leakage_attention()?),
+        ("efficient_block_schedule.svg", efficient_block_schedule()),
     ];
     Ok(figures)
 }
@@ -560,4 +561,133 @@ pub fn leakage_attention() -> Result<String, Error> {
         &labels,
         &labels,
     )]))
+}
+
+/// The efficient path's block schedule for 10 tokens in blocks of 4 (padded to 12), at token
+/// resolution: which (query, key) scores a tile computes, which the causal mask hides inside the
+/// diagonal tiles, and which tiles are skipped altogether. The numbers give the order in which
+/// [`crate::efficient::block_schedule`] lists (and the kernel computes) the tiles.
+pub fn efficient_block_schedule() -> String {
+    use crate::efficient::{TileKind, block_schedule, num_blocks};
+    const TOKENS: usize = 10;
+    const BLOCK: usize = 4;
+    const CELL: usize = 28;
+    let padded = num_blocks(TOKENS, BLOCK) * BLOCK;
+    let (x0, y0) = (46, 62); // top-left corner of the grid
+    let grid = padded * CELL;
+    let (width, height) = (x0 + grid + 20, y0 + grid + 96);
+    let tiles = block_schedule(TOKENS, BLOCK);
+    let tile_of = |i: usize, j: usize| {
+        tiles
+            .iter()
+            .position(|t| t.query_block == i / BLOCK && t.key_block == j / BLOCK)
+    };
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">"##
+    );
+    s.push_str(r##"<defs><pattern id="hidden" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f6d5d5"/><line x1="0" y1="0" x2="0" y2="6" stroke="#d99a9a" stroke-width="2"/></pattern></defs>"##);
+    s.push('\n');
+    s.push_str(r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
+    s.push('\n');
+    let _ = writeln!(
+        s,
+        r##"<text x="{}" y="20" font-size="14" font-weight="bold" text-anchor="middle">{TOKENS} tokens in blocks of {BLOCK} (padded to {padded})</text>"##,
+        width / 2
+    );
+    let _ = writeln!(
+        s,
+        r##"<text x="{}" y="{}" text-anchor="middle" fill="#333333">keys j →</text><text x="14" y="{}" text-anchor="middle" fill="#333333" transform="rotate(-90 14 {})">queries i →</text>"##,
+        x0 + grid / 2,
+        y0 - 24,
+        y0 + grid / 2,
+        y0 + grid / 2
+    );
+    for k in 0..padded {
+        let label = if k < TOKENS {
+            k.to_string()
+        } else {
+            "pad".to_string()
+        };
+        let _ = writeln!(
+            s,
+            r##"<text x="{}" y="{}" text-anchor="middle" fill="#555555">{label}</text><text x="{}" y="{}" text-anchor="end" fill="#555555">{label}</text>"##,
+            x0 + k * CELL + CELL / 2,
+            y0 - 6,
+            x0 - 4,
+            y0 + k * CELL + CELL / 2 + 4
+        );
+    }
+    for i in 0..padded {
+        for j in 0..padded {
+            let fill = match tile_of(i, j) {
+                None => "#eeeeee",                                  // skipped tile
+                Some(_) if i >= TOKENS || j >= TOKENS => "#fbfbfb", // padding
+                Some(_) if j > i => "url(#hidden)",                 // masked inside a diagonal tile
+                Some(_) => "#4a78b5",                               // computed and used
+            };
+            let _ = writeln!(
+                s,
+                r##"<rect x="{}" y="{}" width="{CELL}" height="{CELL}" fill="{fill}" stroke="#ffffff"/>"##,
+                x0 + j * CELL,
+                y0 + i * CELL
+            );
+        }
+    }
+    let tile_px = BLOCK * CELL;
+    let blocks = padded / BLOCK;
+    for qb in 0..blocks {
+        for kb in 0..blocks {
+            let (x, y) = (x0 + kb * tile_px, y0 + qb * tile_px);
+            let (cx, cy) = (x + tile_px / 2, y + tile_px / 2);
+            match tiles
+                .iter()
+                .position(|t| t.query_block == qb && t.key_block == kb)
+            {
+                Some(order) => {
+                    let kind = match tiles[order].kind {
+                        TileKind::Full => "full",
+                        TileKind::Diagonal => "diagonal",
+                    };
+                    let _ = writeln!(
+                        s,
+                        r##"<rect x="{x}" y="{y}" width="{tile_px}" height="{tile_px}" fill="none" stroke="#1b2a41" stroke-width="2"/><rect x="{}" y="{}" width="64" height="34" rx="5" fill="#ffffff" fill-opacity="0.9"/><text x="{cx}" y="{}" text-anchor="middle" font-size="15" font-weight="bold">{}</text><text x="{cx}" y="{}" text-anchor="middle" fill="#333333">{kind}</text>"##,
+                        cx - 32,
+                        cy - 17,
+                        cy - 1,
+                        order + 1,
+                        cy + 12
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        s,
+                        r##"<rect x="{x}" y="{y}" width="{tile_px}" height="{tile_px}" fill="none" stroke="#bbbbbb" stroke-dasharray="4 3"/><text x="{cx}" y="{}" text-anchor="middle" fill="#888888">skipped</text>"##,
+                        cy + 4
+                    );
+                }
+            }
+        }
+    }
+    let legend = [
+        ("#4a78b5", "score computed and used (key j ≤ query i)"),
+        (
+            "url(#hidden)",
+            "computed, then hidden by the mask (−∞ → weight 0)",
+        ),
+        ("#eeeeee", "tile skipped: all its keys are in the future"),
+        ("#fbfbfb", "padding to a whole block (never stored)"),
+    ];
+    for (n, (fill, text)) in legend.iter().enumerate() {
+        let y = y0 + grid + 16 + n * 19;
+        let _ = writeln!(
+            s,
+            r##"<rect x="{x0}" y="{y}" width="14" height="14" fill="{fill}" stroke="#999999"/><text x="{}" y="{}" fill="#222222">{text}</text>"##,
+            x0 + 22,
+            y + 11
+        );
+    }
+    s.push_str("</svg>\n");
+    s
 }

@@ -14,12 +14,14 @@ pub mod walkthrough;
 
 pub mod causal;
 pub mod context;
+pub mod efficient;
 pub mod multihead;
 pub mod normalize;
 pub mod qkv;
 pub mod similarity;
 
 pub use causal::CausalAttention;
+pub use efficient::EfficientMha;
 pub use multihead::{MultiHeadAttention, MultiHeadAttentionWrapper};
 pub use qkv::{SelfAttentionV1, SelfAttentionV2};
 

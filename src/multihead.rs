@@ -2,7 +2,7 @@
 
 use nalgebra::DMatrix;
 
-use crate::causal::{check_batch, masked_scaled_softmax};
+use crate::causal::check_batch;
 use crate::{CausalAttention, Dropout, Error, Linear, TorchRng};
 
 /// One matrix per head, head 0 first.
@@ -304,8 +304,8 @@ impl MultiHeadAttention {
         batch
             .iter()
             .map(|x| {
-                let (weights, values) = self.heads_weights_and_values(x)?;
-                self.merge(&weights, &values)
+                let (weights_t, values) = self.heads_weights_t_and_values(x)?;
+                self.merge(&weights_t, &values)
             })
             .collect()
     }
@@ -331,20 +331,25 @@ impl MultiHeadAttention {
         let mut all_weights = Vec::with_capacity(batch.len() * self.num_heads);
         let mut all_values = Vec::with_capacity(batch.len());
         for x in batch {
-            let (weights, values) = self.heads_weights_and_values(x)?;
-            all_weights.extend(weights);
+            let (weights_t, values) = self.heads_weights_t_and_values(x)?;
+            // The dropout mask is drawn in the row-major order of (queries × keys) weights, as
+            // PyTorch lays them out: turn ours back before dropping.
+            all_weights.extend(weights_t.iter().map(|w_t| w_t.transpose())); // (T, T) each
             all_values.push(values);
         }
         let dropped = self.dropout.forward_train_batch(&all_weights, rng); // (b·heads, T, T)
         dropped
             .chunks(self.num_heads)
             .zip(&all_values)
-            .map(|(weights, values)| self.merge(weights, values))
+            .map(|(weights, values)| {
+                let weights_t: PerHead = weights.iter().map(|w| w.transpose()).collect();
+                self.merge(&weights_t, values)
+            })
             .collect()
     }
 
     /// The attention weights of every head for one input: `num_heads` matrices of
-    /// `(tokens × tokens)`.
+    /// `(tokens × tokens)`, row `i` holding query `i`'s weights over the keys.
     ///
     /// # Errors
     ///
@@ -356,30 +361,36 @@ impl MultiHeadAttention {
             self.d_in(),
             self.context_length(),
         )?;
-        Ok(self.heads_weights_and_values(x)?.0)
+        let (weights_t, _) = self.heads_weights_t_and_values(x)?;
+        Ok(weights_t.iter().map(|w_t| w_t.transpose()).collect())
     }
 
-    /// Per head: the causal attention weights `(T × T)` and that head's values `(T × head_dim)`.
-    fn heads_weights_and_values(&self, x: &DMatrix<f32>) -> Result<(PerHead, PerHead), Error> {
+    /// Per head: the causal attention weights, stored **transposed** as `(keys × queries)`
+    /// (see [`causal_softmax_columns`]); and the values of all heads, `(T × d_out)`.
+    ///
+    /// The book's `attn_scores = queries @ keys.transpose(2, 3)` is `(queries × keys)` with
+    /// query `i` in row `i`. nalgebra stores matrices column by column, so a row is scattered
+    /// through memory and a row-wise softmax over it is several times slower than a column-wise
+    /// one. Computing `keys · queriesᵀ` instead gives the same numbers with query `i` in
+    /// *column* `i`, contiguous.
+    fn heads_weights_t_and_values(
+        &self,
+        x: &DMatrix<f32>,
+    ) -> Result<(PerHead, DMatrix<f32>), Error> {
         let queries = self.w_query.forward(x)?; // (T, d_out)
         let keys = self.w_key.forward(x)?; // (T, d_out)
         let values = self.w_value.forward(x)?; // (T, d_out)
-        let mut weights = Vec::with_capacity(self.num_heads);
-        let mut head_values = Vec::with_capacity(self.num_heads);
-        for h in 0..self.num_heads {
-            // The book's view(b, T, heads, head_dim).transpose(1, 2): head h owns columns
-            // h·head_dim .. (h+1)·head_dim. Copied out as owned (T, head_dim) matrices.
-            let q_h = self.head_columns(&queries, h); // (T, head_dim)
-            let k_h = self.head_columns(&keys, h); // (T, head_dim)
-            let attn_scores = q_h * k_h.transpose(); // (T, T)
-            weights.push(masked_scaled_softmax(
-                &self.mask,
-                attn_scores,
-                self.head_dim(),
-            ));
-            head_values.push(self.head_columns(&values, h)); // (T, head_dim)
-        }
-        Ok((weights, head_values))
+        let weights_t = (0..self.num_heads)
+            .map(|h| {
+                // The book's view(b, T, heads, head_dim).transpose(1, 2): head h owns columns
+                // h·head_dim .. (h+1)·head_dim. Copied out as owned (T, head_dim) matrices.
+                let q_h = self.head_columns(&queries, h); // (T, head_dim)
+                let k_h = self.head_columns(&keys, h); // (T, head_dim)
+                let attn_scores_t = k_h * q_h.transpose(); // (T keys, T queries)
+                causal_softmax_columns(attn_scores_t, self.head_dim()) // (T keys, T queries)
+            })
+            .collect();
+        Ok((weights_t, values))
     }
 
     /// Columns of head `h`, as an owned matrix.
@@ -388,17 +399,85 @@ impl MultiHeadAttention {
         m.columns(h * d, d).into_owned()
     }
 
-    /// Per head `weights · values` `(T, head_dim)`, heads side by side `(T, d_out)`, then
-    /// `out_proj`.
+    /// Per head `attn_weights · values_h` `(T, head_dim)`, heads side by side `(T, d_out)`, then
+    /// `out_proj`. With the weights stored transposed, each head's context vectors come out
+    /// transposed too: `(weights · V_h)ᵀ = V_hᵀ · weightsᵀ`, one plain matrix product.
     fn merge(
         &self,
-        weights: &[DMatrix<f32>],
-        values: &[DMatrix<f32>],
+        weights_t: &[DMatrix<f32>],
+        values: &DMatrix<f32>,
     ) -> Result<DMatrix<f32>, Error> {
-        let per_head: Vec<DMatrix<f32>> = weights.iter().zip(values).map(|(w, v)| w * v).collect();
-        let context_vecs = hstack(&per_head.iter().collect::<Vec<_>>()); // (T, d_out)
-        self.out_proj.forward(&context_vecs)
+        let d = self.head_dim();
+        let mut context_vecs = DMatrix::zeros(values.nrows(), self.d_out()); // (T, d_out)
+        for (h, w_t) in weights_t.iter().enumerate() {
+            let v_h = self.head_columns(values, h); // (T, head_dim)
+            let context_h_t = v_h.transpose() * w_t; // (head_dim, T)
+            // torch.cat along the last dimension: head h fills columns h·head_dim ..
+            context_vecs
+                .columns_mut(h * d, d)
+                .tr_copy_from(&context_h_t); // (T, head_dim)
+        }
+        self.out_proj.forward(&context_vecs) // (T, d_out)
     }
+}
+
+/// The masked, scaled softmax of sections 3.5 and 3.6 on scores stored transposed:
+/// `attn_scores_t` is `(keys × queries)`, so column `i` holds query `i`'s scores, contiguous in
+/// memory. The result has the same layout: column `i` is query `i`'s attention weights.
+///
+/// The arithmetic is the book's, element for element: `masked_fill(mask, -inf)` hides key `j`
+/// from query `i` when `j > i` (the rows below the diagonal of this transposed layout), then
+/// `softmax(scores / √d_k)` subtracts the largest visible score, exponentiates, adds the
+/// exponentials from the first key to the last and divides. A hidden key's weight is
+/// `exp(−∞) = 0` exactly and adding 0 changes no sum, so we write the zeros directly and spend
+/// the exponentials on the visible keys only.
+fn causal_softmax_columns(mut attn_scores_t: DMatrix<f32>, d_k: usize) -> DMatrix<f32> {
+    let scale = (d_k as f32).sqrt();
+    let keys = attn_scores_t.nrows();
+    for (i, mut column) in attn_scores_t.column_iter_mut().enumerate() {
+        let scores = column.as_mut_slice(); // query i against every key, (T)
+        let (visible, future) = scores.split_at_mut((i + 1).min(keys));
+        future.fill(0.0); // the causal mask: exp(-inf) = 0
+        softmax_in_place(visible, scale);
+    }
+    attn_scores_t
+}
+
+/// `softmax(scores / scale)` in place, with the stable softmax's steps
+/// ([`normalize::softmax`](crate::normalize::softmax)): scale, subtract the maximum,
+/// exponentiate, add left to right, divide.
+fn softmax_in_place(scores: &mut [f32], scale: f32) {
+    scores.iter_mut().for_each(|s| *s /= scale);
+    let max = max_of(scores);
+    let mut total = 0.0_f32;
+    for s in scores.iter_mut() {
+        *s = (*s - max).exp();
+        total += *s; // left to right, as the book's softmax adds a row
+    }
+    scores.iter_mut().for_each(|s| *s /= total);
+}
+
+/// The largest value of `xs` (`−∞` for an empty slice; NaNs are skipped).
+///
+/// Kept in 8 independent running maxima over interleaved elements, merged at the end: the
+/// maximum does not depend on the order it is taken in, and 8 independent lanes written as a
+/// plain comparison let the compiler use SIMD `max` instructions (`f32::max`'s NaN rules, or a
+/// single chain of maxima, would keep it one number at a time).
+fn max_of(xs: &[f32]) -> f32 {
+    let larger = |a: f32, b: f32| if b > a { b } else { a };
+    let mut lanes = [f32::NEG_INFINITY; 8];
+    let chunks = xs.chunks_exact(8);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (lane, x) in lanes.iter_mut().zip(chunk) {
+            *lane = larger(*lane, *x);
+        }
+    }
+    lanes
+        .iter()
+        .chain(rest)
+        .copied()
+        .fold(f32::NEG_INFINITY, larger)
 }
 
 /// The fixed `(1, 2, 3, 4)` tensor of section 3.6.2's batched-product demo (cell \[138\]):

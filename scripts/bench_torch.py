@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""PyTorch counterpart of `cargo run --release --example bench_mha`.
+
+Optional tool (cargo test never runs it). Times two PyTorch modules on the GPT-2-small attention
+shape (d_model 768, 12 heads) under torch.no_grad():
+
+  torch_chapter  the chapter's MultiHeadAttention (section 3.6.2): W_query / W_key / W_value
+                 Linear layers, view + transpose into heads, queries @ keys^T, masked_fill_ with
+                 -inf, softmax, dropout (identity in eval mode), weights @ values, out_proj.
+  torch_sdpa     the same parameters with one fused QKV Linear and
+                 torch.nn.functional.scaled_dot_product_attention(is_causal=True), PyTorch's
+                 own efficient causal attention (the counterpart of this crate's `efficient`).
+
+Usage:
+  bench_torch.py [--json] [--quick] [--threads 1,2] [--configs 1x1024,8x1024,1x4096] [--runs 9]
+                 [--impl torch_chapter,torch_sdpa]
+
+Every (impl, batch, tokens, threads) configuration runs in a fresh child process, so its memory
+figure is its own: `peak_mib` is the growth of the process's peak resident set size
+(`resource.getrusage(...).ru_maxrss`) across the warm-up and timed forward passes, measured
+after the module and the input exist. It is an upper bound on what the forward pass needs (it
+includes one-time buffers that MKL/OpenMP allocate on first use) and it is not the same quantity
+as the Rust benchmark's heap peak; it is printed as null when it could not be measured.
+Timings are the median of `--runs` (at least 7) passes after 2 warm-up passes, with
+torch.set_num_threads set to the configuration's thread count.
+"""
+import argparse
+import json
+import math
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+D_MODEL = 768
+HEADS = 12
+CONFIGS = [(1, 1024), (8, 1024), (1, 4096)]  # (batch, tokens)
+
+
+def build_modules():
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    class ChapterMultiHeadAttention(nn.Module):
+        """Section 3.6.2's class, written from the chapter's description."""
+
+        def __init__(self, d_in, d_out, context_length, dropout, num_heads, qkv_bias=False):
+            super().__init__()
+            assert d_out % num_heads == 0, "d_out must be divisible by num_heads"
+            self.d_out = d_out
+            self.num_heads = num_heads
+            self.head_dim = d_out // num_heads
+            self.W_query = nn.Linear(d_in, d_out, bias=qkv_bias)
+            self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)
+            self.W_value = nn.Linear(d_in, d_out, bias=qkv_bias)
+            self.out_proj = nn.Linear(d_out, d_out)
+            self.dropout = nn.Dropout(dropout)
+            self.register_buffer(
+                "mask", torch.triu(torch.ones(context_length, context_length), diagonal=1)
+            )
+
+        def forward(self, x):
+            b, num_tokens, _ = x.shape
+            split = (b, num_tokens, self.num_heads, self.head_dim)
+            keys = self.W_key(x).view(split).transpose(1, 2)  # (b, heads, T, head_dim)
+            queries = self.W_query(x).view(split).transpose(1, 2)
+            values = self.W_value(x).view(split).transpose(1, 2)
+            attn_scores = queries @ keys.transpose(2, 3)  # (b, heads, T, T)
+            mask_bool = self.mask.bool()[:num_tokens, :num_tokens]
+            attn_scores.masked_fill_(mask_bool, -torch.inf)
+            attn_weights = torch.softmax(attn_scores / keys.shape[-1] ** 0.5, dim=-1)
+            attn_weights = self.dropout(attn_weights)
+            context_vecs = (attn_weights @ values).transpose(1, 2)  # (b, T, heads, head_dim)
+            context_vecs = context_vecs.contiguous().view(b, num_tokens, self.d_out)
+            return self.out_proj(context_vecs)
+
+    class SdpaMultiHeadAttention(nn.Module):
+        """Fused QKV projection + PyTorch's scaled_dot_product_attention with is_causal=True."""
+
+        def __init__(self, d_in, d_out, num_heads, qkv_bias=False):
+            super().__init__()
+            assert d_out % num_heads == 0, "d_out must be divisible by num_heads"
+            self.d_out = d_out
+            self.num_heads = num_heads
+            self.head_dim = d_out // num_heads
+            self.qkv = nn.Linear(d_in, 3 * d_out, bias=qkv_bias)
+            self.out_proj = nn.Linear(d_out, d_out)
+
+        def forward(self, x):
+            b, num_tokens, _ = x.shape
+            qkv = self.qkv(x).view(b, num_tokens, 3, self.num_heads, self.head_dim)
+            queries, keys, values = qkv.permute(2, 0, 3, 1, 4)  # each (b, heads, T, head_dim)
+            context_vecs = F.scaled_dot_product_attention(
+                queries, keys, values, attn_mask=None, dropout_p=0.0, is_causal=True
+            )
+            context_vecs = context_vecs.transpose(1, 2).contiguous().view(b, num_tokens, self.d_out)
+            return self.out_proj(context_vecs)
+
+    return {
+        "torch_chapter": lambda tokens: ChapterMultiHeadAttention(D_MODEL, D_MODEL, tokens, 0.0, HEADS),
+        "torch_sdpa": lambda tokens: SdpaMultiHeadAttention(D_MODEL, D_MODEL, HEADS),
+    }
+
+
+def run_one(impl, batch, tokens, threads, runs):
+    """Times one configuration in this process and returns its result row."""
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(123)
+    module = build_modules()[impl](tokens).eval()
+    x = torch.rand(batch, tokens, D_MODEL)
+    base_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    times = []
+    with torch.no_grad():
+        for i in range(2 + runs):
+            start = time.perf_counter()
+            out = module(x)
+            elapsed = time.perf_counter() - start
+            del out
+            if i >= 2:
+                times.append(elapsed * 1e3)
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_mib = (peak_kib - base_kib) / 1024 if peak_kib >= base_kib > 0 else None
+    return {
+        "impl": impl,
+        "batch": batch,
+        "tokens": tokens,
+        "d_model": D_MODEL,
+        "heads": HEADS,
+        "threads": threads,
+        "median_ms": round(statistics.median(times), 3),
+        "peak_mib": None if peak_mib is None else round(peak_mib, 1),
+    }
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--quick", action="store_true", help="only batch 1 x 1024 tokens")
+    p.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
+    p.add_argument("--runs", type=int, default=9, help="timed runs per configuration (>= 7)")
+    p.add_argument("--impl", default="torch_chapter,torch_sdpa", help="comma-separated impls")
+    p.add_argument("--configs", help="comma-separated BATCHxTOKENS (default 1x1024,8x1024,1x4096)")
+    p.add_argument("--one", help=argparse.SUPPRESS)  # internal: impl,batch,tokens,threads
+    args = p.parse_args()
+    runs = max(args.runs, 7)
+
+    if args.one:
+        impl, batch, tokens, threads = args.one.split(",")
+        print(json.dumps(run_one(impl, int(batch), int(tokens), int(threads), runs)))
+        return
+
+    configs = CONFIGS[:1] if args.quick else CONFIGS
+    if args.configs:
+        configs = [tuple(int(n) for n in c.split("x")) for c in args.configs.split(",")]
+    threads = [int(t) for t in args.threads.split(",")]
+    impls = args.impl.split(",")
+    if not args.json:
+        print(f"{'impl':<14} {'batch':>5} {'tokens':>6} {'threads':>7} {'median ms':>10} {'peak RSS MiB':>12}")
+    for batch, tokens in configs:
+        for impl in impls:
+            for t in threads:
+                child = subprocess.run(
+                    [sys.executable, __file__, "--one", f"{impl},{batch},{tokens},{t}", "--runs", str(runs)],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+                row = json.loads(child.stdout.strip().splitlines()[-1])
+                if args.json:
+                    print(json.dumps(row), flush=True)
+                else:
+                    peak = "n/a" if row["peak_mib"] is None else f"{row['peak_mib']:.1f}"
+                    print(
+                        f"{impl:<14} {batch:>5} {tokens:>6} {t:>7} {row['median_ms']:>10.2f} {peak:>12}",
+                        flush=True,
+                    )
+
+
+if __name__ == "__main__":
+    main()

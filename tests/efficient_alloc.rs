@@ -1,0 +1,131 @@
+//! The efficient path never allocates anything proportional to tokens²; the textbook path does.
+//!
+//! A counting global allocator records, during one forward pass, the largest single allocation
+//! and the peak of bytes held at once beyond what was held before the call. It is its own test
+//! binary, with a single test, so no other test allocates while it measures.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+use ch03_attention::efficient::EfficientMha;
+use ch03_attention::nalgebra::DMatrix;
+use ch03_attention::{MultiHeadAttention, TorchRng};
+
+struct Counting;
+
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+static LARGEST: AtomicUsize = AtomicUsize::new(0);
+
+fn grow(bytes: usize) {
+    let now = CURRENT.fetch_add(bytes, Relaxed) + bytes;
+    PEAK.fetch_max(now, Relaxed);
+    LARGEST.fetch_max(bytes, Relaxed);
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            grow(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            grow(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        CURRENT.fetch_sub(layout.size(), Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            CURRENT.fetch_sub(layout.size(), Relaxed);
+            grow(new_size);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// What one call allocated: (largest single allocation, peak extra bytes held at once).
+fn measure<T>(f: impl FnOnce() -> T) -> (usize, usize) {
+    let before = CURRENT.load(Relaxed);
+    PEAK.store(before, Relaxed);
+    LARGEST.store(0, Relaxed);
+    let out = f();
+    let measured = (LARGEST.load(Relaxed), PEAK.load(Relaxed) - before);
+    drop(out);
+    measured
+}
+
+/// A module of 2 heads × 8 = 16 dimensions, so that the unavoidable `O(tokens · d)` buffers
+/// (queries, keys and values: 512 × 48 floats = 96 KiB, the output 32 KiB) stay well apart from
+/// one `tokens × tokens` matrix of scores (512² floats = 1 MiB).
+fn module_and_input(tokens: usize) -> (MultiHeadAttention, Vec<DMatrix<f32>>) {
+    let mut rng = TorchRng::manual_seed(7);
+    let mha = MultiHeadAttention::new(16, 16, tokens, 0.0, 2, false, &mut rng).unwrap();
+    let x = vec![rng.rand(tokens, 16)];
+    (mha, x)
+}
+
+#[test]
+fn efficient_path_allocates_nothing_proportional_to_tokens_squared() {
+    const T: usize = 512;
+    let scores_matrix = T * T * 4; // bytes of one (T × T) f32 matrix: 1 MiB
+    let (mha, x) = module_and_input(T);
+
+    // The textbook path materializes (T × T) attention weights, so this test can fail.
+    let (largest, peak) = measure(|| mha.forward(&x).unwrap());
+    eprintln!("textbook  T={T}: largest allocation {largest} B, peak {peak} B");
+    assert!(
+        largest >= scores_matrix,
+        "textbook largest allocation {largest} B"
+    );
+    assert!(
+        peak >= 2 * scores_matrix,
+        "textbook peak {peak} B (2 heads' weights)"
+    );
+
+    for threads in [1, 2] {
+        let fast = EfficientMha::from_textbook(&mha)
+            .with_threads(threads)
+            .unwrap();
+        let (largest, peak) = measure(|| fast.forward(&x).unwrap());
+        eprintln!(
+            "efficient T={T} threads={threads}: largest allocation {largest} B, peak {peak} B"
+        );
+        assert!(
+            largest <= scores_matrix / 8,
+            "efficient largest allocation {largest} B"
+        );
+        assert!(peak <= scores_matrix / 4, "efficient peak {peak} B");
+    }
+
+    // And it grows linearly: twice the tokens, about twice the memory (not four times).
+    let fast = EfficientMha::from_textbook(&mha).with_threads(1).unwrap();
+    let (_, peak_512) = measure(|| fast.forward(&x).unwrap());
+    let (mha_1024, x_1024) = module_and_input(2 * T);
+    let fast_1024 = EfficientMha::from_textbook(&mha_1024)
+        .with_threads(1)
+        .unwrap();
+    let (_, peak_1024) = measure(|| fast_1024.forward(&x_1024).unwrap());
+    eprintln!(
+        "efficient peak: {peak_512} B at T={T}, {peak_1024} B at T={}",
+        2 * T
+    );
+    assert!(
+        peak_1024 * 10 <= peak_512 * 25,
+        "{peak_512} B → {peak_1024} B"
+    );
+}
