@@ -3,11 +3,17 @@
 # (scripts/bench_torch.py) on the same configurations, then prints one table: median time and
 # peak memory of each, and the ratio ours / PyTorch (below 1.00: we are faster).
 #
-#   scripts/bench_compare.sh                      # all configurations, 1 and 2 threads
+#   scripts/bench_compare.sh                      # batch 1 × 1024, 8 × 1024, 1 × 4096; 1 and 2 threads
 #   scripts/bench_compare.sh --quick              # batch 1 × 1024 tokens only
+#   scripts/bench_compare.sh --rounds 3           # three interleaved rounds, median over rounds
 #   scripts/bench_compare.sh --threads 1 --runs 11 --configs 1x4096
 #
-# The options (--quick, --threads, --configs, --runs) are passed to both benchmarks.
+# Each benchmark reports the median of --runs timed passes after a warm-up. The two are run
+# configuration by configuration, one right after the other, so both see the same machine
+# conditions; with --rounds N the whole sequence repeats N times and the table shows, per
+# line, the median over the rounds (useful on a shared machine, where another program can slow
+# one run down).
+#
 # PyTorch: uses `python3` if it can `import torch`; otherwise creates a virtualenv with the CPU
 # build of PyTorch under ${XDG_CACHE_HOME:-~/.cache}/ch03-attention/ (once; set PYTHON to use
 # another interpreter). Memory: ours is the heap peak of a forward pass (counting allocator);
@@ -15,6 +21,23 @@
 # one-time library buffers. They are not the same measurement: compare within a column.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+configs="1x1024,8x1024,1x4096"
+threads="1,2"
+runs=9
+rounds=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) configs="1x1024" ;;
+    --configs) configs="$2"; shift ;;
+    --threads) threads="$2"; shift ;;
+    --runs) runs="$2"; shift ;;
+    --rounds) rounds="$2"; shift ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
 
 PYTHON=${PYTHON:-python3}
 if ! "$PYTHON" -c 'import torch' 2>/dev/null; then
@@ -31,26 +54,43 @@ fi
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-echo "== ours: cargo run --release --example bench_mha -- --json $*" >&2
-cargo run --quiet --release --example bench_mha -- --json "$@" | tee "$out/ours.jsonl" >&2
-echo "== PyTorch: scripts/bench_torch.py --json $*" >&2
-"$PYTHON" scripts/bench_torch.py --json "$@" | tee "$out/torch.jsonl" >&2
+cargo build --quiet --release --example bench_mha
+for round in $(seq 1 "$rounds"); do
+  for config in ${configs//,/ }; do
+    echo "== round $round, $config: ours, then PyTorch" >&2
+    target/release/examples/bench_mha --json --configs "$config" --threads "$threads" --runs "$runs" \
+      | tee -a "$out/all.jsonl" >&2
+    "$PYTHON" scripts/bench_torch.py --json --configs "$config" --threads "$threads" --runs "$runs" \
+      | tee -a "$out/all.jsonl" >&2
+  done
+done
 
-"$PYTHON" - "$out/ours.jsonl" "$out/torch.jsonl" <<'PY'
+"$PYTHON" - "$out/all.jsonl" <<'PY'
 import json
+import statistics
 import sys
 
-rows = [json.loads(line) for path in sys.argv[1:] for line in open(path) if line.strip()]
-get = {(r["impl"], r["batch"], r["tokens"], r["threads"]): r for r in rows}
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+by_key = {}
+for r in rows:
+    by_key.setdefault((r["impl"], r["batch"], r["tokens"], r["threads"]), []).append(r)
+
+def median_of(key, field):
+    values = [r[field] for r in by_key.get(key, []) if r.get(field) is not None]
+    return statistics.median(values) if values else None
+
 configs = sorted({(r["batch"], r["tokens"]) for r in rows}, key=lambda c: (c[1], c[0]))
 threads = sorted({r["threads"] for r in rows})
+rounds = max(len(v) for v in by_key.values())
 
-def cell(r, key, fmt):
-    return "—" if r is None or r.get(key) is None else fmt.format(r[key])
+def fmt(value, spec):
+    return "—" if value is None else format(value, spec)
 
 def ratio(a, b):
-    return "—" if a is None or b is None else f"{a['median_ms'] / b['median_ms']:.2f}"
+    return "—" if a is None or b is None else f"{a / b:.2f}"
 
+print()
+print(f"median over {rounds} round(s) of each benchmark's median time")
 print()
 print("| batch × tokens | threads | textbook ms | torch_chapter ms | ratio | efficient ms | torch_sdpa ms | ratio "
       "| peak MiB: textbook / efficient | peak RSS MiB: chapter / sdpa |")
@@ -58,13 +98,14 @@ print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for batch, tokens in configs:
     for t in threads:
         # The textbook path is single-threaded: at t threads it is compared as it is (1 thread).
-        text = get.get(("textbook", batch, tokens, 1))
-        chap = get.get(("torch_chapter", batch, tokens, t))
-        eff = get.get(("efficient", batch, tokens, t))
-        sdpa = get.get(("torch_sdpa", batch, tokens, t))
-        text_ms = cell(text, "median_ms", "{:.1f}") + ("" if t == 1 or text is None else " (1 thread)")
-        print(f"| {batch} × {tokens} | {t} | {text_ms} | {cell(chap, 'median_ms', '{:.1f}')} | {ratio(text, chap)} "
-              f"| {cell(eff, 'median_ms', '{:.1f}')} | {cell(sdpa, 'median_ms', '{:.1f}')} | {ratio(eff, sdpa)} "
-              f"| {cell(text, 'peak_mib', '{:.1f}')} / {cell(eff, 'peak_mib', '{:.1f}')} "
-              f"| {cell(chap, 'peak_mib', '{:.1f}')} / {cell(sdpa, 'peak_mib', '{:.1f}')} |")
+        text = ("textbook", batch, tokens, 1)
+        chap = ("torch_chapter", batch, tokens, t)
+        eff = ("efficient", batch, tokens, t)
+        sdpa = ("torch_sdpa", batch, tokens, t)
+        ms = {k: median_of(k, "median_ms") for k in (text, chap, eff, sdpa)}
+        mib = {k: median_of(k, "peak_mib") for k in (text, chap, eff, sdpa)}
+        text_ms = fmt(ms[text], ".1f") + ("" if t == 1 or ms[text] is None else " (1 thread)")
+        print(f"| {batch} × {tokens} | {t} | {text_ms} | {fmt(ms[chap], '.1f')} | {ratio(ms[text], ms[chap])} "
+              f"| {fmt(ms[eff], '.1f')} | {fmt(ms[sdpa], '.1f')} | {ratio(ms[eff], ms[sdpa])} "
+              f"| {fmt(mib[text], '.1f')} / {fmt(mib[eff], '.1f')} | {fmt(mib[chap], '.1f')} / {fmt(mib[sdpa], '.1f')} |")
 PY
