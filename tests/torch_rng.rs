@@ -279,6 +279,18 @@ fn self_attention_v2_linear_weights(
     assert_eq!(g.draw_count(), 18);
 }
 
+/// The three `Linear(3, 2, bias=False)` that seed 123 gives first: `CausalAttention`'s
+/// projections, head 0 of the wrapper, the first three layers of `MultiHeadAttention`.
+fn assert_seed_123_qkv(g: &mut TorchRng, kernel: UniformKernel) {
+    for (table, name) in [
+        (&CAUSAL_W_QUERY, "W_query"),
+        (&CAUSAL_W_KEY, "W_key"),
+        (&CAUSAL_W_VALUE, "W_value"),
+    ] {
+        assert_eq!(linear_bits(3, 2, g), pick(table, kernel), "{name}");
+    }
+}
+
 /// Section 3.5.3: `CausalAttention(3, 2, 6, 0.0)` after `manual_seed(123)`: the mask buffer and
 /// the dropout layer draw nothing.
 #[rstest]
@@ -286,21 +298,7 @@ fn causal_attention_weights(
     #[values(UniformKernel::Fused, UniformKernel::Unfused)] kernel: UniformKernel,
 ) {
     let mut g = seeded(123, kernel);
-    assert_eq!(
-        linear_bits(3, 2, &mut g),
-        pick(&CAUSAL_W_QUERY, kernel),
-        "W_query"
-    );
-    assert_eq!(
-        linear_bits(3, 2, &mut g),
-        pick(&CAUSAL_W_KEY, kernel),
-        "W_key"
-    );
-    assert_eq!(
-        linear_bits(3, 2, &mut g),
-        pick(&CAUSAL_W_VALUE, kernel),
-        "W_value"
-    );
+    assert_seed_123_qkv(&mut g, kernel);
     assert_eq!(g.draw_count(), 18);
 }
 
@@ -330,21 +328,7 @@ fn multi_head_attention_out_proj(
     #[values(UniformKernel::Fused, UniformKernel::Unfused)] kernel: UniformKernel,
 ) {
     let mut g = seeded(123, kernel);
-    assert_eq!(
-        linear_bits(3, 2, &mut g),
-        pick(&CAUSAL_W_QUERY, kernel),
-        "W_query"
-    );
-    assert_eq!(
-        linear_bits(3, 2, &mut g),
-        pick(&CAUSAL_W_KEY, kernel),
-        "W_key"
-    );
-    assert_eq!(
-        linear_bits(3, 2, &mut g),
-        pick(&CAUSAL_W_VALUE, kernel),
-        "W_value"
-    );
+    assert_seed_123_qkv(&mut g, kernel);
     let out_proj = Linear::new(2, 2, true, &mut g);
     assert_eq!(
         bits(out_proj.weight()),
