@@ -10,9 +10,10 @@
 #
 # Each benchmark reports the median of --runs timed passes after a warm-up. The two are run
 # configuration by configuration, one right after the other, so both see the same machine
-# conditions; with --rounds N the whole sequence repeats N times and the table shows, per
-# line, the median over the rounds (useful on a shared machine, where another program can slow
-# one run down).
+# conditions; with --rounds N the whole sequence repeats N times and the table shows, per line,
+# the best (lowest) of the rounds. On a shared machine another program can only slow a run
+# down, never speed it up, so the least disturbed round is the best estimate of each side's
+# cost; the same statistic is applied to both sides. Every round is printed to stderr.
 #
 # PyTorch: uses `python3` if it can `import torch`; otherwise creates a virtualenv with the CPU
 # build of PyTorch under ${XDG_CACHE_HOME:-~/.cache}/ch03-attention/ (once; set PYTHON to use
@@ -67,7 +68,6 @@ done
 
 "$PYTHON" - "$out/all.jsonl" <<'PY'
 import json
-import statistics
 import sys
 
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
@@ -75,9 +75,9 @@ by_key = {}
 for r in rows:
     by_key.setdefault((r["impl"], r["batch"], r["tokens"], r["threads"]), []).append(r)
 
-def median_of(key, field):
+def best_of(key, field):
     values = [r[field] for r in by_key.get(key, []) if r.get(field) is not None]
-    return statistics.median(values) if values else None
+    return min(values) if values else None
 
 configs = sorted({(r["batch"], r["tokens"]) for r in rows}, key=lambda c: (c[1], c[0]))
 threads = sorted({r["threads"] for r in rows})
@@ -90,7 +90,7 @@ def ratio(a, b):
     return "—" if a is None or b is None else f"{a / b:.2f}"
 
 print()
-print(f"median over {rounds} round(s) of each benchmark's median time")
+print(f"best of {rounds} round(s) of each benchmark's median time (lower = faster)")
 print()
 print("| batch × tokens | threads | textbook ms | torch_chapter ms | ratio | efficient ms | torch_sdpa ms | ratio "
       "| peak MiB: textbook / efficient | peak RSS MiB: chapter / sdpa |")
@@ -102,8 +102,8 @@ for batch, tokens in configs:
         chap = ("torch_chapter", batch, tokens, t)
         eff = ("efficient", batch, tokens, t)
         sdpa = ("torch_sdpa", batch, tokens, t)
-        ms = {k: median_of(k, "median_ms") for k in (text, chap, eff, sdpa)}
-        mib = {k: median_of(k, "peak_mib") for k in (text, chap, eff, sdpa)}
+        ms = {k: best_of(k, "median_ms") for k in (text, chap, eff, sdpa)}
+        mib = {k: best_of(k, "peak_mib") for k in (text, chap, eff, sdpa)}
         text_ms = fmt(ms[text], ".1f") + ("" if t == 1 or ms[text] is None else " (1 thread)")
         print(f"| {batch} × {tokens} | {t} | {text_ms} | {fmt(ms[chap], '.1f')} | {ratio(ms[text], ms[chap])} "
               f"| {fmt(ms[eff], '.1f')} | {fmt(ms[sdpa], '.1f')} | {ratio(ms[eff], ms[sdpa])} "

@@ -8,7 +8,10 @@ use crate::causal::check_batch;
 use crate::{Error, MultiHeadAttention};
 
 /// The query and key block size used unless [`EfficientMha::with_block_size`] says otherwise.
-pub const DEFAULT_BLOCK_SIZE: usize = 128;
+/// Larger blocks mean fewer online-softmax steps (fewer rescales); inside a block the kernel
+/// still works 16 queries at a time and stops each group at its last key, so nothing is wasted
+/// on the diagonal. 512 measured best on the benchmark machine, 128 and 256 within 3 %.
+pub const DEFAULT_BLOCK_SIZE: usize = 512;
 
 // ---------------------------------------------------------------------------------------------
 // The building blocks: a fast exponential and the running softmax of one query.
@@ -643,9 +646,11 @@ impl HeadScratch {
         for query_block in 0..num_blocks(self.tokens, self.block) {
             self.softmax.reset();
             self.out.fill(0.0);
+            // Groups of 16 queries that hold real tokens (the last block may be mostly padding).
+            let groups = (self.tokens - query_block * self.block).div_ceil(LANES);
             for key_block in 0..=query_block {
                 // Key blocks after the query block are skipped: every key there is in the future.
-                for group in 0..self.block / LANES {
+                for group in 0..groups.min(self.block / LANES) {
                     self.tile_group(simd, query_block, key_block, group);
                 }
             }
