@@ -7,14 +7,14 @@
 //! cargo run --release --example bench_mha -- --quick   # batch 1 × 1024 tokens only
 //! ```
 //!
-//! Options: `--threads 1,2` (efficient path), `--configs 1x1024,8x1024,1x4096` (batch × tokens),
+//! Options: `--threads 1,2`, `--configs 1x1024,8x1024,1x4096` (batch × tokens),
 //! `--impl textbook,efficient`, `--runs 9` (at least 7), `--block 64` (efficient block size).
 //!
 //! Each configuration: one warm-up pass, then the median of `--runs` timed passes.
 //! `peak_mib` is the largest amount of heap memory the forward pass held at once, beyond what
-//! was allocated before it (module, input), counted by the global allocator below. The
-//! textbook path is single-threaded (nalgebra's matrix product does not spawn threads), so it is
-//! reported once, with `threads: 1`. `scripts/bench_torch.py` prints the same lines for
+//! was allocated before it (module, input), counted by the global allocator below. Both paths
+//! run at every thread count (`MultiHeadAttention::with_threads`,
+//! `EfficientMha::with_threads`). `scripts/bench_torch.py` prints the same lines for
 //! PyTorch, `scripts/bench_compare.sh` runs both and prints the ratios.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -179,24 +179,30 @@ fn main() {
             .expect("GPT-2 sizes are valid");
         let x: Vec<DMatrix<f32>> = (0..batch).map(|_| rng.rand(tokens, D_MODEL)).collect();
         for name in &o.impls {
-            let rows: Vec<(usize, (f64, f64))> = match name.as_str() {
-                "textbook" => vec![(1, measure(o.runs, || mha.forward(&x).expect("valid input")))],
-                "efficient" => o
-                    .threads
-                    .iter()
-                    .map(|&t| {
-                        let eff = EfficientMha::from_textbook(&mha)
-                            .with_threads(t)
-                            .and_then(|e| e.with_block_size(o.block))
-                            .expect("threads and block size are positive");
-                        (t, measure(o.runs, || eff.forward(&x).expect("valid input")))
-                    })
-                    .collect(),
-                other => {
-                    eprintln!("unknown impl {other}");
-                    std::process::exit(2);
-                }
-            };
+            let rows: Vec<(usize, (f64, f64))> = o
+                .threads
+                .iter()
+                .map(|&t| {
+                    let time = match name.as_str() {
+                        "textbook" => {
+                            let mha = mha.clone().with_threads(t).expect("threads are positive");
+                            measure(o.runs, || mha.forward(&x).expect("valid input"))
+                        }
+                        "efficient" => {
+                            let eff = EfficientMha::from_textbook(&mha)
+                                .with_threads(t)
+                                .and_then(|e| e.with_block_size(o.block))
+                                .expect("threads and block size are positive");
+                            measure(o.runs, || eff.forward(&x).expect("valid input"))
+                        }
+                        other => {
+                            eprintln!("unknown impl {other}");
+                            std::process::exit(2);
+                        }
+                    };
+                    (t, time)
+                })
+                .collect();
             for (threads, (median_ms, peak_mib)) in rows {
                 if o.json {
                     println!(

@@ -5,6 +5,7 @@ use std::num::NonZeroUsize;
 use nalgebra::{DMatrix, DVector};
 
 use crate::causal::check_batch;
+use crate::parallel::run_parallel;
 use crate::{Error, MultiHeadAttention};
 
 /// The query and key block size used unless [`EfficientMha::with_block_size`] says otherwise.
@@ -1132,42 +1133,6 @@ mod avx2_fma {
 /// every zero first, on one thread: 37 MB for GPT-2's Q, K and V at 4096 tokens.)
 fn zeroed(rows: usize, cols: usize) -> DMatrix<f32> {
     DMatrix::from_vec(rows, cols, vec![0.0; rows * cols])
-}
-
-/// Runs `work` on every job, on `threads` threads (scoped: they end before this returns; the
-/// calling thread is one of them, and with one thread or one job nothing is spawned). Each thread
-/// makes its scratch memory once with `scratch`, then takes the next job from a shared queue
-/// until none is left, so a thread that another program slows down simply takes fewer jobs.
-/// Which thread runs a job does not change its result.
-fn run_parallel<J: Send, S>(
-    threads: usize,
-    jobs: Vec<J>,
-    scratch: impl Fn() -> S + Sync,
-    work: impl Fn(&mut S, J) + Sync,
-) {
-    let n = threads.min(jobs.len());
-    if n <= 1 {
-        let mut s = scratch();
-        jobs.into_iter().for_each(|job| work(&mut s, job));
-        return;
-    }
-    let queue = std::sync::Mutex::new(jobs.into_iter());
-    let worker = || {
-        let mut s = scratch();
-        loop {
-            // The lock is held only to take a job (the guard is dropped at the `;`). A poisoned
-            // lock means another thread panicked, which the scope re-raises: carry on.
-            let job = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
-            let Some(job) = job else { break };
-            work(&mut s, job);
-        }
-    };
-    std::thread::scope(|scope| {
-        for _ in 1..n {
-            scope.spawn(worker);
-        }
-        worker();
-    });
 }
 
 #[cfg(test)]

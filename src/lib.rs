@@ -4,6 +4,7 @@
 pub use nalgebra;
 
 mod error;
+mod parallel;
 pub use error::Error;
 
 pub mod book;

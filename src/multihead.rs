@@ -3,6 +3,7 @@
 use nalgebra::DMatrix;
 
 use crate::causal::check_batch;
+use crate::parallel::parallel_map;
 use crate::{CausalAttention, Dropout, Error, Linear, TorchRng};
 
 /// One matrix per head, head 0 first.
@@ -120,6 +121,12 @@ fn hstack(parts: &[&DMatrix<f32>]) -> DMatrix<f32> {
     out
 }
 
+/// The fewest output features a thread computes when [`MultiHeadAttention`] splits a projection
+/// over threads; smaller layers run on one thread. A thread needs enough work to pay for
+/// starting it, and every piece stays on nalgebra's one GEMM kernel (below 6 columns nalgebra
+/// multiplies with a plain loop, which adds in another order), so splitting changes no bit.
+const MIN_OUTPUTS_PER_THREAD: usize = 64;
+
 /// Multi-head attention with weight splits, as in section 3.6.2's `MultiHeadAttention`.
 ///
 /// One `Linear(d_in, d_out)` each for queries, keys and values; their outputs are split into
@@ -146,6 +153,9 @@ pub struct MultiHeadAttention {
     num_heads: usize,
     /// `triu(ones(context_length, context_length), 1)`, as in [`CausalAttention`].
     mask: DMatrix<f32>,
+    /// Threads a forward pass may use (1 unless [`with_threads`](Self::with_threads) says
+    /// otherwise).
+    threads: usize,
 }
 
 impl MultiHeadAttention {
@@ -227,7 +237,40 @@ impl MultiHeadAttention {
             mask: DMatrix::from_fn(context_length, context_length, |i, j| {
                 if j > i { 1.0 } else { 0.0 }
             }),
+            threads: 1,
         })
+    }
+
+    /// Runs forward passes on `threads` threads. The heads are independent, so each thread
+    /// takes whole heads; each projection is split into up to `threads` groups of output
+    /// features (at least 64 each: a layer with fewer outputs is not split). Nothing else
+    /// changes: every number is computed by the same operations in the same order,
+    /// so the output is identical, bit for bit, whatever the thread count.
+    ///
+    /// ```
+    /// use ch03_attention::{MultiHeadAttention, TorchRng};
+    ///
+    /// let mut rng = TorchRng::manual_seed(1);
+    /// let mha = MultiHeadAttention::new(16, 16, 8, 0.0, 4, true, &mut rng).unwrap();
+    /// let x = vec![rng.rand(8, 16)];
+    /// let two = mha.clone().with_threads(2).unwrap();
+    /// assert_eq!(two.forward(&x).unwrap(), mha.forward(&x).unwrap());
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ZeroSize`] for 0 threads.
+    pub fn with_threads(mut self, threads: usize) -> Result<MultiHeadAttention, Error> {
+        if threads == 0 {
+            return Err(Error::ZeroSize { what: "threads" });
+        }
+        self.threads = threads;
+        Ok(self)
+    }
+
+    /// Number of threads a forward pass uses.
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// The query projection, `d_in → d_out` (all heads).
@@ -377,20 +420,37 @@ impl MultiHeadAttention {
         &self,
         x: &DMatrix<f32>,
     ) -> Result<(PerHead, DMatrix<f32>), Error> {
-        let queries = self.w_query.forward(x)?; // (T, d_out)
-        let keys = self.w_key.forward(x)?; // (T, d_out)
-        let values = self.w_value.forward(x)?; // (T, d_out)
-        let weights_t = (0..self.num_heads)
-            .map(|h| {
-                // The book's view(b, T, heads, head_dim).transpose(1, 2): head h owns columns
-                // h·head_dim .. (h+1)·head_dim. Copied out as owned (T, head_dim) matrices.
-                let q_h = self.head_columns(&queries, h); // (T, head_dim)
-                let k_h = self.head_columns(&keys, h); // (T, head_dim)
-                let attn_scores_t = k_h * q_h.transpose(); // (T keys, T queries)
-                causal_softmax_columns(attn_scores_t, self.head_dim()) // (T keys, T queries)
-            })
-            .collect();
+        let queries = self.project(&self.w_query, x)?; // (T, d_out)
+        let keys = self.project(&self.w_key, x)?; // (T, d_out)
+        let values = self.project(&self.w_value, x)?; // (T, d_out)
+        // Heads are independent: with several threads, each takes whole heads.
+        let weights_t = parallel_map(self.threads, 0..self.num_heads, |h| {
+            // The book's view(b, T, heads, head_dim).transpose(1, 2): head h owns columns
+            // h·head_dim .. (h+1)·head_dim. Copied out as owned (T, head_dim) matrices.
+            let q_h = self.head_columns(&queries, h); // (T, head_dim)
+            let k_h = self.head_columns(&keys, h); // (T, head_dim)
+            let attn_scores_t = k_h * q_h.transpose(); // (T keys, T queries)
+            causal_softmax_columns(attn_scores_t, self.head_dim()) // (T keys, T queries)
+        });
         Ok((weights_t, values))
+    }
+
+    /// `layer.forward(x)`; with several threads, each computes a contiguous group of at least
+    /// [`MIN_OUTPUTS_PER_THREAD`] of the layer's output features (see
+    /// [`Linear::forward_outputs`]), and the groups are put side by side. (The callers have
+    /// checked `x`'s width with [`check_batch`].)
+    fn project(&self, layer: &Linear, x: &DMatrix<f32>) -> Result<DMatrix<f32>, Error> {
+        let out = layer.out_features();
+        let groups = self.threads.min(out / MIN_OUTPUTS_PER_THREAD);
+        if groups <= 1 {
+            return layer.forward(x);
+        }
+        let per_group = out.div_ceil(groups);
+        let groups = (0..out)
+            .step_by(per_group)
+            .map(|o| o..(o + per_group).min(out));
+        let parts = parallel_map(self.threads, groups, |g| layer.forward_outputs(x, g));
+        Ok(hstack(&parts.iter().collect::<Vec<_>>()))
     }
 
     /// Columns of head `h`, as an owned matrix.
@@ -408,16 +468,16 @@ impl MultiHeadAttention {
         values: &DMatrix<f32>,
     ) -> Result<DMatrix<f32>, Error> {
         let d = self.head_dim();
-        let mut context_vecs = DMatrix::zeros(values.nrows(), self.d_out()); // (T, d_out)
-        for (h, w_t) in weights_t.iter().enumerate() {
+        let per_head = parallel_map(self.threads, weights_t.iter().enumerate(), |(h, w_t)| {
             let v_h = self.head_columns(values, h); // (T, head_dim)
-            let context_h_t = v_h.transpose() * w_t; // (head_dim, T)
+            v_h.transpose() * w_t // (head_dim, T)
+        });
+        let mut context_vecs = DMatrix::zeros(values.nrows(), self.d_out()); // (T, d_out)
+        for (h, context_h_t) in per_head.iter().enumerate() {
             // torch.cat along the last dimension: head h fills columns h·head_dim ..
-            context_vecs
-                .columns_mut(h * d, d)
-                .tr_copy_from(&context_h_t); // (T, head_dim)
+            context_vecs.columns_mut(h * d, d).tr_copy_from(context_h_t); // (T, head_dim)
         }
-        self.out_proj.forward(&context_vecs) // (T, d_out)
+        self.project(&self.out_proj, &context_vecs) // (T, d_out)
     }
 }
 

@@ -128,8 +128,5 @@ fn efficient_path_allocates_nothing_proportional_to_tokens_squared() {
         "efficient peak: {peak_t} B at T={T}, {peak_2t} B at T={}",
         2 * T
     );
-    assert!(
-        peak_2t * 10 <= peak_t * 25,
-        "{peak_t} B → {peak_2t} B"
-    );
+    assert!(peak_2t * 10 <= peak_t * 25, "{peak_t} B → {peak_2t} B");
 }

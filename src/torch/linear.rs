@@ -1,5 +1,7 @@
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/linear.md"))]
 
+use std::ops::Range;
+
 use nalgebra::{DMatrix, DVector};
 
 use crate::Error;
@@ -106,14 +108,25 @@ impl Linear {
     /// [`Error::InputWidth`] if `x` does not have `in_features` columns.
     pub fn forward(&self, x: &DMatrix<f32>) -> Result<DMatrix<f32>, Error> {
         check_width("Linear", x, self.in_features())?;
+        Ok(self.forward_outputs(x, 0..self.out_features()))
+    }
+
+    /// Only the outputs in `outputs` (a range of output features): `x W[outputs]ᵀ + b[outputs]`,
+    /// `(n × outputs.len())`. These columns are equal, bit for bit, to the same columns of
+    /// [`forward`](Self::forward): each output is its own dot product, computed the same way
+    /// whichever others are computed with it. Lets a multi-threaded caller split one layer
+    /// into independent pieces. `x` must have `in_features` columns.
+    pub(crate) fn forward_outputs(&self, x: &DMatrix<f32>, outputs: Range<usize>) -> DMatrix<f32> {
+        let w = self.weight.rows(outputs.start, outputs.len()); // (outputs, in)
         // An owned transpose keeps the product on nalgebra's fast GEMM path.
-        let mut y = x * self.weight.transpose(); // (n, out)
+        let mut y = x * w.transpose(); // (n, outputs)
         if let Some(b) = &self.bias {
+            let b = b.rows(outputs.start, outputs.len());
             for (mut column, b_j) in y.column_iter_mut().zip(b.iter()) {
                 column.add_scalar_mut(*b_j);
             }
         }
-        Ok(y)
+        y
     }
 }
 
@@ -138,6 +151,21 @@ fn bias_bound(in_features: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Any group of 6 or more outputs equals the same columns of the whole layer, bit for bit
+    /// (all shapes above nalgebra's small-matrix fallback, so both go through the same GEMM
+    /// kernel).
+    #[test]
+    fn forward_outputs_equals_the_columns_of_forward() {
+        let mut rng = TorchRng::manual_seed(3);
+        let layer = Linear::new(300, 131, true, &mut rng);
+        let x = rng.uniform(130, 300, -2.0, 2.0);
+        let full = layer.forward(&x).unwrap();
+        for range in [0..131, 0..64, 64..131, 40..46, 125..131] {
+            let part = layer.forward_outputs(&x, range.clone());
+            assert_eq!(part, full.columns(range.start, range.len()), "{range:?}");
+        }
+    }
 
     #[test]
     fn bounds_have_pytorch_bits() {
