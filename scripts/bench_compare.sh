@@ -5,7 +5,7 @@
 #
 #   scripts/bench_compare.sh                      # batch 1 × 1024, 8 × 1024, 1 × 4096; 1 and 2 threads
 #   scripts/bench_compare.sh --quick              # batch 1 × 1024 tokens only
-#   scripts/bench_compare.sh --rounds 3           # three interleaved rounds, median over rounds
+#   scripts/bench_compare.sh --rounds 3           # three interleaved rounds, best of the rounds
 #   scripts/bench_compare.sh --threads 1 --runs 11 --configs 1x4096
 #
 # Each benchmark reports the median of --runs timed passes after a warm-up. The two are run
@@ -97,14 +97,13 @@ print("| batch × tokens | threads | textbook ms | torch_chapter ms | ratio | ef
 print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for batch, tokens in configs:
     for t in threads:
-        # The textbook path is single-threaded: at t threads it is compared as it is (1 thread).
-        text = ("textbook", batch, tokens, 1)
+        text = ("textbook", batch, tokens, t)
         chap = ("torch_chapter", batch, tokens, t)
         eff = ("efficient", batch, tokens, t)
         sdpa = ("torch_sdpa", batch, tokens, t)
         ms = {k: best_of(k, "median_ms") for k in (text, chap, eff, sdpa)}
         mib = {k: best_of(k, "peak_mib") for k in (text, chap, eff, sdpa)}
-        text_ms = fmt(ms[text], ".1f") + ("" if t == 1 or ms[text] is None else " (1 thread)")
+        text_ms = fmt(ms[text], ".1f")
         print(f"| {batch} × {tokens} | {t} | {text_ms} | {fmt(ms[chap], '.1f')} | {ratio(ms[text], ms[chap])} "
               f"| {fmt(ms[eff], '.1f')} | {fmt(ms[sdpa], '.1f')} | {ratio(ms[eff], ms[sdpa])} "
               f"| {fmt(mib[text], '.1f')} / {fmt(mib[eff], '.1f')} | {fmt(mib[chap], '.1f')} / {fmt(mib[sdpa], '.1f')} |")

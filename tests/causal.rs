@@ -4,7 +4,7 @@
 // Reference values are quoted as PyTorch printed them, at 9 significant digits.
 #![allow(clippy::excessive_precision)]
 
-mod common;
+use crate::common;
 
 use ch03_attention::causal::{
     causal_attn_weights, mask_future_with_neg_inf, mask_then_renormalize, simple_mask,

@@ -4,8 +4,6 @@
 //!
 //! No timing here: speed is measured by `cargo run --release --example bench_mha`.
 
-mod common;
-
 use ch03_attention::efficient::{
     EfficientMha, TileKind, block_schedule, fast_exp, num_blocks, online_attention_row,
 };

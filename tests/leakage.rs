@@ -5,7 +5,7 @@
 //! margins (checked on three seeds), the gradient check is a relative error, and the one-hot
 //! weights are exact up to `f32` rounding.
 
-mod common;
+use crate::common;
 
 use ch03_attention::leakage::chain::{
     VOCAB_SIZE, entropy_floor, sample_sequence, sample_sequences, successor, transition_matrix,

@@ -1,6 +1,6 @@
 //! Section 3.6 and exercises 3.2-3.3: multi-head attention, stacked and weight-split.
 
-mod common;
+use crate::common;
 
 use ch03_attention::inputs::inputs;
 use ch03_attention::multihead::{batched_head_scores, head_scores_demo_input};

@@ -1,7 +1,7 @@
 //! The PyTorch-style printer against real PyTorch output (tests/data/torch_print.json, written by
 //! scripts/torch_print_truth.py), plus each rule the book's outputs rely on, spelled out.
 
-mod common;
+use crate::common;
 
 use ch03_attention::nalgebra::DMatrix;
 use ch03_attention::torch::print::{TorchPrint, format_tensor, strip_autograd_suffix, torch_size};

@@ -4,7 +4,7 @@
 // Reference values are quoted as PyTorch printed them, at 9 significant digits.
 #![allow(clippy::excessive_precision)]
 
-mod common;
+use crate::common;
 
 use approx::assert_relative_eq;
 use ch03_attention::inputs::{QUERY_INDEX, inputs, row};

@@ -3,7 +3,7 @@
 //! Masks and dropped values are compared bit for bit. The Serial matrices are the book's
 //! (reproduced by torch 2.15.0); the MklLegacy ones were recorded with torch 2.4.0 on x86-64 Linux.
 
-mod common;
+use crate::common;
 
 use ch03_attention::nalgebra::DMatrix;
 use ch03_attention::torch::print::{TorchPrint, strip_autograd_suffix};

@@ -4,7 +4,7 @@
 //! 2.15.0: AVX2/AVX-512 kernels for "fused", `ATEN_CPU_CAPABILITY=default` for "unfused").
 //! Random draws are compared as `u32` bit patterns, never with a tolerance.
 
-mod common;
+use crate::common;
 
 use ch03_attention::nalgebra::DMatrix;
 use ch03_attention::torch::print::TorchPrint;

@@ -10,7 +10,7 @@
 //! Torch 2.15 takes the Serial dropout path on every platform, so the MklLegacy path has no
 //! cases here; tests/torch_dropout.rs checks it against torch 2.4.0's recorded matrices.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;

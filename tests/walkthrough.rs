@@ -1,6 +1,6 @@
 //! `cargo run`, the walkthrough: every implemented section matches, and its printout is pinned.
 
-mod common;
+use crate::common;
 
 use ch03_attention::walkthrough::{render, sections, select, tally};
 

@@ -1,0 +1,30 @@
+//! The integration tests: one file per module of the crate, compiled into this one test binary.
+//!
+//! One binary instead of one per file: the crate's generic code (nalgebra, insta, proptest) is
+//! compiled and linked once, not once per file, which more than halves the build time of a first
+//! `cargo test` spent on the tests. Run a single file's tests with a filter, e.g.
+//! `cargo test --test suite causal::`. `tests/efficient_alloc.rs` stays a binary of its own: it
+//! installs a counting global allocator, and no other test may allocate while it measures.
+
+// Helpers shared by the files below.
+mod common;
+
+// One file per module or section of the chapter, plus the files that check across modules
+// (`bad_input`, `figures`, `invariants`, `snapshots_referenced`, `torch_truth`, `walkthrough`);
+// alphabetical, as rustfmt orders them.
+mod bad_input;
+mod causal;
+mod efficient;
+mod figures;
+mod invariants;
+mod leakage;
+mod multihead;
+mod print;
+mod qkv;
+mod section_3_3;
+mod snapshots_referenced;
+mod torch_dropout;
+mod torch_linear;
+mod torch_rng;
+mod torch_truth;
+mod walkthrough;
