@@ -8,6 +8,30 @@ use crate::causal::check_batch;
 use crate::parallel::run_parallel;
 use crate::{Error, MultiHeadAttention};
 
+/// Calls `$call` with the widest instruction-set level the CPU has: AVX2 + FMA, then AVX, then
+/// the portable code; the same order matrixmultiply (nalgebra's matrix product) picks its
+/// kernels in, so both round alike. `$simd` names the level inside `$call`.
+macro_rules! with_best_simd {
+    (|$simd:ident| $call:expr) => {{
+        #[cfg(target_arch = "x86_64")]
+        {
+            if let Some($simd) = Avx2Fma::detect() {
+                $call
+            } else if let Some($simd) = Avx::detect() {
+                $call
+            } else {
+                let $simd = Portable;
+                $call
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let $simd = Portable;
+            $call
+        }
+    }};
+}
+
 /// The query and key block size used unless [`EfficientMha::with_block_size`] says otherwise.
 /// Larger blocks mean fewer online-softmax steps (fewer rescales); inside a block the kernel
 /// still works 16 queries at a time and stops each group at its last key, so nothing is wasted
@@ -54,7 +78,7 @@ pub fn fast_exp(x: f32) -> f32 {
     fast_exp_with::<Separate>(x)
 }
 
-/// [`fast_exp`] with the multiply-adds of `M`: the AVX2 kernel uses fused multiply-adds (one
+/// [`fast_exp`] with the multiply-adds of `M`: the AVX2 + FMA kernel uses fused multiply-adds (one
 /// rounding each instead of two: half the instructions, and no less accurate).
 #[inline(always)]
 fn fast_exp_with<M: MulAdd>(x: f32) -> f32 {
@@ -540,11 +564,15 @@ impl EfficientMha {
             jobs,
             || vec![0.0_f32; d_in * TOKEN_BLOCK.min(tokens.next_multiple_of(LANES))],
             |packed, (x, t0, mut out_rows)| {
-                #[cfg(target_arch = "x86_64")]
-                if let Some(simd) = Avx2Fma::detect() {
-                    return project_block(simd, x, t0, w_t, bias, packed, &mut out_rows);
-                }
-                project_block(Portable, x, t0, w_t, bias, packed, &mut out_rows);
+                with_best_simd!(|simd| project_block(
+                    simd,
+                    x,
+                    t0,
+                    w_t,
+                    bias,
+                    packed,
+                    &mut out_rows
+                ));
             },
         );
         outs
@@ -635,11 +663,7 @@ impl HeadScratch {
     /// One head: `q_and_context`, `k`, `v` are `(T × head_dim)` column-major. The context
     /// vectors replace the queries. Uses the widest instructions the CPU has.
     fn attend(&mut self, q_and_context: &mut [f32], k: &[f32], v: &[f32]) {
-        #[cfg(target_arch = "x86_64")]
-        if let Some(simd) = Avx2Fma::detect() {
-            return self.attend_with(simd, q_and_context, k, v);
-        }
-        self.attend_with(Portable, q_and_context, k, v);
+        with_best_simd!(|simd| self.attend_with(simd, q_and_context, k, v));
     }
 
     fn attend_with(&mut self, simd: impl Simd, q_and_context: &mut [f32], k: &[f32], v: &[f32]) {
@@ -1034,98 +1058,122 @@ impl Simd for Portable {
     }
 }
 
-/// AVX2 and FMA (x86-64 CPUs since 2013): 8 numbers per instruction, fused multiply-adds. A
-/// value of this type exists only once [`detect`](Avx2Fma::detect) has seen both features, which
-/// is what makes calling the `#[target_feature]` functions below sound.
+/// Defines one x86-64 instruction-set level for the kernels: a zero-sized type whose value
+/// exists only once `detect` has seen the CPU features (which is what makes calling its
+/// `#[target_feature]` functions sound), and a module with the portable Rust kernels compiled
+/// for those features.
 #[cfg(target_arch = "x86_64")]
-#[derive(Debug, Clone, Copy)]
-struct Avx2Fma(());
+macro_rules! simd_level {
+    ($(#[$doc:meta])* $level:ident, $module:ident, $features:literal, $mul_add:ident, detect: $($detected:tt),+) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        struct $level(());
 
-#[cfg(target_arch = "x86_64")]
-impl Avx2Fma {
-    fn detect() -> Option<Avx2Fma> {
-        (std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma"))
-            .then_some(Avx2Fma(()))
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-impl Simd for Avx2Fma {
-    fn score_microtile<const C: usize>(
-        self,
-        queries: &[f32],
-        keys: &[f32],
-        key_stride: usize,
-        scores: &mut [f32],
-    ) {
-        // SAFETY: an Avx2Fma exists only on a CPU with AVX2 and FMA (see `detect`).
-        unsafe { avx2_fma::score_microtile::<C>(queries, keys, key_stride, scores) }
-    }
-
-    fn value_microtile<const C: usize>(
-        self,
-        weights: &[f32],
-        values_from_c: &[f32],
-        head_dim: usize,
-        rescale: &[f32; LANES],
-        out: &mut [f32],
-        first: usize,
-    ) {
-        // SAFETY: as above.
-        unsafe {
-            avx2_fma::value_microtile::<C>(weights, values_from_c, head_dim, rescale, out, first)
+        impl $level {
+            fn detect() -> Option<$level> {
+                ($(std::arch::is_x86_feature_detected!($detected))&&+).then_some($level(()))
+            }
         }
-    }
 
-    fn fold(
-        self,
-        softmax: &mut OnlineSoftmax,
-        first: usize,
-        scores: &mut [f32],
-        scale: ScoreScale,
-    ) {
-        // SAFETY: as above.
-        unsafe { avx2_fma::fold(softmax, first, scores, scale) }
-    }
+        impl Simd for $level {
+            fn score_microtile<const C: usize>(
+                self,
+                queries: &[f32],
+                keys: &[f32],
+                key_stride: usize,
+                scores: &mut [f32],
+            ) {
+                // SAFETY: a value of this type exists only on a CPU with its features (`detect`).
+                unsafe { $module::score_microtile::<C>(queries, keys, key_stride, scores) }
+            }
+
+            fn value_microtile<const C: usize>(
+                self,
+                weights: &[f32],
+                values_from_c: &[f32],
+                head_dim: usize,
+                rescale: &[f32; LANES],
+                out: &mut [f32],
+                first: usize,
+            ) {
+                // SAFETY: as above.
+                unsafe {
+                    $module::value_microtile::<C>(weights, values_from_c, head_dim, rescale, out, first)
+                }
+            }
+
+            fn fold(
+                self,
+                softmax: &mut OnlineSoftmax,
+                first: usize,
+                scores: &mut [f32],
+                scale: ScoreScale,
+            ) {
+                // SAFETY: as above.
+                unsafe { $module::fold(softmax, first, scores, scale) }
+            }
+        }
+
+        /// The same Rust code as the portable kernels, compiled for this level's features.
+        mod $module {
+            use super::{$mul_add, LANES, OnlineSoftmax, ScoreScale};
+
+            #[target_feature(enable = $features)]
+            pub(super) fn score_microtile<const C: usize>(
+                queries: &[f32],
+                keys: &[f32],
+                key_stride: usize,
+                scores: &mut [f32],
+            ) {
+                super::score_microtile::<$mul_add, C>(queries, keys, key_stride, scores);
+            }
+
+            #[target_feature(enable = $features)]
+            pub(super) fn value_microtile<const C: usize>(
+                weights: &[f32],
+                values_from_c: &[f32],
+                head_dim: usize,
+                rescale: &[f32; LANES],
+                out: &mut [f32],
+                first: usize,
+            ) {
+                super::value_microtile::<$mul_add, C>(
+                    weights,
+                    values_from_c,
+                    head_dim,
+                    rescale,
+                    out,
+                    first,
+                );
+            }
+
+            #[target_feature(enable = $features)]
+            pub(super) fn fold(
+                softmax: &mut OnlineSoftmax,
+                first: usize,
+                scores: &mut [f32],
+                scale: ScoreScale,
+            ) {
+                softmax.fold::<LANES, $mul_add>(first, scores, scale);
+            }
+        }
+    };
 }
 
-/// The same Rust code as the portable kernels, compiled for AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
-mod avx2_fma {
-    use super::{Fused, LANES, OnlineSoftmax, ScoreScale};
+simd_level!(
+    /// AVX2 and FMA (x86-64 CPUs since 2013): 8 numbers per instruction, fused multiply-adds,
+    /// as matrixmultiply's `KernelFmaAvx2`.
+    Avx2Fma, avx2_fma, "avx2,fma", Fused, detect: "avx2", "fma"
+);
 
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) fn score_microtile<const C: usize>(
-        queries: &[f32],
-        keys: &[f32],
-        key_stride: usize,
-        scores: &mut [f32],
-    ) {
-        super::score_microtile::<Fused, C>(queries, keys, key_stride, scores);
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) fn value_microtile<const C: usize>(
-        weights: &[f32],
-        values_from_c: &[f32],
-        head_dim: usize,
-        rescale: &[f32; LANES],
-        out: &mut [f32],
-        first: usize,
-    ) {
-        super::value_microtile::<Fused, C>(weights, values_from_c, head_dim, rescale, out, first);
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) fn fold(
-        softmax: &mut OnlineSoftmax,
-        first: usize,
-        scores: &mut [f32],
-        scale: ScoreScale,
-    ) {
-        softmax.fold::<LANES, Fused>(first, scores, scale);
-    }
-}
+#[cfg(target_arch = "x86_64")]
+simd_level!(
+    /// AVX without AVX2 (some virtual CPUs report AVX and FMA but not AVX2): 8 numbers per
+    /// instruction, multiply and add rounded separately, as matrixmultiply's `KernelAvx`, which
+    /// it picks on such a CPU even when FMA is there.
+    Avx, avx, "avx", Separate, detect: "avx"
+);
 
 /// A `(rows × cols)` matrix of zeros, allocated as zeroed memory (`calloc`). For large sizes the
 /// operating system hands out pages that are already zero, and nothing is written until the
@@ -1168,7 +1216,7 @@ mod tests {
         }
     }
 
-    /// The portable kernels (what a CPU without AVX2 runs) agree with whatever this CPU runs,
+    /// The portable kernels (what a CPU without AVX runs) agree with every level this CPU runs,
     /// and with the plain definition, for every micro-tile width: heads of 1 to 13 features,
     /// partial blocks, the diagonal.
     #[test]
@@ -1192,11 +1240,33 @@ mod tests {
                 v.as_slice(),
             );
             let scale = v.amax();
-            for (a, b) in detected.iter().zip(&portable) {
-                assert!(
-                    (a - b).abs() <= 1e-5 * scale,
-                    "{tokens} {head_dim} {block}: {a} {b}"
-                );
+            // Each x86-64 level this CPU has, called directly; `detected` is the dispatched one.
+            let mut levels = vec![detected];
+            #[cfg(target_arch = "x86_64")]
+            {
+                let run = |simd: &dyn Fn(&mut HeadScratch, &mut [f32])| {
+                    let mut out = q.as_slice().to_vec();
+                    simd(&mut HeadScratch::new(tokens, head_dim, block), &mut out);
+                    out
+                };
+                if let Some(level) = Avx2Fma::detect() {
+                    levels.push(run(&|h, out| {
+                        h.attend_with(level, out, k.as_slice(), v.as_slice())
+                    }));
+                }
+                if let Some(level) = Avx::detect() {
+                    levels.push(run(&|h, out| {
+                        h.attend_with(level, out, k.as_slice(), v.as_slice())
+                    }));
+                }
+            }
+            for level in &levels {
+                for (a, b) in level.iter().zip(&portable) {
+                    assert!(
+                        (a - b).abs() <= 1e-5 * scale,
+                        "{tokens} {head_dim} {block}: {a} {b}"
+                    );
+                }
             }
             for i in 0..tokens {
                 let scores: Vec<f32> = (0..=i)
