@@ -1,5 +1,7 @@
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/multihead.md"))]
 
+use std::ops::Range;
+
 use nalgebra::DMatrix;
 
 use crate::causal::check_batch;
@@ -151,8 +153,11 @@ pub struct MultiHeadAttention {
     out_proj: Linear,
     dropout: Dropout,
     num_heads: usize,
-    /// `triu(ones(context_length, context_length), 1)`, as in [`CausalAttention`].
-    mask: DMatrix<f32>,
+    /// The longest input accepted. PyTorch's module keeps the mask
+    /// `triu(ones(context_length, context_length), 1)` as a buffer (as [`CausalAttention`] does
+    /// here); this one applies the same mask inside its softmax (`j > i` is hidden), so it keeps
+    /// only the size: 64 MiB less at a context of 4096 tokens.
+    context_length: usize,
     /// Threads a forward pass may use (1 unless [`with_threads`](Self::with_threads) says
     /// otherwise).
     threads: usize,
@@ -234,9 +239,7 @@ impl MultiHeadAttention {
             out_proj,
             dropout: Dropout::new(dropout)?,
             num_heads,
-            mask: DMatrix::from_fn(context_length, context_length, |i, j| {
-                if j > i { 1.0 } else { 0.0 }
-            }),
+            context_length,
             threads: 1,
         })
     }
@@ -320,7 +323,7 @@ impl MultiHeadAttention {
 
     /// The longest input the mask covers.
     pub fn context_length(&self) -> usize {
-        self.mask.nrows()
+        self.context_length
     }
 
     /// Trainable parameters: three projections plus the output projection (the mask is a buffer).
@@ -441,14 +444,10 @@ impl MultiHeadAttention {
     /// checked `x`'s width with [`check_batch`].)
     fn project(&self, layer: &Linear, x: &DMatrix<f32>) -> Result<DMatrix<f32>, Error> {
         let out = layer.out_features();
-        let groups = self.threads.min(out / MIN_OUTPUTS_PER_THREAD);
-        if groups <= 1 {
+        let groups = output_groups(out, self.threads);
+        if groups.len() <= 1 {
             return layer.forward(x);
         }
-        let per_group = out.div_ceil(groups);
-        let groups = (0..out)
-            .step_by(per_group)
-            .map(|o| o..(o + per_group).min(out));
         let parts = parallel_map(self.threads, groups, |g| layer.forward_outputs(x, g));
         Ok(hstack(&parts.iter().collect::<Vec<_>>()))
     }
@@ -479,6 +478,19 @@ impl MultiHeadAttention {
         }
         self.project(&self.out_proj, &context_vecs) // (T, d_out)
     }
+}
+
+/// How [`MultiHeadAttention::project`] splits a layer's `out` output features over `threads`
+/// threads: `n = min(threads, out / MIN_OUTPUTS_PER_THREAD)` contiguous groups of
+/// `⌈out / n⌉` features (the last takes what is left), so a group is never narrower than
+/// nalgebra's small-matrix loop; a single group, the whole layer, when `n` is 0 or 1.
+fn output_groups(out: usize, threads: usize) -> Vec<Range<usize>> {
+    let groups = threads.min(out / MIN_OUTPUTS_PER_THREAD).max(1);
+    let per_group = out.div_ceil(groups);
+    (0..out)
+        .step_by(per_group.max(1))
+        .map(|o| o..(o + per_group).min(out))
+        .collect()
 }
 
 /// The masked, scaled softmax of sections 3.5 and 3.6 on scores stored transposed:
@@ -596,4 +608,23 @@ fn check_config(
         return Err(Error::HeadsDoNotDivide { d_out, num_heads });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One group below twice [`MIN_OUTPUTS_PER_THREAD`] features; otherwise as many as the
+    /// threads allow, equal but for the last, covering every feature once.
+    #[test]
+    fn output_groups_split_only_wide_layers() {
+        assert_eq!(output_groups(0, 4), Vec::<Range<usize>>::new());
+        assert_eq!(output_groups(2, 8), vec![0..2]);
+        assert_eq!(output_groups(100, 2), vec![0..100]);
+        assert_eq!(output_groups(127, 2), vec![0..127]);
+        assert_eq!(output_groups(128, 1), vec![0..128]);
+        assert_eq!(output_groups(128, 2), vec![0..64, 64..128]);
+        assert_eq!(output_groups(200, 8), vec![0..67, 67..134, 134..200]);
+        assert_eq!(output_groups(768, 2), vec![0..384, 384..768]);
+    }
 }
