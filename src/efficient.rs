@@ -671,11 +671,10 @@ impl HeadScratch {
         for query_block in 0..num_blocks(self.tokens, self.block) {
             self.softmax.reset();
             self.out.fill(0.0);
-            // Groups of 16 queries that hold real tokens (the last block may be mostly padding).
-            let groups = (self.tokens - query_block * self.block).div_ceil(LANES);
+            let groups = real_query_groups(self.tokens, query_block, self.block);
             for key_block in 0..=query_block {
                 // Key blocks after the query block are skipped: every key there is in the future.
-                for group in 0..groups.min(self.block / LANES) {
+                for group in 0..groups {
                     self.tile_group(simd, query_block, key_block, group);
                 }
             }
@@ -1175,6 +1174,15 @@ simd_level!(
     Avx, avx, "avx", Separate, detect: "avx"
 );
 
+/// How many groups of [`LANES`] queries of query block `query_block` (of `block` tokens, a
+/// multiple of `LANES`) hold real tokens: all of them but in the last block, which may be mostly
+/// padding. Padding queries would only produce outputs that are thrown away.
+fn real_query_groups(tokens: usize, query_block: usize, block: usize) -> usize {
+    (tokens - query_block * block)
+        .div_ceil(LANES)
+        .min(block / LANES)
+}
+
 /// A `(rows × cols)` matrix of zeros, allocated as zeroed memory (`calloc`). For large sizes the
 /// operating system hands out pages that are already zero, and nothing is written until the
 /// kernels write their results, on whichever thread computes them. (`DMatrix::zeros` writes
@@ -1214,6 +1222,16 @@ mod tests {
                 .all(|(a, b)| a.to_bits() == b.to_bits());
             assert!(same, "({tokens}, {d_in}, {n})");
         }
+    }
+
+    /// Full blocks keep all their groups; the last block only those with real tokens.
+    #[test]
+    fn real_query_groups_skip_only_padding() {
+        assert_eq!(real_query_groups(1000, 0, 512), 32);
+        assert_eq!(real_query_groups(1000, 1, 512), 31); // 488 tokens
+        assert_eq!(real_query_groups(1000, 15, 64), 3); // 40 tokens
+        assert_eq!(real_query_groups(1024, 1, 512), 32);
+        assert_eq!(real_query_groups(1, 0, 512), 1);
     }
 
     /// The portable kernels (what a CPU without AVX runs) agree with every level this CPU runs,

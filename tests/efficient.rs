@@ -314,6 +314,8 @@ fn worked_example_follows_the_hand_computation() {
     let steps = online_attention_row(&[1.0, 3.0, 2.0, 4.0], &[10.0, 20.0, 30.0, 40.0], 2).unwrap();
     let e = std::f32::consts::E;
     let close = |a: f32, b: f32| (a - b).abs() <= 1e-5 * b.abs().max(1.0);
+    let ranges: Vec<_> = steps.iter().map(|s| (s.first_key, s.last_key)).collect();
+    assert_eq!(ranges, [(0, 1), (2, 3)]);
     // Block 1 (keys 0, 1): m = 3, ℓ = e^-2 + 1, partial = 10 e^-2 + 20.
     assert_eq!((steps[0].max, steps[0].rescale), (3.0, 0.0));
     assert!(close(steps[0].sum, e.powi(-2) + 1.0));
@@ -337,6 +339,21 @@ fn worked_example_follows_the_hand_computation() {
         close(steps[1].output(), want),
         "{} vs {want}",
         steps[1].output()
+    );
+}
+
+/// The steps name the keys of their block, the last block keeping what is left.
+#[test]
+fn worked_example_steps_name_their_keys() {
+    let scores = [0.5, -1.0, 2.0, 0.0, 1.5];
+    let steps = online_attention_row(&scores, &[1.0; 5], 2).unwrap();
+    let ranges: Vec<_> = steps.iter().map(|s| (s.first_key, s.last_key)).collect();
+    assert_eq!(ranges, [(0, 1), (2, 3), (4, 4)]);
+    // Every value is 1, so the output is exactly a weighted mean of ones.
+    assert!(
+        (steps[2].output() - 1.0).abs() <= 1e-6,
+        "{}",
+        steps[2].output()
     );
 }
 
