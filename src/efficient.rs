@@ -721,25 +721,14 @@ impl HeadScratch {
         let queries = &self.queries.as_slice()[query_group * d * LANES..][..d * LANES];
         let keys_t = &self.keys_t.as_slice()[first_key * d..][..keys * d];
         let scores = &mut self.scores.as_mut_slice()[..keys * LANES];
-        let mut j = 0;
-        while j + 6 <= keys {
-            simd.score_microtile::<6>(
-                queries,
-                &keys_t[j * d..][..6 * d],
-                d,
-                &mut scores[j * LANES..][..6 * LANES],
-            );
-            j += 6;
-        }
-        while j < keys {
-            // The block and the diagonal limit are multiples of 16: what is left is even.
-            simd.score_microtile::<2>(
-                queries,
-                &keys_t[j * d..][..2 * d],
-                d,
-                &mut scores[j * LANES..][..2 * LANES],
-            );
-            j += 2;
+        for (j, width) in score_tiles(keys) {
+            let keys_j = &keys_t[j * d..][..width * d];
+            let scores_j = &mut scores[j * LANES..][..width * LANES];
+            if width == 6 {
+                simd.score_microtile::<6>(queries, keys_j, d, scores_j);
+            } else {
+                simd.score_microtile::<2>(queries, keys_j, d, scores_j);
+            }
         }
         // 2. The causal mask, on the diagonal only: key `j ≥ first` is hidden from the group's
         //    queries before it (`masked_fill(mask, -inf)`, as the book does).
@@ -1174,6 +1163,15 @@ simd_level!(
     Avx, avx, "avx", Separate, detect: "avx"
 );
 
+/// Where the score micro-tiles of a tile with `keys` keys go, as (first key, width): 6 keys
+/// wide while 6 fit, then 2 wide. (The block and the diagonal limit are multiples of 16, so
+/// `keys` is even.) Each score is computed the same way in either width; the wide one is faster.
+fn score_tiles(keys: usize) -> impl Iterator<Item = (usize, usize)> {
+    let wide = keys / 6 * 6;
+    let six = (0..wide).step_by(6).map(|j| (j, 6));
+    six.chain((wide..keys).step_by(2).map(|j| (j, 2)))
+}
+
 /// How many groups of [`LANES`] queries of query block `query_block` (of `block` tokens, a
 /// multiple of `LANES`) hold real tokens: all of them but in the last block, which may be mostly
 /// padding. Padding queries would only produce outputs that are thrown away.
@@ -1222,6 +1220,17 @@ mod tests {
                 .all(|(a, b)| a.to_bits() == b.to_bits());
             assert!(same, "({tokens}, {d_in}, {n})");
         }
+    }
+
+    /// Six keys at a time while they fit, then two.
+    #[test]
+    fn score_tiles_cover_the_keys_six_then_two() {
+        let tiles = |keys| score_tiles(keys).collect::<Vec<_>>();
+        assert_eq!(tiles(0), []);
+        assert_eq!(tiles(2), [(0, 2)]);
+        assert_eq!(tiles(12), [(0, 6), (6, 6)]);
+        assert_eq!(tiles(16), [(0, 6), (6, 6), (12, 2), (14, 2)]);
+        assert_eq!(tiles(32).len(), 5 + 1);
     }
 
     /// Full blocks keep all their groups; the last block only those with real tokens.
