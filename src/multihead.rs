@@ -321,12 +321,13 @@ impl MultiHeadAttention {
         self.w_query.out_features()
     }
 
-    /// The longest input the mask covers.
+    /// The longest input accepted (the size of PyTorch's mask buffer).
     pub fn context_length(&self) -> usize {
         self.context_length
     }
 
-    /// Trainable parameters: three projections plus the output projection (the mask is a buffer).
+    /// Trainable parameters: three projections plus the output projection (PyTorch's mask buffer
+    /// is not a parameter).
     pub fn num_parameters(&self) -> usize {
         [&self.w_query, &self.w_key, &self.w_value, &self.out_proj]
             .iter()
