@@ -351,6 +351,19 @@ fn invalid_settings_are_rejected(#[case] config: LeakageConfig, #[case] message:
     assert!(err.to_string().contains(message), "{err}");
 }
 
+/// The other side of each limit above: the smallest or largest value still allowed passes
+/// `validate`. (A `<` written as `<=` in a check would reject these and pass every case above.)
+#[rstest]
+#[case::context_length_2(LeakageConfig { context_length: 2, ..Default::default() })]
+#[case::window_equal_to_steps(LeakageConfig { window: 300, steps: 300, ..Default::default() })]
+#[case::one_step_one_window(LeakageConfig { window: 1, steps: 1, ..Default::default() })]
+#[case::p_follow_0(LeakageConfig { p_follow: 0.0, ..Default::default() })]
+#[case::p_follow_1(LeakageConfig { p_follow: 1.0, ..Default::default() })]
+#[case::tiny_learning_rate(LeakageConfig { learning_rate: f64::MIN_POSITIVE, ..Default::default() })]
+fn settings_at_the_limits_are_accepted(#[case] config: LeakageConfig) {
+    assert_eq!(config.validate(), Ok(()));
+}
+
 #[test]
 fn model_inputs_are_checked() {
     let mut rng = TorchRng::manual_seed(1);
