@@ -13,15 +13,26 @@ use crate::{Dropout, Error, Linear, TorchRng};
 /// The simple mask of section 3.5.1, `torch.tril(torch.ones(n, n))`: 1 on and below the
 /// diagonal (what token `i` may see: tokens `0..=i`), 0 above it.
 pub fn simple_mask(n: usize) -> DMatrix<f32> {
-    DMatrix::from_fn(n, n, |i, j| if j <= i { 1.0 } else { 0.0 })
+    tril_ones(n, n)
+}
+
+/// `torch.tril(torch.ones(rows, cols))`: row `i` holds 1 in columns `0..=i`, 0 after them.
+fn tril_ones(rows: usize, cols: usize) -> DMatrix<f32> {
+    DMatrix::from_fn(rows, cols, |i, j| if j <= i { 1.0 } else { 0.0 })
 }
 
 /// Route 1: take the softmax weights of *all* tokens, zero the future ones (`weights * mask`),
 /// and divide each row by what is left of its sum, so rows sum to 1 again.
 ///
 /// Returns `(masked, renormalized)`: the book prints both.
+///
+/// The mask takes the input's shape, as `torch.tril` does for a matrix that is not square:
+/// row `i` keeps columns `0..=i`, the same cells [`mask_future_with_neg_inf`] leaves alone, so a
+/// `(queries × keys)` matrix of any shape is accepted (for a square one the mask is
+/// [`simple_mask`]).
 pub fn mask_then_renormalize(attn_weights: &DMatrix<f32>) -> (DMatrix<f32>, DMatrix<f32>) {
-    let masked = attn_weights.component_mul(&simple_mask(attn_weights.nrows())); // (T, T)
+    let (rows, cols) = attn_weights.shape();
+    let masked = attn_weights.component_mul(&tril_ones(rows, cols)); // (queries, keys)
     let mut renormalized = masked.clone();
     for i in 0..masked.nrows() {
         let row: Vec<f32> = masked.row(i).iter().copied().collect();

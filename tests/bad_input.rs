@@ -1,16 +1,21 @@
 //! Bad input, every public entry point: each returns an `Error` naming the numbers involved,
-//! never a panic and never a silently wrong answer. One table, one row per case.
+//! never a panic and never a silently wrong answer. One table, one row per case. The settings of
+//! the leakage experiment have their own two tables in `leakage.rs`, beside the experiment (every
+//! limit of `LeakageConfig::validate`, and the value at each limit that is still accepted).
 
 use ch03_attention::context::{context_vec, context_vecs};
+use ch03_attention::efficient::online_attention_row;
 use ch03_attention::inputs::{inputs, row};
+use ch03_attention::leakage::chain::VOCAB_SIZE;
+use ch03_attention::leakage::{TinyModel, run_leakage_experiment};
 use ch03_attention::nalgebra::{DMatrix, DVector};
 use ch03_attention::qkv::{
     attn_scores_of, project, project_all, scaling_evidence, weighted_values,
 };
 use ch03_attention::similarity::{attn_scores_for, cosine_similarity, dot};
 use ch03_attention::{
-    CausalAttention, Dropout, Error, Linear, MultiHeadAttention, MultiHeadAttentionWrapper,
-    SelfAttentionV1, SelfAttentionV2, TorchRng,
+    CausalAttention, Dropout, EfficientMha, Error, LeakageConfig, Linear, MultiHeadAttention,
+    MultiHeadAttentionWrapper, SelfAttentionV1, SelfAttentionV2, TorchRng,
 };
 use rstest::rstest;
 
@@ -50,6 +55,15 @@ fn wrapper() -> MultiHeadAttentionWrapper {
 
 fn mha() -> MultiHeadAttention {
     MultiHeadAttention::new(3, 4, 6, 0.0, 2, false, &mut rng()).unwrap()
+}
+
+fn efficient() -> EfficientMha {
+    EfficientMha::from_textbook(&mha())
+}
+
+/// The leakage experiment's model: 6 words, context 4, width 3.
+fn tiny_model() -> TinyModel {
+    TinyModel::new(VOCAB_SIZE, 4, 3, &mut rng()).unwrap()
 }
 
 #[rstest]
@@ -103,6 +117,22 @@ fn mha() -> MultiHeadAttention {
 #[case::mha_heads_weights(mha().heads_attn_weights(&z(6, 5)).unwrap_err(), "MultiHeadAttention: input has 5 columns per token but d_in is 3")]
 #[case::mha_zero_threads(mha().with_threads(0).unwrap_err(), "threads must be at least 1, got 0")]
 #[case::mha_parts_out_proj(MultiHeadAttention::from_parts(Linear::new(3, 4, false, &mut rng()), Linear::new(3, 4, false, &mut rng()), Linear::new(3, 4, false, &mut rng()), Linear::new(4, 2, true, &mut rng()), 0.0, 2, 6).unwrap_err(), "MultiHeadAttention (out_proj): shapes (4 × 4) and (2 × 4) do not fit together")]
+// EfficientMha: the textbook module's checks and messages (it is the same function)
+#[case::efficient_too_many_tokens(efficient().forward(&[z(7, 3)]).unwrap_err(), "input has 7 tokens but context_length is 6")]
+#[case::efficient_width(efficient().forward(&[z(6, 2)]).unwrap_err(), "MultiHeadAttention: input has 2 columns per token but d_in is 3")]
+#[case::efficient_ragged(efficient().forward(&[z(6, 3), z(5, 3)]).unwrap_err(), "batch item 1 has shape (5 × 3) but item 0 has shape (6 × 3)")]
+#[case::efficient_zero_threads(efficient().with_threads(0).unwrap_err(), "threads must be at least 1, got 0")]
+#[case::efficient_zero_block(efficient().with_block_size(0).unwrap_err(), "block_size must be at least 1, got 0")]
+#[case::online_row_lengths(online_attention_row(&[1.0], &[1.0, 2.0], 1).unwrap_err(), "online_attention_row (scores, values): shapes (1 × 1) and (1 × 2) do not fit together")]
+#[case::online_row_zero_block(online_attention_row(&[1.0], &[1.0], 0).unwrap_err(), "block_size must be at least 1, got 0")]
+#[case::online_row_empty(online_attention_row(&[], &[], 1).unwrap_err(), "scores must not be empty")]
+// The leakage experiment's model and one setting (the rest: leakage.rs)
+#[case::tiny_zero_width(TinyModel::new(VOCAB_SIZE, 4, 0, &mut rng()).unwrap_err(), "d must be at least 1, got 0")]
+#[case::tiny_zero_context(TinyModel::new(VOCAB_SIZE, 0, 3, &mut rng()).unwrap_err(), "context_length must be at least 1, got 0")]
+#[case::tiny_too_many_tokens(tiny_model().forward(&[0, 1, 2, 3, 4], true).unwrap_err(), "input has 5 tokens but context_length is 4")]
+#[case::tiny_unknown_word(tiny_model().forward(&[0, 6], false).unwrap_err(), "invalid configuration: token 6 is outside the vocabulary of 6 words")]
+#[case::tiny_empty_batch(tiny_model().loss(&[], true).unwrap_err(), "batch must not be empty")]
+#[case::leakage_context_1(run_leakage_experiment(&LeakageConfig { context_length: 1, ..Default::default() }).unwrap_err(), "invalid configuration: context_length must be at least 2 (position t needs a position t + 1 to leak from), got 1")]
 fn bad_input_is_an_error_naming_the_numbers(#[case] err: Error, #[case] message: &str) {
     assert_eq!(err.to_string(), message);
 }

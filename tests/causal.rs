@@ -11,6 +11,7 @@ use ch03_attention::causal::{
 };
 use ch03_attention::inputs::inputs;
 use ch03_attention::nalgebra::DMatrix;
+use ch03_attention::normalize::softmax_rows;
 use ch03_attention::torch::print::{TorchPrint, row_major, strip_autograd_suffix, torch_size};
 use ch03_attention::{CausalAttention, Dropout, SelfAttentionV2, TorchRng, book};
 use proptest::prelude::*;
@@ -91,6 +92,30 @@ fn both_masking_routes_agree_but_are_not_bit_identical() {
     for i in 0..6 {
         for j in (i + 1)..6 {
             assert_eq!((route_1[(i, j)], route_2[(i, j)]), (0.0, 0.0));
+        }
+    }
+}
+
+/// A matrix that is not square (more keys than queries, or fewer) is masked as `torch.tril`
+/// masks it, not rejected with a panic: both routes keep columns `0..=i` of row `i`, and agree
+/// within 1e-7 (a few float32 ulps at 1.0; on the square example above they differ by 2.98e-8).
+#[rstest]
+#[case::more_keys(3, 5)]
+#[case::more_queries(5, 3)]
+fn both_routes_mask_a_rectangular_matrix_alike(#[case] queries: usize, #[case] keys: usize) {
+    let scores = TorchRng::manual_seed(7).uniform(queries, keys, -2.0, 2.0);
+    let (masked, route_1) = mask_then_renormalize(&softmax_rows(&scores));
+    let route_2 = softmax_rows(&mask_future_with_neg_inf(&scores));
+    assert_eq!(route_1.shape(), (queries, keys));
+    for i in 0..queries {
+        for j in 0..keys {
+            if j > i {
+                assert_eq!((masked[(i, j)], route_1[(i, j)]), (0.0, 0.0), "({i}, {j})");
+            } else {
+                assert!(masked[(i, j)] > 0.0, "({i}, {j}) was masked");
+            }
+            let diff = (route_1[(i, j)] - route_2[(i, j)]).abs();
+            assert!(diff <= 1e-7, "({i}, {j}): routes differ by {diff}");
         }
     }
 }

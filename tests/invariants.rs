@@ -4,7 +4,7 @@
 use ch03_attention::nalgebra::{DMatrix, DVector};
 use ch03_attention::normalize::{softmax, softmax_rows};
 use ch03_attention::{
-    CausalAttention, MultiHeadAttention, MultiHeadAttentionWrapper, SelfAttentionV1,
+    CausalAttention, EfficientMha, MultiHeadAttention, MultiHeadAttentionWrapper, SelfAttentionV1,
     SelfAttentionV2, TorchRng,
 };
 use proptest::prelude::*;
@@ -54,6 +54,20 @@ proptest! {
         }
     }
 
+    /// When the shift itself is exact (whole numbers of modest size: every `x + c` and every
+    /// difference from the maximum is represented exactly in f32), the weights are identical bit
+    /// for bit, not merely close: the stable softmax sees the same differences `xᵢ − m`.
+    #[test]
+    fn softmax_is_exactly_shift_invariant_for_exact_shifts(
+        scores in prop::collection::vec(-50i32..50, 1..30),
+        shift in -100_000i32..100_000,
+    ) {
+        let x = DVector::from_iterator(scores.len(), scores.iter().map(|&v| v as f32));
+        let shifted = x.add_scalar(shift as f32);
+        let bits = |v: &DVector<f32>| v.iter().map(|w| w.to_bits()).collect::<Vec<_>>();
+        prop_assert_eq!(bits(&softmax(&x)), bits(&softmax(&shifted)));
+    }
+
     /// Without a mask, self-attention treats the tokens as a set: permuting the input rows
     /// permutes the output rows the same way (within rounding: sums are added in another order).
     #[test]
@@ -89,6 +103,7 @@ proptest! {
         let ca = CausalAttention::new(d_in, d_out, tokens, 0.1, true, &mut rng).unwrap();
         let w = MultiHeadAttentionWrapper::new(d_in, head_dim, tokens, 0.1, heads, false, &mut rng).unwrap();
         let mha = MultiHeadAttention::new(d_in, d_out, tokens, 0.1, heads, true, &mut rng).unwrap();
+        let efficient = EfficientMha::from_textbook(&mha);
         let x = rng.uniform(tokens, d_in, -magnitude, magnitude);
         let batch = [x.clone(), x.clone()];
         let finite = |m: &DMatrix<f32>| m.iter().all(|v| v.is_finite());
@@ -101,6 +116,7 @@ proptest! {
             w.forward_train(&batch, &mut rng).unwrap(),
             mha.forward(&batch).unwrap(),
             mha.forward_train(&batch, &mut rng).unwrap(),
+            efficient.forward(&batch).unwrap(),
         ] {
             prop_assert!(out.iter().all(finite));
         }
@@ -117,6 +133,8 @@ proptest! {
         let mha = MultiHeadAttention::new(d_in, 2 * heads, tokens, p, heads, false, &mut rng).unwrap();
         let batch = vec![rng.rand(tokens, d_in), rng.rand(tokens, d_in)];
         prop_assert_eq!(mha.forward(&batch).unwrap(), mha.forward(&batch).unwrap());
+        let efficient = EfficientMha::from_textbook(&mha);
+        prop_assert_eq!(efficient.forward(&batch).unwrap(), efficient.forward(&batch).unwrap());
         let a = mha.forward_train(&batch, &mut TorchRng::manual_seed(seed + 1)).unwrap();
         let b = mha.forward_train(&batch, &mut TorchRng::manual_seed(seed + 1)).unwrap();
         let bits = |v: &Vec<DMatrix<f32>>| v.iter().flat_map(|m| m.iter().map(|x| x.to_bits())).collect::<Vec<_>>();
@@ -125,6 +143,11 @@ proptest! {
         let c = ca.forward_train(&batch, &mut TorchRng::manual_seed(seed + 2)).unwrap();
         let d = ca.forward_train(&batch, &mut TorchRng::manual_seed(seed + 2)).unwrap();
         prop_assert_eq!(bits(&c), bits(&d));
+        let w = MultiHeadAttentionWrapper::new(d_in, 2, tokens, p, heads, false, &mut rng).unwrap();
+        prop_assert_eq!(w.forward(&batch).unwrap(), w.forward(&batch).unwrap());
+        let e = w.forward_train(&batch, &mut TorchRng::manual_seed(seed + 3)).unwrap();
+        let f = w.forward_train(&batch, &mut TorchRng::manual_seed(seed + 3)).unwrap();
+        prop_assert_eq!(bits(&e), bits(&f));
     }
 
     /// Row-wise softmax of a matrix is the softmax of each row.
