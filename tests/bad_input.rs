@@ -7,7 +7,7 @@ use ch03_attention::context::{context_vec, context_vecs};
 use ch03_attention::efficient::online_attention_row;
 use ch03_attention::inputs::{inputs, row};
 use ch03_attention::leakage::chain::VOCAB_SIZE;
-use ch03_attention::leakage::{TinyModel, run_leakage_experiment};
+use ch03_attention::leakage::{Adam, TinyModel, run_leakage_experiment};
 use ch03_attention::nalgebra::{DMatrix, DVector};
 use ch03_attention::qkv::{
     attn_scores_of, project, project_all, scaling_evidence, weighted_values,
@@ -64,6 +64,15 @@ fn efficient() -> EfficientMha {
 /// The leakage experiment's model: 6 words, context 4, width 3.
 fn tiny_model() -> TinyModel {
     TinyModel::new(VOCAB_SIZE, 4, 3, &mut rng()).unwrap()
+}
+
+/// An optimizer built for `tiny_model()` (width 3) asked to update a model of width 2.
+fn adam_on_another_model() -> Error {
+    let mut other = TinyModel::new(VOCAB_SIZE, 4, 2, &mut rng()).unwrap();
+    let grads = other.zeros_like();
+    Adam::new(&tiny_model(), 0.01)
+        .step(&mut other, &grads)
+        .unwrap_err()
 }
 
 #[rstest]
@@ -132,6 +141,10 @@ fn tiny_model() -> TinyModel {
 #[case::tiny_too_many_tokens(tiny_model().forward(&[0, 1, 2, 3, 4], true).unwrap_err(), "input has 5 tokens but context_length is 4")]
 #[case::tiny_unknown_word(tiny_model().forward(&[0, 6], false).unwrap_err(), "invalid configuration: token 6 is outside the vocabulary of 6 words")]
 #[case::tiny_empty_batch(tiny_model().loss(&[], true).unwrap_err(), "batch must not be empty")]
+#[case::adam_other_shapes(
+    adam_on_another_model(),
+    "Adam::step: shapes (6 × 3) and (6 × 2) do not fit together"
+)]
 #[case::leakage_context_1(run_leakage_experiment(&LeakageConfig { context_length: 1, ..Default::default() }).unwrap_err(), "invalid configuration: context_length must be at least 2 (position t needs a position t + 1 to leak from), got 1")]
 fn bad_input_is_an_error_naming_the_numbers(#[case] err: Error, #[case] message: &str) {
     assert_eq!(err.to_string(), message);

@@ -1,6 +1,7 @@
 //! Adam, the optimizer almost every LLM is trained with, in a dozen lines.
 
 use super::model::TinyModel;
+use crate::Error;
 
 /// Adam with PyTorch's defaults (`betas = (0.9, 0.999)`, `eps = 1e-8`, no weight decay).
 ///
@@ -32,8 +33,24 @@ impl Adam {
         }
     }
 
-    /// One update of every parameter of `model` from `grads` (same shapes).
-    pub fn step(&mut self, model: &mut TinyModel, grads: &TinyModel) {
+    /// One update of every parameter of `model` from `grads`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ShapeMismatch`] if `model` or `grads` has a parameter whose shape differs from
+    /// the model the optimizer was built for (nothing is updated then).
+    pub fn step(&mut self, model: &mut TinyModel, grads: &TinyModel) -> Result<(), Error> {
+        for other in [&*model, grads] {
+            for (own, theirs) in self.m.parameters().into_iter().zip(other.parameters()) {
+                if own.shape() != theirs.shape() {
+                    return Err(Error::ShapeMismatch {
+                        op: "Adam::step",
+                        left: own.shape(),
+                        right: theirs.shape(),
+                    });
+                }
+            }
+        }
         self.steps_taken += 1;
         let (b1, b2) = (self.beta1, self.beta2);
         let m_correction = 1.0 - b1.powi(self.steps_taken);
@@ -50,5 +67,6 @@ impl Adam {
                 theta[i] -= self.learning_rate * m_hat / (v_hat.sqrt() + self.eps);
             }
         }
+        Ok(())
     }
 }

@@ -223,7 +223,7 @@ fn train_and_measure(
         let (loss, grads) = model.loss_and_grads(&batch, causal)?;
         losses.push(loss);
         grad_norms.push(grads.norm());
-        adam.step(&mut model, &grads);
+        adam.step(&mut model, &grads)?;
     }
 
     // The model reads the first T words of each held-out sequence.
