@@ -41,3 +41,73 @@ fn heatmap_of_3_3_labels_every_token_and_writes_the_values() {
     assert_eq!(svg.matches("<rect x=").count(), 36);
     assert!(svg.contains(">0.21<"));
 }
+
+/// The heatmap's colours and cell texts at their edges: ink turns white only *above* 55 % of the
+/// panel's largest value, infinite scores are written as −∞ and ∞ in their own cells, and a panel
+/// of zeros is all white (not a 0 / 0 = NaN shade).
+#[test]
+fn heatmap_cells_at_the_edges_of_each_rule() {
+    use ch03_attention::figures::{Heatmap, svg};
+    use ch03_attention::nalgebra::DMatrix;
+    let m = DMatrix::from_row_slice(1, 4, &[1.0_f32, 0.55, f32::NEG_INFINITY, f32::INFINITY]);
+    let picture = svg(&[Heatmap::new("edges", &m, &[], &[])]);
+    assert!(
+        picture.contains(r##"fill="#ffffff">1.00</text>"##),
+        "{picture}"
+    );
+    assert!(
+        picture.contains(r##"fill="#111111">0.55</text>"##),
+        "{picture}"
+    );
+    let (minus, plus) = (picture.find(">−∞<"), picture.find(">∞<"));
+    assert!(minus.is_some() && plus.is_some(), "{picture}");
+    assert!(
+        minus < plus,
+        "−∞ is the third cell, ∞ the fourth: {picture}"
+    );
+
+    let zeros = DMatrix::from_element(1, 2, 0.0_f32);
+    let picture = svg(&[Heatmap::new("zeros", &zeros, &[], &[])]);
+    assert_eq!(
+        picture.matches(r##"fill="#f7fbff""##).count(),
+        2,
+        "{picture}"
+    );
+}
+
+/// A line chart's axes where the leakage figures never take them: x below 0 (the axis starts at
+/// the smallest x, and the ticks run from it), and a single x value (the axis falls back to
+/// [0, 1] instead of dividing by a zero range). Hand-computed: the plot spans x pixels 60 to 700
+/// and y pixels 340 (y = 0) to 40 (the top).
+#[test]
+fn line_chart_axes_below_zero_and_for_one_point() {
+    use ch03_attention::figures::{Series, line_chart};
+    let series = |points| Series {
+        label: "line",
+        points,
+        colour: "#000000",
+        dashed: false,
+    };
+    // x from −2 to 2: ticks every 1 at pixels 60, 220, 380, 540, 700; y from 0 to 3 (step 0.5).
+    let picture = line_chart("t", "x", "y", &[series(vec![(-2.0, 1.0), (2.0, 3.0)])]);
+    assert!(
+        picture.contains(r#"points="60.0,240.0 700.0,40.0""#),
+        "{picture}"
+    );
+    for (pixel, tick) in [
+        ("60.0", "-2"),
+        ("220.0", "-1"),
+        ("380.0", "0"),
+        ("700.0", "2"),
+    ] {
+        let text = format!(
+            r##"<text x="{pixel}" y="358" text-anchor="middle" fill="#333333">{tick}</text>"##
+        );
+        assert!(picture.contains(&text), "{text} in {picture}");
+    }
+    assert_eq!(picture.matches(r#"y="358""#).count(), 5, "five x ticks");
+    // One point at x = 0: the x axis is [0, 1], so the point sits at the left edge.
+    let picture = line_chart("t", "x", "y", &[series(vec![(0.0, 1.0)])]);
+    assert!(picture.contains(r#"points="60.0,40.0""#), "{picture}");
+    assert!(!picture.contains("NaN"), "{picture}");
+}

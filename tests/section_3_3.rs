@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use approx::assert_relative_eq;
+use approx::{assert_abs_diff_eq, assert_relative_eq};
 
 use ch03_attention::book;
 use ch03_attention::context::{context_vec, context_vecs, simple_self_attention};
@@ -234,6 +234,23 @@ fn dot_product_rewards_length_cosine_does_not() {
         cosine_similarity(&with, &journey).unwrap(),
         max_relative = 1e-6
     );
+}
+
+/// The cosine is the cosine of the angle between the vectors, whatever their lengths: 1 for the
+/// same direction, 0 for a right angle, −1 for opposite directions, cos 45° = 1/√2 between
+/// (1, 0) and (1, 1). Tolerance 1e-6: a few float32 roundings in the norms.
+#[rstest]
+#[case::same_direction([3.0, 0.0], [2.0, 0.0], 1.0)]
+#[case::right_angle([1.0, 0.0], [0.0, 5.0], 0.0)]
+#[case::opposite([0.0, 2.0], [0.0, -0.5], -1.0)]
+#[case::forty_five_degrees([4.0, 0.0], [1.0, 1.0], std::f32::consts::FRAC_1_SQRT_2)]
+fn cosine_similarity_is_the_cosine_of_the_angle(
+    #[case] a: [f32; 2],
+    #[case] b: [f32; 2],
+    #[case] cosine: f32,
+) {
+    let (a, b) = (DVector::from_row_slice(&a), DVector::from_row_slice(&b));
+    assert_abs_diff_eq!(cosine_similarity(&a, &b).unwrap(), cosine, epsilon = 1e-6);
 }
 
 #[test]
