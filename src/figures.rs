@@ -440,7 +440,7 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
 fn nice_step(range: f64) -> f64 {
     let raw = range / 6.0;
     let power = 10_f64.powf(raw.log10().floor());
-    [1.0, 2.0, 5.0, 10.0]
+    [1.0, 2.0, 5.0]
         .iter()
         .map(|m| m * power)
         .find(|step| *step >= raw)

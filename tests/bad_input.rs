@@ -140,6 +140,8 @@ fn adam_on_another_model() -> Error {
 #[case::tiny_zero_context(TinyModel::new(VOCAB_SIZE, 0, 3, &mut rng()).unwrap_err(), "context_length must be at least 1, got 0")]
 #[case::tiny_too_many_tokens(tiny_model().forward(&[0, 1, 2, 3, 4], true).unwrap_err(), "input has 5 tokens but context_length is 4")]
 #[case::tiny_unknown_word(tiny_model().forward(&[0, 6], false).unwrap_err(), "invalid configuration: token 6 is outside the vocabulary of 6 words")]
+#[case::tiny_one_word_sequence(tiny_model().loss(&[vec![0, 1], vec![3]], true).unwrap_err(), "invalid configuration: a sequence needs at least 2 words (an input and its next word), got 1")]
+#[case::tiny_empty_sequence(tiny_model().loss_and_grads(&[vec![]], false).unwrap_err(), "invalid configuration: a sequence needs at least 2 words (an input and its next word), got 0")]
 #[case::tiny_empty_batch(tiny_model().loss(&[], true).unwrap_err(), "batch must not be empty")]
 #[case::adam_other_shapes(
     adam_on_another_model(),

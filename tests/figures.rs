@@ -79,6 +79,50 @@ fn heatmap_cells_at_the_edges_of_each_rule() {
 /// the smallest x, and the ticks run from it), and a single x value (the axis falls back to
 /// [0, 1] instead of dividing by a zero range). Hand-computed: the plot spans x pixels 60 to 700
 /// and y pixels 340 (y = 0) to 40 (the top).
+/// Steps other than 1: x from −6 to 6 is cut every 2 (ticks from −6, not from a multiple of the
+/// range), and y up to 400 every 100 (a step ten times the power of ten below 400 / 6 ≈ 67).
+#[test]
+fn line_chart_ticks_for_steps_of_two_and_of_a_hundred() {
+    use ch03_attention::figures::{Series, line_chart};
+    let line = Series {
+        label: "line",
+        points: vec![(-6.0, 0.0), (6.0, 400.0)],
+        colour: "#000000",
+        dashed: false,
+    };
+    let picture = line_chart("t", "x", "y", &[line]);
+    // x ticks: −6, −4, …, 6 at 60 + (x + 6) / 12 · 640.
+    let x_ticks: Vec<(String, String)> = (-3..=3)
+        .map(|k| {
+            let x = f64::from(2 * k);
+            (
+                format!("{:.1}", 60.0 + (x + 6.0) / 12.0 * 640.0),
+                format!("{x}"),
+            )
+        })
+        .collect();
+    for (pixel, tick) in &x_ticks {
+        let text = format!(
+            r##"<text x="{pixel}" y="358" text-anchor="middle" fill="#333333">{tick}</text>"##
+        );
+        assert!(picture.contains(&text), "{text} in {picture}");
+    }
+    assert_eq!(picture.matches(r#"y="358""#).count(), 7, "seven x ticks");
+    // y ticks: 0, 100, …, 400 at 340 − y / 400 · 300 (label 4 px below the line).
+    for (k, tick) in ["0", "100", "200", "300", "400"].iter().enumerate() {
+        let text = format!(
+            r##"y="{:.1}" text-anchor="end" fill="#333333">{tick}</text>"##,
+            344.0 - 75.0 * k as f64
+        );
+        assert!(picture.contains(&text), "{text} in {picture}");
+    }
+    assert_eq!(
+        picture.matches(r#"text-anchor="end""#).count(),
+        5,
+        "five y ticks"
+    );
+}
+
 #[test]
 fn line_chart_axes_below_zero_and_for_one_point() {
     use ch03_attention::figures::{Series, line_chart};

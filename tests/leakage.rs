@@ -64,6 +64,62 @@ fn sampled_sequences_follow_the_chain() {
     );
 }
 
+/// At the two ends: a chain that always follows is fully predictable (`H = 0` exactly, with no
+/// `0 · ln 0` term), and one that never follows is uniform noise (`H = ln 6`).
+#[test]
+fn entropy_floor_at_the_limits() {
+    assert_eq!(entropy_floor(1.0), 0.0);
+    approx::assert_relative_eq!(entropy_floor(0.0), 6.0_f64.ln(), max_relative = 1e-14);
+}
+
+/// The sampler follows the chain when its draw is *strictly* below `p_follow`: with `p_follow`
+/// set to exactly the second draw of the stream, the second word is the random one. Each word
+/// after the first costs two draws (follow?, random word); the first word costs one.
+#[test]
+fn a_draw_equal_to_p_follow_does_not_follow() {
+    let uniform01 = |x: u64| (x >> 11) as f64 / (1_u64 << 53) as f64;
+    let mut stream = TorchRng::manual_seed(123);
+    let first = (uniform01(stream.next_u64()) * 6.0) as usize;
+    let follow_draw = uniform01(stream.next_u64());
+    let random_word = (uniform01(stream.next_u64()) * 6.0) as usize;
+    assert_ne!(
+        random_word,
+        successor(first),
+        "the seed must tell the two apart"
+    );
+    let seq = sample_sequence(2, follow_draw, &mut TorchRng::manual_seed(123));
+    assert_eq!(seq, vec![first, random_word]);
+    // Just above the draw, it follows.
+    let seq = sample_sequence(
+        2,
+        f64::from_bits(follow_draw.to_bits() + 1),
+        &mut TorchRng::manual_seed(123),
+    );
+    assert_eq!(seq, vec![first, successor(first)]);
+}
+
+/// `TinyModel::num_parameters` counts all seven matrices: for 6 words, 4 positions and width 3,
+/// `6·3 + 4·3 + 3·(3·3) + 3·6 + 6`.
+#[test]
+fn tiny_model_counts_its_parameters() {
+    let model = TinyModel::new(VOCAB_SIZE, 4, 3, &mut TorchRng::manual_seed(1)).unwrap();
+    assert_eq!(
+        model.num_parameters(),
+        6 * 3 + 4 * 3 + 3 * (3 * 3) + 3 * 6 + 6
+    );
+}
+
+/// The shortest sequence the model can learn from has 2 words: it reads the first and is scored
+/// on the second, so the loss is that one prediction's `−ln p`.
+#[test]
+fn two_words_make_one_prediction() {
+    let model = TinyModel::new(VOCAB_SIZE, 4, 3, &mut TorchRng::manual_seed(1)).unwrap();
+    let want = -model.forward(&[2], true).unwrap().log_probs[(0, 5)];
+    assert_eq!(model.loss(&[vec![2, 5]], true).unwrap(), want);
+    let (loss, _) = model.loss_and_grads(&[vec![2, 5]], false).unwrap();
+    assert_eq!(loss, want, "one token attends only to itself, mask or not");
+}
+
 #[test]
 fn sequences_are_reproducible_from_the_seed() {
     let a = sample_sequence(20, 0.8, &mut TorchRng::manual_seed(7));
@@ -390,7 +446,7 @@ fn model_inputs_are_checked() {
     );
     assert!(matches!(
         model.loss(&[vec![1]], true).unwrap_err(),
-        Error::Empty { .. }
+        Error::InvalidConfig(msg) if msg.ends_with("got 1")
     ));
     assert_eq!(
         TinyModel::new(VOCAB_SIZE, 4, 0, &mut rng).unwrap_err(),

@@ -74,8 +74,11 @@ fn uniform01(rng: &mut TorchRng) -> f64 {
 }
 
 /// A uniform word index in `0..6`.
+///
+/// No clamp is needed: the largest draw is `1 − 2⁻⁵³`, and `6 · (1 − 2⁻⁵³)` rounds to the `f64`
+/// just below 6 (the spacing there is `2⁻⁵⁰`), which truncates to 5.
 fn uniform_token(rng: &mut TorchRng) -> usize {
-    ((uniform01(rng) * VOCAB_SIZE as f64) as usize).min(VOCAB_SIZE - 1)
+    (uniform01(rng) * VOCAB_SIZE as f64) as usize
 }
 
 /// One sequence of `len` word indices: the first uniform, each next one from the chain.

@@ -243,8 +243,8 @@ impl TinyModel {
     ///
     /// # Errors
     ///
-    /// [`Error::Empty`] for an empty batch or a sequence shorter than 2 words, and the errors of
-    /// [`forward`](Self::forward).
+    /// [`Error::Empty`] for an empty batch, [`Error::InvalidConfig`] for a sequence shorter than
+    /// 2 words, and the errors of [`forward`](Self::forward).
     pub fn loss(&self, batch: &[Vec<usize>], causal: bool) -> Result<f64, Error> {
         let count = count_predictions(batch)?;
         let mut total = 0.0;
@@ -433,9 +433,10 @@ fn summed_cross_entropy(f: &Forward, targets: &[usize]) -> f64 {
 /// (`1..=T`), the next word at every position.
 fn split(seq: &[usize]) -> Result<(&[usize], &[usize]), Error> {
     if seq.len() < 2 {
-        return Err(Error::Empty {
-            what: "sequence (a sequence needs at least 2 words: an input and its next word)",
-        });
+        return Err(Error::InvalidConfig(format!(
+            "a sequence needs at least 2 words (an input and its next word), got {}",
+            seq.len()
+        )));
     }
     Ok((&seq[..seq.len() - 1], &seq[1..]))
 }
