@@ -75,10 +75,6 @@ fn heatmap_cells_at_the_edges_of_each_rule() {
     );
 }
 
-/// A line chart's axes where the leakage figures never take them: x below 0 (the axis starts at
-/// the smallest x, and the ticks run from it), and a single x value (the axis falls back to
-/// [0, 1] instead of dividing by a zero range). Hand-computed: the plot spans x pixels 60 to 700
-/// and y pixels 340 (y = 0) to 40 (the top).
 /// Steps other than 1: x from −6 to 6 is cut every 2 (ticks from −6, not from a multiple of the
 /// range), and y up to 400 every 100 (a step ten times the power of ten below 400 / 6 ≈ 67).
 #[test]
@@ -92,18 +88,11 @@ fn line_chart_ticks_for_steps_of_two_and_of_a_hundred() {
     };
     let picture = line_chart("t", "x", "y", &[line]);
     // x ticks: −6, −4, …, 6 at 60 + (x + 6) / 12 · 640.
-    let x_ticks: Vec<(String, String)> = (-3..=3)
-        .map(|k| {
-            let x = f64::from(2 * k);
-            (
-                format!("{:.1}", 60.0 + (x + 6.0) / 12.0 * 640.0),
-                format!("{x}"),
-            )
-        })
-        .collect();
-    for (pixel, tick) in &x_ticks {
+    for k in -3..=3 {
+        let x = f64::from(2 * k);
+        let pixel = 60.0 + (x + 6.0) / 12.0 * 640.0;
         let text = format!(
-            r##"<text x="{pixel}" y="358" text-anchor="middle" fill="#333333">{tick}</text>"##
+            r##"<text x="{pixel:.1}" y="358" text-anchor="middle" fill="#333333">{x}</text>"##
         );
         assert!(picture.contains(&text), "{text} in {picture}");
     }
@@ -123,6 +112,10 @@ fn line_chart_ticks_for_steps_of_two_and_of_a_hundred() {
     );
 }
 
+/// A line chart's axes where the leakage figures never take them: x below 0 (the axis starts at
+/// the smallest x, and the ticks run from it), and a single x value (the axis falls back to
+/// [0, 1] instead of dividing by a zero range). Hand-computed: the plot spans x pixels 60 to 700
+/// and y pixels 340 (y = 0) to 40 (the top).
 #[test]
 fn line_chart_axes_below_zero_and_for_one_point() {
     use ch03_attention::figures::{Series, line_chart};
