@@ -4,6 +4,7 @@ use nalgebra::DMatrix;
 
 use crate::normalize::softmax_rows;
 use crate::torch::reduce::sum;
+use crate::validate::{check_batch, check_nonzero};
 use crate::{Dropout, Error, Linear, TorchRng};
 
 // ---------------------------------------------------------------------------------------------
@@ -113,15 +114,11 @@ impl CausalAttention {
         rng: &mut TorchRng,
     ) -> Result<CausalAttention, Error> {
         let dropout = Dropout::new(dropout)?;
-        for (what, n) in [
+        check_nonzero(&[
             ("d_in", d_in),
             ("d_out", d_out),
             ("context_length", context_length),
-        ] {
-            if n == 0 {
-                return Err(Error::ZeroSize { what });
-            }
-        }
+        ])?;
         let w_query = Linear::new(d_in, d_out, qkv_bias, rng);
         let w_key = Linear::new(d_in, d_out, qkv_bias, rng);
         let w_value = Linear::new(d_in, d_out, qkv_bias, rng);
@@ -266,49 +263,4 @@ pub(crate) fn masked_scaled_softmax(
         }
     }
     softmax_rows(&(attn_scores / (d_k as f32).sqrt()))
-}
-
-/// Checks a batch before any arithmetic: every item `(tokens × d_in)` with one shape, and no
-/// more tokens than the mask covers. An empty batch is valid (and gives an empty output).
-/// `layer` names the module in the error message.
-///
-/// # Errors
-///
-/// [`Error::RaggedBatch`] if an item's shape differs from item 0's; [`Error::InputWidth`] if the
-/// items are not `d_in` wide; [`Error::TooManyTokens`] if they have more than `context_length`
-/// rows.
-pub fn check_batch(
-    layer: &'static str,
-    batch: &[DMatrix<f32>],
-    d_in: usize,
-    context_length: usize,
-) -> Result<(), Error> {
-    let Some(first) = batch.first() else {
-        return Ok(());
-    };
-    if let Some((index, x)) = batch
-        .iter()
-        .enumerate()
-        .find(|(_, x)| x.shape() != first.shape())
-    {
-        return Err(Error::RaggedBatch {
-            index,
-            expected: first.shape(),
-            got: x.shape(),
-        });
-    }
-    if first.ncols() != d_in {
-        return Err(Error::InputWidth {
-            layer,
-            expected: d_in,
-            got: first.ncols(),
-        });
-    }
-    if first.nrows() > context_length {
-        return Err(Error::TooManyTokens {
-            tokens: first.nrows(),
-            context_length,
-        });
-    }
-    Ok(())
 }

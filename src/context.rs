@@ -27,7 +27,7 @@ pub fn context_vec(
     }
     let mut context_vec = DVector::zeros(inputs.ncols()); // (d_in)
     for i in 0..inputs.nrows() {
-        context_vec += crate::inputs::row(inputs, i) * attn_weights[i];
+        context_vec += crate::torch::row(inputs, i) * attn_weights[i];
     }
     Ok(context_vec)
 }

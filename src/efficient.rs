@@ -4,8 +4,8 @@ use std::num::NonZeroUsize;
 
 use nalgebra::{DMatrix, DVector};
 
-use crate::causal::check_batch;
 use crate::parallel::run_parallel;
+use crate::validate::check_batch;
 use crate::{Error, MultiHeadAttention};
 
 /// Calls `$call` with the widest instruction-set level the CPU has: AVX2 + FMA, then AVX, then

@@ -140,20 +140,3 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
-
-/// Checks that `x` has `expected` columns, naming `layer` in the error.
-pub(crate) fn check_width(
-    layer: &'static str,
-    x: &nalgebra::DMatrix<f32>,
-    expected: usize,
-) -> Result<(), Error> {
-    if x.ncols() == expected {
-        Ok(())
-    } else {
-        Err(Error::InputWidth {
-            layer,
-            expected,
-            got: x.ncols(),
-        })
-    }
-}

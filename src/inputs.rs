@@ -14,7 +14,7 @@
 //! assert_eq!(x[(1, 0)], 0.55); // x⁽²⁾ = [0.55, 0.87, 0.66]
 //! ```
 
-use nalgebra::{DMatrix, DVector};
+use nalgebra::DMatrix;
 
 /// The six tokens of the example sentence, in order.
 pub const TOKENS: [&str; 6] = ["Your", "journey", "starts", "with", "one", "step"];
@@ -36,16 +36,4 @@ pub fn inputs() -> DMatrix<f32> {
             0.05, 0.80, 0.55, // step     (x⁽⁶⁾)
         ],
     )
-}
-
-/// Row `i` of `m` as an owned column vector (the book's `inputs[i]`, a 1-D tensor).
-///
-/// An owned copy, not a view: it keeps the arithmetic that follows simple, and sidesteps a
-/// nalgebra soundness bug with small strided views (see the crate's DESIGN notes).
-///
-/// # Panics
-///
-/// If `i` is not a row of `m`; callers index rows they know exist.
-pub fn row(m: &DMatrix<f32>, i: usize) -> DVector<f32> {
-    DVector::from_iterator(m.ncols(), m.row(i).iter().copied())
 }

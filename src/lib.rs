@@ -11,6 +11,7 @@ pub mod book;
 pub mod figures;
 pub mod inputs;
 pub mod torch;
+pub mod validate;
 pub mod walkthrough;
 
 pub mod causal;

@@ -4,8 +4,8 @@ use std::ops::Range;
 
 use nalgebra::DMatrix;
 
-use crate::causal::check_batch;
 use crate::parallel::parallel_map;
+use crate::validate::{check_batch, check_nonzero};
 use crate::{CausalAttention, Dropout, Error, Linear, TorchRng};
 
 /// One matrix per head, head 0 first.
@@ -593,15 +593,11 @@ fn check_config(
     num_heads: usize,
 ) -> Result<(), Error> {
     Dropout::new(dropout)?;
-    for (what, n) in [
+    check_nonzero(&[
         ("d_in", d_in),
         ("d_out", d_out),
         ("context_length", context_length),
-    ] {
-        if n == 0 {
-            return Err(Error::ZeroSize { what });
-        }
-    }
+    ])?;
     if num_heads == 0 {
         return Err(Error::ZeroHeads);
     }

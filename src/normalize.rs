@@ -49,7 +49,7 @@ pub fn softmax(x: &DVector<f32>) -> DVector<f32> {
 pub fn softmax_rows(m: &DMatrix<f32>) -> DMatrix<f32> {
     let mut out = m.clone();
     for i in 0..m.nrows() {
-        let row = softmax(&crate::inputs::row(m, i));
+        let row = softmax(&crate::torch::row(m, i));
         for (j, w) in row.iter().enumerate() {
             out[(i, j)] = *w;
         }
@@ -62,6 +62,6 @@ pub fn softmax_rows(m: &DMatrix<f32>) -> DMatrix<f32> {
 pub fn row_sums(m: &DMatrix<f32>) -> DVector<f32> {
     DVector::from_iterator(
         m.nrows(),
-        (0..m.nrows()).map(|i| sum(crate::inputs::row(m, i).as_slice())),
+        (0..m.nrows()).map(|i| sum(crate::torch::row(m, i).as_slice())),
     )
 }

@@ -2,8 +2,8 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use crate::error::check_width;
 use crate::normalize::{softmax, softmax_rows};
+use crate::validate::{check_nonzero, check_width};
 use crate::{Error, Linear, TorchRng};
 
 // ---------------------------------------------------------------------------------------------
@@ -360,11 +360,7 @@ pub fn scaling_evidence(
     trials: usize,
     rng: &mut TorchRng,
 ) -> Result<ScalingEvidence, Error> {
-    for (what, n) in [("d_k", d_k), ("n_keys", n_keys), ("trials", trials)] {
-        if n == 0 {
-            return Err(Error::ZeroSize { what });
-        }
-    }
+    check_nonzero(&[("d_k", d_k), ("n_keys", n_keys), ("trials", trials)])?;
     let half_width = 3.0_f64.sqrt();
     let scale = (d_k as f64).sqrt();
     let mut scores_all = Vec::with_capacity(trials * n_keys);

@@ -43,7 +43,7 @@ pub fn attn_scores_for(query: &DVector<f32>, inputs: &DMatrix<f32>) -> Result<DV
     }
     let mut attn_scores = DVector::zeros(inputs.nrows()); // (tokens)
     for j in 0..inputs.nrows() {
-        attn_scores[j] = dot(&crate::inputs::row(inputs, j), query)?;
+        attn_scores[j] = dot(&crate::torch::row(inputs, j), query)?;
     }
     Ok(attn_scores)
 }
@@ -53,9 +53,9 @@ pub fn attn_scores_loop(inputs: &DMatrix<f32>) -> DMatrix<f32> {
     let n = inputs.nrows();
     let mut attn_scores = DMatrix::zeros(n, n); // (tokens, tokens)
     for i in 0..n {
-        let x_i = crate::inputs::row(inputs, i);
+        let x_i = crate::torch::row(inputs, i);
         for j in 0..n {
-            let x_j = crate::inputs::row(inputs, j);
+            let x_j = crate::torch::row(inputs, j);
             attn_scores[(i, j)] = x_i.dot(&x_j);
         }
     }

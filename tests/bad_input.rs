@@ -5,7 +5,7 @@
 
 use ch03_attention::context::{context_vec, context_vecs};
 use ch03_attention::efficient::online_attention_row;
-use ch03_attention::inputs::{inputs, row};
+use ch03_attention::inputs::inputs;
 use ch03_attention::leakage::chain::VOCAB_SIZE;
 use ch03_attention::leakage::{Adam, TinyModel, run_leakage_experiment};
 use ch03_attention::nalgebra::{DMatrix, DVector};
@@ -13,6 +13,7 @@ use ch03_attention::qkv::{
     attn_scores_of, project, project_all, scaling_evidence, weighted_values,
 };
 use ch03_attention::similarity::{attn_scores_for, cosine_similarity, dot};
+use ch03_attention::torch::row;
 use ch03_attention::{
     CausalAttention, Dropout, EfficientMha, Error, LeakageConfig, Linear, MultiHeadAttention,
     MultiHeadAttentionWrapper, SelfAttentionV1, SelfAttentionV2, TorchRng,

@@ -7,13 +7,14 @@
 use crate::common;
 
 use approx::assert_relative_eq;
-use ch03_attention::inputs::{QUERY_INDEX, inputs, row};
+use ch03_attention::inputs::{QUERY_INDEX, inputs};
 use ch03_attention::nalgebra::{DMatrix, DVector};
 use ch03_attention::qkv::{
     attn_scores_of, project, project_all, scaled_softmax, scaling_evidence, weighted_values,
 };
 use ch03_attention::similarity::dot;
 use ch03_attention::torch::print::{TorchPrint, row_major, strip_autograd_suffix, torch_size};
+use ch03_attention::torch::row;
 use ch03_attention::{SelfAttentionV1, SelfAttentionV2, TorchRng, book};
 use rstest::rstest;
 

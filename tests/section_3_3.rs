@@ -10,7 +10,7 @@ use approx::{assert_abs_diff_eq, assert_relative_eq};
 
 use ch03_attention::book;
 use ch03_attention::context::{context_vec, context_vecs, simple_self_attention};
-use ch03_attention::inputs::{QUERY_INDEX, inputs, row};
+use ch03_attention::inputs::{QUERY_INDEX, inputs};
 use ch03_attention::nalgebra::{DMatrix, DVector};
 use ch03_attention::normalize::{row_sums, softmax, softmax_naive, softmax_rows, sum_normalize};
 use ch03_attention::similarity::{
@@ -18,6 +18,7 @@ use ch03_attention::similarity::{
 };
 use ch03_attention::torch::print::{TorchPrint, python_float_repr, strip_autograd_suffix};
 use ch03_attention::torch::reduce::sum;
+use ch03_attention::torch::row;
 use rstest::rstest;
 
 fn query() -> DVector<f32> {

@@ -7,6 +7,7 @@ use nalgebra::DMatrix;
 use super::adam::Adam;
 use super::chain::{VOCAB_SIZE, entropy_floor, sample_sequences};
 use super::model::TinyModel;
+use crate::validate::check_nonzero;
 use crate::{Error, TorchRng};
 
 /// Every setting of [`run_leakage_experiment`]. The default runs in about a second.
@@ -69,16 +70,13 @@ impl LeakageConfig {
                 self.context_length
             )));
         }
-        let sizes = [
+        check_nonzero(&[
             ("emb_dim", self.emb_dim),
             ("batch_size", self.batch_size),
             ("heldout_size", self.heldout_size),
             ("steps", self.steps),
             ("window", self.window),
-        ];
-        if let Some((what, _)) = sizes.iter().find(|(_, n)| *n == 0) {
-            return Err(Error::ZeroSize { what });
-        }
+        ])?;
         if self.window > self.steps {
             return Err(Error::InvalidConfig(format!(
                 "window ({}) must not exceed steps ({})",

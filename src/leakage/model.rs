@@ -18,6 +18,7 @@
 
 use nalgebra::DMatrix;
 
+use crate::validate::check_nonzero;
 use crate::{Error, TorchRng};
 
 /// The model's parameters: embeddings, one attention head, and the output layer.
@@ -79,15 +80,11 @@ impl TinyModel {
         d: usize,
         rng: &mut TorchRng,
     ) -> Result<TinyModel, Error> {
-        for (what, n) in [
+        check_nonzero(&[
             ("vocab", vocab),
             ("context_length", context_length),
             ("d", d),
-        ] {
-            if n == 0 {
-                return Err(Error::ZeroSize { what });
-            }
-        }
+        ])?;
         let emb_bound = 3.0_f64.sqrt();
         let bound = 1.0 / (d as f64).sqrt();
         let mut draw = |rows, cols, b: f64| rng.uniform(rows, cols, -b, b).map(f64::from);

@@ -5,8 +5,8 @@ use std::ops::Range;
 use nalgebra::{DMatrix, DVector};
 
 use crate::Error;
-use crate::error::check_width;
 use crate::torch::TorchRng;
+use crate::validate::check_width;
 
 /// `torch.nn.Linear(in_features, out_features, bias)`: `y = x Wᵀ + b`, initialized exactly as
 /// PyTorch initializes it.

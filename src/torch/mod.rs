@@ -9,6 +9,8 @@
 //! * [`linear`]: [`Linear`], `nn.Linear` with PyTorch's default initialization, drawn from a
 //!   [`TorchRng`] in PyTorch's order.
 //!
+//! * [`row`]: `x[i]`, row `i` of a matrix as a 1-D tensor.
+//!
 //! Nothing here is attention itself; these are the instruments that let the attention modules be
 //! checked against the book's printed numbers.
 
@@ -19,3 +21,19 @@ pub mod rng;
 
 pub use linear::Linear;
 pub use rng::{BernoulliPath, TorchRng, UniformKernel};
+
+use nalgebra::{DMatrix, DVector};
+
+/// Row `i` of `m` as an owned column vector: PyTorch's `x[i]` on a 2-D tensor (the book's
+/// `inputs[1]` is `row(&inputs(), 1)`).
+///
+/// An owned copy, not a view: it keeps the arithmetic that follows simple, and sidesteps a
+/// nalgebra soundness bug with small strided views (nalgebra issue #1616: a product of a
+/// row-strided view with a dimension of 5 or less can write out of bounds).
+///
+/// # Panics
+///
+/// If `i` is not a row of `m`; callers index rows they know exist.
+pub fn row(m: &DMatrix<f32>, i: usize) -> DVector<f32> {
+    DVector::from_iterator(m.ncols(), m.row(i).iter().copied())
+}

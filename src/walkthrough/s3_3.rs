@@ -4,10 +4,11 @@ use super::{Item, Section};
 use crate::Error;
 use crate::book;
 use crate::context::{context_vec, context_vecs};
-use crate::inputs::{QUERY_INDEX, inputs, row};
+use crate::inputs::{QUERY_INDEX, inputs};
 use crate::normalize::{row_sums, softmax, softmax_naive, softmax_rows, sum_normalize};
 use crate::similarity::{attn_scores, attn_scores_for, attn_scores_loop, dot};
 use crate::torch::print::{TorchPrint, python_float_repr};
+use crate::torch::row;
 
 pub(super) fn sections() -> Result<Vec<Section>, Error> {
     let inputs = inputs();

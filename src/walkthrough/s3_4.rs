@@ -2,10 +2,11 @@
 
 use super::torch_values::{SEED_123_RAND_QKV, SEED_789_LINEAR_QKV};
 use super::{Item, Section, seeded_parameter};
-use crate::inputs::{QUERY_INDEX, inputs, row};
+use crate::inputs::{QUERY_INDEX, inputs};
 use crate::qkv::{attn_scores_of, project, project_all, scaled_softmax, weighted_values};
 use crate::similarity::dot;
 use crate::torch::print::{TorchPrint, row_major, torch_size};
+use crate::torch::row;
 use crate::{Error, SelfAttentionV1, SelfAttentionV2, TorchRng, book};
 
 pub(super) fn sections() -> Result<Vec<Section>, Error> {

@@ -1,0 +1,90 @@
+//! Input checks shared by every module: each runs before any arithmetic and turns a bad shape or
+//! size into an [`Error`] that names the values involved, so no nalgebra panic ever reaches a
+//! learner.
+//!
+//! ```
+//! use ch03_attention::nalgebra::DMatrix;
+//! use ch03_attention::validate::check_batch;
+//!
+//! let batch = [DMatrix::<f32>::zeros(6, 3), DMatrix::zeros(7, 3)];
+//! let err = check_batch("CausalAttention", &batch, 3, 6).unwrap_err();
+//! assert_eq!(err.to_string(), "batch item 1 has shape (7 × 3) but item 0 has shape (6 × 3)");
+//! ```
+
+use nalgebra::DMatrix;
+
+use crate::Error;
+
+/// Checks that `x` has `expected` columns (`d_in`), naming `layer` in the error.
+///
+/// # Errors
+///
+/// [`Error::InputWidth`] otherwise.
+pub fn check_width(layer: &'static str, x: &DMatrix<f32>, expected: usize) -> Result<(), Error> {
+    if x.ncols() == expected {
+        Ok(())
+    } else {
+        Err(Error::InputWidth {
+            layer,
+            expected,
+            got: x.ncols(),
+        })
+    }
+}
+
+/// Checks a batch before any arithmetic: every item `(tokens × d_in)` with one shape, and no
+/// more tokens than `context_length`. An empty batch is valid (and gives an empty output).
+/// `layer` names the module in the error message.
+///
+/// # Errors
+///
+/// [`Error::RaggedBatch`] if an item's shape differs from item 0's; [`Error::InputWidth`] if the
+/// items are not `d_in` wide; [`Error::TooManyTokens`] if they have more than `context_length`
+/// rows.
+pub fn check_batch(
+    layer: &'static str,
+    batch: &[DMatrix<f32>],
+    d_in: usize,
+    context_length: usize,
+) -> Result<(), Error> {
+    let Some(first) = batch.first() else {
+        return Ok(());
+    };
+    if let Some((index, x)) = batch
+        .iter()
+        .enumerate()
+        .find(|(_, x)| x.shape() != first.shape())
+    {
+        return Err(Error::RaggedBatch {
+            index,
+            expected: first.shape(),
+            got: x.shape(),
+        });
+    }
+    check_width(layer, first, d_in)?;
+    if first.nrows() > context_length {
+        return Err(Error::TooManyTokens {
+            tokens: first.nrows(),
+            context_length,
+        });
+    }
+    Ok(())
+}
+
+/// Checks that every named size is at least 1, in the order given.
+///
+/// ```
+/// use ch03_attention::validate::check_nonzero;
+/// let err = check_nonzero(&[("d_in", 3), ("d_out", 0)]).unwrap_err();
+/// assert_eq!(err.to_string(), "d_out must be at least 1, got 0");
+/// ```
+///
+/// # Errors
+///
+/// [`Error::ZeroSize`] naming the first size that is 0.
+pub fn check_nonzero(sizes: &[(&'static str, usize)]) -> Result<(), Error> {
+    match sizes.iter().find(|(_, n)| *n == 0) {
+        Some(&(what, _)) => Err(Error::ZeroSize { what }),
+        None => Ok(()),
+    }
+}
