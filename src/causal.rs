@@ -59,9 +59,14 @@ pub fn mask_future_with_neg_inf(attn_scores: &DMatrix<f32>) -> DMatrix<f32> {
 
 /// Route 2: `−∞` above the diagonal, then the scaled softmax. `exp(−∞) = 0`, so the future
 /// tokens get weight exactly 0 and each row is a distribution over the visible tokens only.
+///
+/// This is the one masked, scaled softmax of the textbook path: [`CausalAttention`] and
+/// [`MultiHeadAttention`](crate::MultiHeadAttention) both call it, as the book's classes both
+/// write `masked_fill_(mask, -inf)` then `softmax(attn_scores / √d_k, dim=-1)`. The scores are
+/// `(queries × keys)`; query `i` sees keys `0..=i`.
 pub fn causal_attn_weights(attn_scores: &DMatrix<f32>, d_k: usize) -> DMatrix<f32> {
-    let masked = mask_future_with_neg_inf(attn_scores); // (T, T)
-    softmax_rows(&(masked / (d_k as f32).sqrt()))
+    let masked = mask_future_with_neg_inf(attn_scores); // (queries, keys)
+    softmax_rows(&(masked / (d_k as f32).sqrt())) // (queries, keys)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -89,10 +94,11 @@ pub struct CausalAttention {
     w_key: Linear,
     w_value: Linear,
     dropout: Dropout,
-    /// `triu(ones(context_length, context_length), diagonal = 1)`: 1 marks a hidden (future)
-    /// position. Built once, like PyTorch's `register_buffer("mask", …)`, and sliced to the
-    /// input's length.
-    mask: DMatrix<f32>,
+    /// The longest input accepted. PyTorch's class keeps the mask
+    /// `triu(ones(context_length, context_length), diagonal = 1)` as a buffer and slices it to
+    /// the input's length; the rule it encodes (key `j` is hidden from query `i` when `j > i`)
+    /// is applied by [`causal_attn_weights`], so only the length is kept.
+    context_length: usize,
 }
 
 impl CausalAttention {
@@ -119,18 +125,12 @@ impl CausalAttention {
             ("d_out", d_out),
             ("context_length", context_length),
         ])?;
-        let w_query = Linear::new(d_in, d_out, qkv_bias, rng);
-        let w_key = Linear::new(d_in, d_out, qkv_bias, rng);
-        let w_value = Linear::new(d_in, d_out, qkv_bias, rng);
-        let mask = DMatrix::from_fn(context_length, context_length, |i, j| {
-            if j > i { 1.0 } else { 0.0 }
-        });
         Ok(CausalAttention {
-            w_query,
-            w_key,
-            w_value,
+            w_query: Linear::new(d_in, d_out, qkv_bias, rng),
+            w_key: Linear::new(d_in, d_out, qkv_bias, rng),
+            w_value: Linear::new(d_in, d_out, qkv_bias, rng),
             dropout,
-            mask,
+            context_length,
         })
     }
 
@@ -154,14 +154,17 @@ impl CausalAttention {
         &self.dropout
     }
 
-    /// The mask buffer, `(context_length × context_length)`, 1 above the diagonal.
-    pub fn mask(&self) -> &DMatrix<f32> {
-        &self.mask
+    /// PyTorch's mask buffer, `triu(ones(context_length, context_length), diagonal = 1)`: 1
+    /// marks a hidden (future) position. Built on request, from the rule the forward pass
+    /// applies.
+    pub fn mask(&self) -> DMatrix<f32> {
+        let n = self.context_length;
+        DMatrix::from_fn(n, n, |i, j| if j > i { 1.0 } else { 0.0 })
     }
 
     /// The longest input the mask covers.
     pub fn context_length(&self) -> usize {
-        self.mask.nrows()
+        self.context_length
     }
 
     /// Input width.
@@ -185,14 +188,7 @@ impl CausalAttention {
     ///
     /// See [`check_batch`]: ragged batches, a wrong width, more tokens than `context_length`.
     pub fn forward(&self, batch: &[DMatrix<f32>]) -> Result<Vec<DMatrix<f32>>, Error> {
-        check_batch("CausalAttention", batch, self.d_in(), self.context_length())?;
-        batch
-            .iter()
-            .map(|x| {
-                let (attn_weights, values) = self.weights_and_values(x)?;
-                Ok(attn_weights * values)
-            })
-            .collect()
+        self.forward_with(batch, None)
     }
 
     /// Training mode: dropout on the attention weights, drawn from `rng` exactly where PyTorch
@@ -208,16 +204,7 @@ impl CausalAttention {
         batch: &[DMatrix<f32>],
         rng: &mut TorchRng,
     ) -> Result<Vec<DMatrix<f32>>, Error> {
-        check_batch("CausalAttention", batch, self.d_in(), self.context_length())?;
-        let mut weights = Vec::with_capacity(batch.len());
-        let mut values = Vec::with_capacity(batch.len());
-        for x in batch {
-            let (w, v) = self.weights_and_values(x)?;
-            weights.push(w);
-            values.push(v);
-        }
-        let dropped = self.dropout.forward_train_batch(&weights, rng); // one mask, (b, T, T)
-        Ok(dropped.iter().zip(&values).map(|(w, v)| w * v).collect())
+        self.forward_with(batch, Some(rng))
     }
 
     /// The causal attention weights (before dropout) of one input: `(tokens × tokens)`.
@@ -226,41 +213,37 @@ impl CausalAttention {
     ///
     /// As [`forward`](Self::forward), for a batch of one.
     pub fn attn_weights(&self, x: &DMatrix<f32>) -> Result<DMatrix<f32>, Error> {
-        check_batch(
-            "CausalAttention",
-            std::slice::from_ref(x),
-            self.d_in(),
-            self.context_length(),
-        )?;
-        Ok(self.weights_and_values(x)?.0)
+        let (mut attn_weights, _) = self.weights_and_values(std::slice::from_ref(x))?;
+        Ok(attn_weights.remove(0))
     }
 
-    /// `(softmax(masked Q Kᵀ / √d_k), V)` for one checked input.
-    fn weights_and_values(&self, x: &DMatrix<f32>) -> Result<(DMatrix<f32>, DMatrix<f32>), Error> {
-        let keys = self.w_key.forward(x)?; // (tokens, d_out)
-        let queries = self.w_query.forward(x)?; // (tokens, d_out)
-        let values = self.w_value.forward(x)?; // (tokens, d_out)
-        let attn_scores = queries * keys.transpose(); // (tokens, tokens)
-        let attn_weights = masked_scaled_softmax(&self.mask, attn_scores, keys.ncols()); // (tokens, tokens)
-        Ok((attn_weights, values))
+    /// The book's `forward`, for the whole batch; `rng` is `Some` in training mode.
+    fn forward_with(
+        &self,
+        batch: &[DMatrix<f32>],
+        rng: Option<&mut TorchRng>,
+    ) -> Result<Vec<DMatrix<f32>>, Error> {
+        let (attn_weights, values) = self.weights_and_values(batch)?; // (b, T, T), (b, T, d_out)
+        let attn_weights = self.dropout.forward_in_mode(attn_weights, rng); // (b, T, T)
+        let context_vecs = attn_weights.iter().zip(&values).map(|(w, v)| w * v); // (b, T, d_out)
+        Ok(context_vecs.collect())
     }
-}
 
-/// The causal softmax with a mask buffer: `masked_fill_(mask[:T, :T].bool(), -inf)` on the
-/// `(T × T)` scores, then `softmax(scores / √d_k)` along each row. Shared by
-/// [`CausalAttention`] and the multi-head modules.
-pub(crate) fn masked_scaled_softmax(
-    mask: &DMatrix<f32>,
-    mut attn_scores: DMatrix<f32>,
-    d_k: usize,
-) -> DMatrix<f32> {
-    let tokens = attn_scores.nrows();
-    for i in 0..tokens {
-        for j in 0..tokens {
-            if mask[(i, j)] != 0.0 {
-                attn_scores[(i, j)] = f32::NEG_INFINITY;
-            }
+    /// The book's `forward` up to the softmax: `(attn_weights, values)` of every item.
+    fn weights_and_values(&self, batch: &[DMatrix<f32>]) -> Result<(PerItem, PerItem), Error> {
+        check_batch("CausalAttention", batch, self.d_in(), self.context_length)?;
+        let (mut all_weights, mut all_values) = (Vec::new(), Vec::new());
+        for x in batch {
+            let keys = self.w_key.forward(x)?; // (T, d_out)
+            let queries = self.w_query.forward(x)?; // (T, d_out)
+            let values = self.w_value.forward(x)?; // (T, d_out)
+            let attn_scores = queries * keys.transpose(); // (T, T)
+            all_weights.push(causal_attn_weights(&attn_scores, keys.ncols())); // (T, T)
+            all_values.push(values);
         }
+        Ok((all_weights, all_values))
     }
-    softmax_rows(&(attn_scores / (d_k as f32).sqrt()))
 }
+
+/// One matrix per batch item, item 0 first: a `(b, rows, cols)` tensor.
+type PerItem = Vec<DMatrix<f32>>;

@@ -74,6 +74,21 @@ impl Dropout {
         out.pop().expect("one matrix in, one out")
     }
 
+    /// `self.dropout(attn_weights)` inside a module, whose mode decides: in evaluation mode
+    /// (`rng` is `None`) the batch passes unchanged, as [`forward`](Self::forward) does; in
+    /// training mode (`Some(rng)`) one mask is drawn over the whole batch, as
+    /// [`forward_train_batch`](Self::forward_train_batch) does.
+    pub fn forward_in_mode(
+        &self,
+        batch: Vec<DMatrix<f32>>,
+        rng: Option<&mut TorchRng>,
+    ) -> Vec<DMatrix<f32>> {
+        match rng {
+            Some(rng) => self.forward_train_batch(&batch, rng),
+            None => batch,
+        }
+    }
+
     /// Training mode over a batch treated as *one* tensor: a single mask is drawn over all
     /// elements, item 0 first, each item in row-major order. This is what `nn.Dropout` does to
     /// a `(batch, tokens, tokens)` tensor of attention weights, so the result differs from

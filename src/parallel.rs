@@ -1,4 +1,4 @@
-//! Scoped threads for the two multi-head paths: jobs taken from a shared queue, no dependency
+//! Scoped threads for the efficient multi-head path: jobs taken from a shared queue, no dependency
 //! beyond `std`. Which thread runs a job never changes the job's result, so the output of a
 //! forward pass is the same, bit for bit, whatever the thread count.
 
@@ -39,39 +39,9 @@ pub(crate) fn run_parallel<J: Send, S>(
     });
 }
 
-/// `items.map(f).collect()`, on `threads` threads; the results keep the items' order.
-pub(crate) fn parallel_map<T: Send, R: Send>(
-    threads: usize,
-    items: impl IntoIterator<Item = T>,
-    f: impl Fn(T) -> R + Sync,
-) -> Vec<R> {
-    let items: Vec<T> = items.into_iter().collect();
-    let mut results: Vec<Option<R>> = items.iter().map(|_| None).collect();
-    let jobs: Vec<(T, &mut Option<R>)> = items.into_iter().zip(results.iter_mut()).collect();
-    run_parallel(
-        threads,
-        jobs,
-        || (),
-        |(), (item, slot)| *slot = Some(f(item)),
-    );
-    results
-        .into_iter()
-        .map(|r| r.expect("run_parallel runs every job"))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parallel_map_keeps_order_and_runs_every_item_once() {
-        for threads in [1, 2, 3, 8] {
-            let squares = parallel_map(threads, 0..50_u64, |i| i * i);
-            assert_eq!(squares, (0..50).map(|i| i * i).collect::<Vec<_>>());
-        }
-        assert!(parallel_map(2, Vec::<u8>::new(), |x| x).is_empty());
-    }
 
     #[test]
     fn run_parallel_uses_the_threads_it_is_given() {

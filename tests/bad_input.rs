@@ -125,7 +125,6 @@ fn adam_on_another_model() -> Error {
 #[case::mha_too_many_tokens(mha().forward(&[z(7, 3)]).unwrap_err(), "input has 7 tokens but context_length is 6")]
 #[case::mha_ragged(mha().forward_train(&[z(6, 3), z(6, 4)], &mut rng()).unwrap_err(), "batch item 1 has shape (6 × 4) but item 0 has shape (6 × 3)")]
 #[case::mha_heads_weights(mha().heads_attn_weights(&z(6, 5)).unwrap_err(), "MultiHeadAttention: input has 5 columns per token but d_in is 3")]
-#[case::mha_zero_threads(mha().with_threads(0).unwrap_err(), "threads must be at least 1, got 0")]
 #[case::mha_parts_out_proj(MultiHeadAttention::from_parts(Linear::new(3, 4, false, &mut rng()), Linear::new(3, 4, false, &mut rng()), Linear::new(3, 4, false, &mut rng()), Linear::new(4, 2, true, &mut rng()), 0.0, 2, 6).unwrap_err(), "MultiHeadAttention (out_proj): shapes (4 × 4) and (2 × 4) do not fit together")]
 // EfficientMha: the textbook module's checks and messages (it is the same function)
 #[case::efficient_too_many_tokens(efficient().forward(&[z(7, 3)]).unwrap_err(), "input has 7 tokens but context_length is 6")]

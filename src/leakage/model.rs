@@ -447,6 +447,9 @@ fn count_predictions(batch: &[Vec<usize>]) -> Result<usize, Error> {
 }
 
 /// Sets every score above the diagonal (a future position) to −∞.
+///
+/// The `f64` twin of [`causal::mask_future_with_neg_inf`](crate::causal::mask_future_with_neg_inf):
+/// this model trains in `f64` so that its finite-difference gradient checks are meaningful.
 fn mask_future(attn_scores: &mut DMatrix<f64>) {
     for t in 0..attn_scores.nrows() {
         for s in t + 1..attn_scores.ncols() {
