@@ -28,6 +28,8 @@ import struct
 import subprocess
 import sys
 
+import diffable_json  # scripts/diffable_json.py, beside this file
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -214,8 +216,7 @@ def main():
         "unfused": unfused,
     }
     with open(OUT, "w") as f:
-        json.dump(data, f, separators=(",", ":"))
-        f.write("\n")
+        diffable_json.dump(data, f)  # one case per line, so a diff of it can be read
     n = len(fused["cases"]) + len(unfused["cases"])
     print(f"wrote {OUT}: {n} cases, {os.path.getsize(OUT)} bytes, torch {torch.__version__}, "
           f"{fused['cpu_capability']} + {unfused['cpu_capability']}")
