@@ -15,8 +15,8 @@
 # down, never speed it up, so the least disturbed round is the best estimate of each side's
 # cost; the same statistic is applied to both sides. Every round is printed to stderr.
 #
-# PyTorch: uses `python3` if it can `import torch`; otherwise creates a virtualenv with the CPU
-# build of PyTorch under ${XDG_CACHE_HOME:-~/.cache}/ch03-attention/ (once; set PYTHON to use
+# PyTorch: uses `python3` if it can `import torch`; otherwise creates a virtualenv with PyTorch
+# from PyPI under ${XDG_CACHE_HOME:-~/.cache}/ch03-attention/ (once; set PYTHON to use
 # another interpreter). Memory: ours is the heap peak of a forward pass (counting allocator);
 # PyTorch's is the growth of the process's peak resident set size, an upper bound that includes
 # one-time library buffers. They are not the same measurement: compare within a column.
@@ -47,8 +47,7 @@ if ! "$PYTHON" -c 'import torch' 2>/dev/null; then
     echo "creating $venv with PyTorch (CPU build), once..." >&2
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --upgrade pip
-    "$venv/bin/pip" install --quiet torch --index-url https://download.pytorch.org/whl/cpu \
-      || "$venv/bin/pip" install --quiet torch
+    "$venv/bin/pip" install --quiet torch
   fi
   PYTHON="$venv/bin/python"
 fi
