@@ -3,6 +3,7 @@
 use nalgebra::DMatrix;
 
 use crate::normalize::softmax_rows;
+use crate::torch::matmul;
 use crate::torch::reduce::sum;
 use crate::validate::{check_batch, check_nonzero};
 use crate::{Dropout, Error, Linear, TorchRng};
@@ -126,9 +127,9 @@ impl CausalAttention {
             ("context_length", context_length),
         ])?;
         Ok(CausalAttention {
-            w_query: Linear::new(d_in, d_out, qkv_bias, rng),
-            w_key: Linear::new(d_in, d_out, qkv_bias, rng),
-            w_value: Linear::new(d_in, d_out, qkv_bias, rng),
+            w_query: Linear::try_new(d_in, d_out, qkv_bias, rng)?,
+            w_key: Linear::try_new(d_in, d_out, qkv_bias, rng)?,
+            w_value: Linear::try_new(d_in, d_out, qkv_bias, rng)?,
             dropout,
             context_length,
         })
@@ -225,7 +226,7 @@ impl CausalAttention {
     ) -> Result<Vec<DMatrix<f32>>, Error> {
         let (attn_weights, values) = self.weights_and_values(batch)?; // (b, T, T), (b, T, d_out)
         let attn_weights = self.dropout.forward_in_mode(attn_weights, rng); // (b, T, T)
-        let context_vecs = attn_weights.iter().zip(&values).map(|(w, v)| w * v); // (b, T, d_out)
+        let context_vecs = attn_weights.iter().zip(&values).map(|(w, v)| matmul(w, v)); // (b, T, d_out)
         Ok(context_vecs.collect())
     }
 
@@ -237,7 +238,7 @@ impl CausalAttention {
             let keys = self.w_key.forward(x)?; // (T, d_out)
             let queries = self.w_query.forward(x)?; // (T, d_out)
             let values = self.w_value.forward(x)?; // (T, d_out)
-            let attn_scores = queries * keys.transpose(); // (T, T)
+            let attn_scores = matmul(&queries, &keys.transpose()); // (T, T)
             all_weights.push(causal_attn_weights(&attn_scores, keys.ncols())); // (T, T)
             all_values.push(values);
         }

@@ -55,6 +55,16 @@ pub enum Error {
         /// Shape (tokens, width) of the differing item.
         got: (usize, usize),
     },
+    /// The items of a `(batch, heads, rows, cols)` tensor do not all have the same number of
+    /// heads.
+    RaggedHeads {
+        /// Position in the batch of the first item whose head count differs from item 0's.
+        index: usize,
+        /// Heads of item 0.
+        expected: usize,
+        /// Heads of the differing item.
+        got: usize,
+    },
     /// `d_out` cannot be split evenly into `num_heads` heads.
     HeadsDoNotDivide {
         /// Requested output width.
@@ -86,6 +96,31 @@ pub enum Error {
     },
     /// A configuration value outside its allowed range, described in words.
     InvalidConfig(String),
+    /// A `(rows × cols)` matrix whose element count overflows `usize`, or that the allocator
+    /// refuses.
+    TooLarge {
+        /// What was being built, e.g. `"Linear weight"`.
+        what: &'static str,
+        /// Requested rows.
+        rows: usize,
+        /// Requested columns.
+        cols: usize,
+    },
+    /// A value that must be finite was NaN or infinite.
+    NonFinite {
+        /// What the value is, e.g. `"line_chart y value"`.
+        what: &'static str,
+        /// The value.
+        value: f64,
+    },
+    /// Elements that do not fill the shape they are given, or matrices that do not form one
+    /// tensor.
+    NotATensor {
+        /// The shape asked for.
+        shape: Vec<usize>,
+        /// How many elements there are.
+        len: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -120,14 +155,24 @@ impl fmt::Display for Error {
                 "batch item {index} has shape ({} × {}) but item 0 has shape ({} × {})",
                 got.0, got.1, expected.0, expected.1
             ),
+            Error::RaggedHeads {
+                index,
+                expected,
+                got,
+            } => write!(
+                f,
+                "batch item {index} has {got} heads but item 0 has {expected}"
+            ),
             Error::HeadsDoNotDivide { d_out, num_heads } => write!(
                 f,
                 "d_out ({d_out}) must be divisible by num_heads ({num_heads})"
             ),
             Error::ZeroHeads => write!(f, "num_heads must be at least 1, got 0"),
-            Error::DropoutRate { p } => {
-                write!(f, "dropout probability must be in [0, 1], got {p}")
-            }
+            Error::DropoutRate { p } => write!(
+                f,
+                "dropout probability must be in [0, 1], got {}",
+                readable(*p)
+            ),
             Error::ZeroSize { what } => write!(f, "{what} must be at least 1, got 0"),
             Error::Empty { what } => write!(f, "{what} must not be empty"),
             Error::ZeroNorm { op } => write!(
@@ -135,8 +180,45 @@ impl fmt::Display for Error {
                 "{op}: a vector has length (norm) 0, so its direction is undefined"
             ),
             Error::InvalidConfig(msg) => write!(f, "invalid configuration: {msg}"),
+            Error::TooLarge { what, rows, cols } => write!(
+                f,
+                "{what}: a {rows} × {cols} matrix ({} elements) is too large to allocate",
+                *rows as u128 * *cols as u128
+            ),
+            Error::NonFinite { what, value } => {
+                write!(
+                    f,
+                    "{what} must be a finite number, got {}",
+                    readable(*value)
+                )
+            }
+            Error::NotATensor { shape, len } => write!(
+                f,
+                "a tensor of shape {shape:?} holds {} elements, got {len}",
+                shape.iter().map(|&d| d as u128).product::<u128>()
+            ),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+/// `x` as a person would write it in a message: plain decimals for everyday magnitudes
+/// (`0.5`, `-1.5`, `1000`), scientific notation for the very small or very large
+/// (`-2.2250738585072014e-308`, where `{}` would print some 310 digits).
+///
+/// ```
+/// use ch03_attention::error::readable;
+/// assert_eq!(readable(0.5), "0.5");
+/// assert_eq!(readable(-f64::MIN_POSITIVE), "-2.2250738585072014e-308");
+/// assert_eq!(readable(1e300), "1e300");
+/// assert_eq!(readable(f64::NAN), "NaN");
+/// ```
+pub fn readable(x: f64) -> String {
+    let magnitude = x.abs();
+    if x == 0.0 || !x.is_finite() || (1e-4..1e16).contains(&magnitude) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}

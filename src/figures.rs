@@ -318,10 +318,33 @@ const LEGEND_W: f64 = 260.0;
 /// ```
 /// use ch03_attention::figures::{line_chart, Series};
 /// let line = Series { label: "y = x", points: vec![(0.0, 0.0), (4.0, 4.0)], colour: "#000000", dashed: false };
-/// let picture = line_chart("demo", "x", "y", &[line]);
+/// let picture = line_chart("demo", "x", "y", &[line]).unwrap();
 /// assert!(picture.starts_with("<svg") && picture.contains(">y = x<"));
 /// ```
-pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> String {
+///
+/// # Errors
+///
+/// [`Error::NonFinite`] for a NaN or infinite coordinate, and [`Error::InvalidConfig`] for one
+/// beyond ±10³⁰⁰ (the axes' round numbers above it would not be finite).
+pub fn line_chart(
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+) -> Result<String, Error> {
+    for &(x, y) in series.iter().flat_map(|s| &s.points) {
+        for (what, v) in [("line_chart x", x), ("line_chart y", y)] {
+            if !v.is_finite() {
+                return Err(Error::NonFinite { what, value: v });
+            }
+            if v.abs() > CHART_LIMIT {
+                return Err(Error::InvalidConfig(format!(
+                    "{what} must lie within ±1e300, got {}",
+                    crate::error::readable(v)
+                )));
+            }
+        }
+    }
     let xs = || series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
     let x_min = xs().fold(0.0_f64, f64::min);
     let x_max = xs().fold(f64::NEG_INFINITY, f64::max);
@@ -353,8 +376,7 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
         escape(title)
     );
     // Grid lines and tick labels.
-    let mut y = 0.0;
-    while y <= y_max + y_step / 2.0 {
+    for y in ticks(0.0, y_max + y_step / 2.0, y_step) {
         let _ = writeln!(
             s,
             r##"<line x1="{CHART_LEFT}" y1="{0:.1}" x2="{1}" y2="{0:.1}" stroke="#e0e0e0"/><text x="{2}" y="{3:.1}" text-anchor="end" fill="#333333">{4}</text>"##,
@@ -364,11 +386,13 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
             py(y) + 4.0,
             tick_text(y, y_step)
         );
-        y += y_step;
     }
     let x_step = nice_step(x_max - x_min);
-    let mut x = (x_min / x_step).ceil() * x_step;
-    while x <= x_max + x_step * 1e-9 {
+    for x in ticks(
+        (x_min / x_step).ceil() * x_step,
+        x_max + x_step * 1e-9,
+        x_step,
+    ) {
         let _ = writeln!(
             s,
             r##"<text x="{:.1}" y="{}" text-anchor="middle" fill="#333333">{}</text>"##,
@@ -376,7 +400,6 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
             CHART_TOP + CHART_H + 18.0,
             tick_text(x, x_step)
         );
-        x += x_step;
     }
     let _ = writeln!(
         s,
@@ -433,7 +456,20 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
         );
     }
     s.push_str("</svg>\n");
-    s
+    Ok(s)
+}
+
+/// The largest coordinate [`line_chart`] draws.
+const CHART_LIMIT: f64 = 1e300;
+
+/// Tick positions `first, first + step, …` up to `last`. A [`nice_step`] cuts an axis into at
+/// most 6 intervals, so at most 7 ticks are real; the count is capped at 12 all the same, so no
+/// rounding (or a step that underflowed to 0) can make the list endless.
+fn ticks(first: f64, last: f64, step: f64) -> Vec<f64> {
+    (0..12)
+        .map(|k| first + f64::from(k) * step)
+        .take_while(|v| *v <= last)
+        .collect()
 }
 
 /// A round step (1, 2 or 5 times a power of ten) that cuts `range` into at most 6 intervals.
@@ -482,7 +518,7 @@ pub fn leakage_loss_curves() -> Result<String, Error> {
         "unmasked, evaluated causally = {:.4}",
         r.unmasked.inference_loss
     );
-    Ok(line_chart(
+    line_chart(
         "Training loss, with and without the causal mask",
         "training step",
         "cross-entropy (nats)",
@@ -512,7 +548,7 @@ pub fn leakage_loss_curves() -> Result<String, Error> {
                 dashed: true,
             },
         ],
-    ))
+    )
 }
 
 /// "Why the mask matters": the global gradient norm of both runs, at every step.
@@ -522,7 +558,7 @@ pub fn leakage_loss_curves() -> Result<String, Error> {
 /// The errors of [`crate::leakage::default_report`] (none expected).
 pub fn leakage_grad_norms() -> Result<String, Error> {
     let r = crate::leakage::default_report()?;
-    Ok(line_chart(
+    line_chart(
         "Gradient norm per training step",
         "training step",
         "global gradient norm",
@@ -540,7 +576,7 @@ pub fn leakage_grad_norms() -> Result<String, Error> {
                 dashed: false,
             },
         ],
-    ))
+    )
 }
 
 /// "Why the mask matters": the unmasked model's attention weights, averaged over the held-out

@@ -3,7 +3,7 @@
 
 pub use nalgebra;
 
-mod error;
+pub mod error;
 mod parallel;
 pub use error::Error;
 

@@ -3,6 +3,7 @@
 use nalgebra::DMatrix;
 
 use crate::causal::causal_attn_weights;
+use crate::torch::matmul;
 use crate::validate::{check_batch, check_nonzero};
 use crate::{CausalAttention, Dropout, Error, Linear, TorchRng};
 
@@ -159,10 +160,10 @@ impl MultiHeadAttention {
         rng: &mut TorchRng,
     ) -> Result<MultiHeadAttention, Error> {
         check_config(d_in, d_out, context_length, dropout, num_heads)?;
-        let w_query = Linear::new(d_in, d_out, qkv_bias, rng);
-        let w_key = Linear::new(d_in, d_out, qkv_bias, rng);
-        let w_value = Linear::new(d_in, d_out, qkv_bias, rng);
-        let out_proj = Linear::new(d_out, d_out, true, rng);
+        let w_query = Linear::try_new(d_in, d_out, qkv_bias, rng)?;
+        let w_key = Linear::try_new(d_in, d_out, qkv_bias, rng)?;
+        let w_value = Linear::try_new(d_in, d_out, qkv_bias, rng)?;
+        let out_proj = Linear::try_new(d_out, d_out, true, rng)?;
         MultiHeadAttention::from_parts(
             w_query,
             w_key,
@@ -332,7 +333,7 @@ impl MultiHeadAttention {
                 let context_vecs: PerHead = attn_weights
                     .iter()
                     .zip(values)
-                    .map(|(w, v)| w * v)
+                    .map(|(w, v)| matmul(w, v))
                     .collect();
                 // .contiguous().view(b, T, d_out): the heads side by side, (T, d_out)
                 let context_vec = concat_heads(&context_vecs);
@@ -363,7 +364,10 @@ impl MultiHeadAttention {
             let queries = self.split_heads(&queries);
             let values = self.split_heads(&values);
             // attn_scores = queries @ keys.transpose(2, 3): (heads, T, T)
-            let attn_scores = queries.iter().zip(&keys).map(|(q, k)| q * k.transpose());
+            let attn_scores = queries
+                .iter()
+                .zip(&keys)
+                .map(|(q, k)| matmul(q, &k.transpose()));
             // masked_fill_(mask, -inf), then softmax(attn_scores / √head_dim): (heads, T, T)
             let attn_weights = attn_scores.map(|s| causal_attn_weights(&s, self.head_dim()));
             all_weights.push(attn_weights.collect());

@@ -3,6 +3,7 @@
 use nalgebra::{DMatrix, DVector};
 
 use crate::normalize::{softmax, softmax_rows};
+use crate::torch::matmul;
 use crate::validate::{check_nonzero, check_width};
 use crate::{Error, Linear, TorchRng};
 
@@ -92,9 +93,9 @@ fn scaled_dot_product(
     values: &DMatrix<f32>,
 ) -> (DMatrix<f32>, DMatrix<f32>) {
     let d_k = keys.ncols();
-    let attn_scores = queries * keys.transpose(); // (tokens, tokens)
+    let attn_scores = matmul(queries, &keys.transpose()); // (tokens, tokens)
     let attn_weights = softmax_rows(&(attn_scores / (d_k as f32).sqrt()));
-    let context_vecs = &attn_weights * values; // (tokens, d_out)
+    let context_vecs = matmul(&attn_weights, values); // (tokens, d_out)
     (attn_weights, context_vecs)
 }
 
@@ -222,9 +223,9 @@ impl SelfAttentionV1 {
 
     fn attend(&self, x: &DMatrix<f32>) -> Result<(DMatrix<f32>, DMatrix<f32>), Error> {
         check_width("SelfAttentionV1", x, self.w_query.nrows())?;
-        let keys = x * &self.w_key; // (tokens, d_out)
-        let queries = x * &self.w_query; // (tokens, d_out)
-        let values = x * &self.w_value; // (tokens, d_out)
+        let keys = matmul(x, &self.w_key); // (tokens, d_out)
+        let queries = matmul(x, &self.w_query); // (tokens, d_out)
+        let values = matmul(x, &self.w_value); // (tokens, d_out)
         Ok(scaled_dot_product(&queries, &keys, &values))
     }
 }
@@ -289,7 +290,7 @@ impl SelfAttentionV2 {
     pub fn attn_scores(&self, x: &DMatrix<f32>) -> Result<DMatrix<f32>, Error> {
         let queries = self.w_query.forward(x)?; // (tokens, d_out)
         let keys = self.w_key.forward(x)?; // (tokens, d_out)
-        Ok(queries * keys.transpose()) // (tokens, tokens)
+        Ok(matmul(&queries, &keys.transpose())) // (tokens, tokens)
     }
 
     /// The `(tokens × tokens)` attention weights `softmax(Q Kᵀ / √d_k)` for input `x`.

@@ -11,7 +11,7 @@
 //! assert_eq!(err.to_string(), "batch item 1 has shape (7 × 3) but item 0 has shape (6 × 3)");
 //! ```
 
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, Scalar};
 
 use crate::Error;
 
@@ -87,4 +87,26 @@ pub fn check_nonzero(sizes: &[(&'static str, usize)]) -> Result<(), Error> {
         Some(&(what, _)) => Err(Error::ZeroSize { what }),
         None => Ok(()),
     }
+}
+
+/// A `(rows × cols)` matrix of zeros, allocated only if it can be: the element count must fit in
+/// `usize` and the allocator must grant the memory. Every matrix whose size comes from a caller
+/// (a layer's width, a generator's draw, a model's vocabulary) is made here, so an impossible
+/// size is an error naming `what` and the sizes, never an overflow, an abort or a matrix that
+/// claims more elements than it stores.
+///
+/// # Errors
+///
+/// [`Error::TooLarge`] otherwise.
+pub(crate) fn zeros<T: Scalar + Default>(
+    what: &'static str,
+    rows: usize,
+    cols: usize,
+) -> Result<DMatrix<T>, Error> {
+    let too_large = || Error::TooLarge { what, rows, cols };
+    let len = rows.checked_mul(cols).ok_or_else(too_large)?;
+    let mut data = Vec::new();
+    data.try_reserve_exact(len).map_err(|_| too_large())?;
+    data.resize(len, T::default()); // 0.0 for f32 and f64
+    Ok(DMatrix::from_vec(rows, cols, data))
 }

@@ -86,7 +86,7 @@ fn line_chart_ticks_for_steps_of_two_and_of_a_hundred() {
         colour: "#000000",
         dashed: false,
     };
-    let picture = line_chart("t", "x", "y", &[line]);
+    let picture = line_chart("t", "x", "y", &[line]).unwrap();
     // x ticks: −6, −4, …, 6 at 60 + (x + 6) / 12 · 640.
     for k in -3..=3 {
         let x = f64::from(2 * k);
@@ -126,7 +126,7 @@ fn line_chart_axes_below_zero_and_for_one_point() {
         dashed: false,
     };
     // x from −2 to 2: ticks every 1 at pixels 60, 220, 380, 540, 700; y from 0 to 3 (step 0.5).
-    let picture = line_chart("t", "x", "y", &[series(vec![(-2.0, 1.0), (2.0, 3.0)])]);
+    let picture = line_chart("t", "x", "y", &[series(vec![(-2.0, 1.0), (2.0, 3.0)])]).unwrap();
     assert!(
         picture.contains(r#"points="60.0,240.0 700.0,40.0""#),
         "{picture}"
@@ -144,7 +144,7 @@ fn line_chart_axes_below_zero_and_for_one_point() {
     }
     assert_eq!(picture.matches(r#"y="358""#).count(), 5, "five x ticks");
     // One point at x = 0: the x axis is [0, 1], so the point sits at the left edge.
-    let picture = line_chart("t", "x", "y", &[series(vec![(0.0, 1.0)])]);
+    let picture = line_chart("t", "x", "y", &[series(vec![(0.0, 1.0)])]).unwrap();
     assert!(picture.contains(r#"points="60.0,40.0""#), "{picture}");
     assert!(!picture.contains("NaN"), "{picture}");
 }

@@ -4,7 +4,9 @@
 use crate::common;
 
 use ch03_attention::nalgebra::DMatrix;
-use ch03_attention::torch::print::{TorchPrint, format_tensor, strip_autograd_suffix, torch_size};
+use ch03_attention::torch::print::{
+    TorchPrint, format_tensor, python_float_repr, strip_autograd_suffix, torch_size,
+};
 use rstest::rstest;
 use tinyjson::JsonValue;
 
@@ -115,4 +117,87 @@ fn vectors_of_every_kind_print_as_1d_tensors() {
     assert_eq!(DVector::from_column_slice(&values).torch_str(), want);
     assert_eq!(values[..].torch_shape(), [3]);
     assert_eq!(RowDVector::from_row_slice(&values).torch_data(), values);
+}
+
+/// Python's `repr` of a float, recorded by scripts/python_repr_truth.py: hand-picked values
+/// (exact ties such as 578.57501220703125, the fixed/scientific boundaries), random doubles of
+/// every magnitude and random float32 values widened to double. Exact text, every case.
+#[test]
+fn python_float_repr_matches_python_for_every_recorded_double() {
+    let json: JsonValue = common::data_file("python_repr.json").parse().unwrap();
+    let cases: &Vec<JsonValue> = json["cases"].get().unwrap();
+    assert!(
+        cases.len() >= 10_000,
+        "the truth file lost cases: {}",
+        cases.len()
+    );
+    let mut failures = Vec::new();
+    for case in cases {
+        let bits: &String = case["bits"].get().unwrap();
+        let x = f64::from_bits(u64::from_str_radix(bits, 16).unwrap());
+        let want: &String = case["repr"].get().unwrap();
+        let got = python_float_repr(x);
+        if &got != want {
+            failures.push(format!("{bits}: ours {got}, Python {want}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ from Python:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+/// A tie between two shortest strings goes to the even last digit, as in Python.
+#[test]
+fn python_float_repr_breaks_ties_to_even() {
+    assert_eq!(
+        // f64::from(578.575_f32) is exactly 578.57501220703125: "…312" and "…313" are equally
+        // close to it, and 2 is even.
+        python_float_repr(f64::from(578.575_f32)),
+        "578.5750122070312"
+    );
+    assert_eq!(python_float_repr(f64::from(0.1_f32)), "0.10000000149011612");
+}
+
+/// A batch whose matrices differ in shape is not one tensor: the printer says so instead of
+/// panicking (2×2 beside 3×3) or printing a tensor that was never there (2×3 beside 3×2).
+#[rstest]
+#[case::different_sizes(vec![DMatrix::zeros(2, 2), DMatrix::zeros(3, 3)], "batch item 1 has shape (3 × 3) but item 0 has shape (2 × 2)")]
+#[case::same_size_other_shape(vec![DMatrix::zeros(2, 3), DMatrix::zeros(3, 2)], "batch item 1 has shape (3 × 2) but item 0 has shape (2 × 3)")]
+fn ragged_batches_print_the_reason(#[case] batch: Vec<DMatrix<f32>>, #[case] reason: &str) {
+    assert_eq!(batch.try_torch_str().unwrap_err().to_string(), reason);
+    assert_eq!(batch.torch_str(), format!("<not a tensor: {reason}>"));
+    let heads = [batch.clone(), batch];
+    assert_eq!(heads.torch_str(), format!("<not a tensor: {reason}>"));
+}
+
+/// Four-dimensional batches: every item must have as many heads as the first.
+#[test]
+fn a_batch_of_heads_needs_the_same_number_of_heads_per_item() {
+    let two = vec![DMatrix::<f32>::zeros(1, 1); 2];
+    let three = vec![DMatrix::<f32>::zeros(1, 1); 3];
+    assert_eq!(
+        [two, three].torch_str(),
+        "<not a tensor: batch item 1 has 3 heads but item 0 has 2>"
+    );
+}
+
+/// Elements that do not fill the shape: a reason, not a panic.
+#[test]
+fn format_tensor_with_the_wrong_element_count_says_so() {
+    assert_eq!(
+        format_tensor(&[2, 2], &[1.0]),
+        "<not a tensor: a tensor of shape [2, 2] holds 4 elements, got 1>"
+    );
+    assert_eq!(
+        format_tensor(&[usize::MAX, 2], &[1.0]),
+        format!(
+            "<not a tensor: a tensor of shape [{}, 2] holds {} elements, got 1>",
+            usize::MAX,
+            2 * (usize::MAX as u128)
+        )
+    );
 }

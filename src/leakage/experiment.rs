@@ -7,6 +7,7 @@ use nalgebra::DMatrix;
 use super::adam::Adam;
 use super::chain::{VOCAB_SIZE, entropy_floor, sample_sequences};
 use super::model::TinyModel;
+use crate::error::readable;
 use crate::validate::check_nonzero;
 use crate::{Error, TorchRng};
 
@@ -56,13 +57,26 @@ impl Default for LeakageConfig {
 }
 
 impl LeakageConfig {
+    /// The largest value each size may take: `(name, limit)`. The experiment is a small
+    /// teaching model trained on one CPU core; these bounds are far above anything it needs
+    /// (the defaults are 16, 16, 32, 512 and 300) and keep every buffer it allocates, and every
+    /// count it computes, well inside memory and `usize`.
+    pub const LIMITS: [(&'static str, usize); 5] = [
+        ("context_length", 4096),
+        ("emb_dim", 4096),
+        ("batch_size", 65_536),
+        ("heldout_size", 1_000_000),
+        ("steps", 1_000_000),
+    ];
+
     /// Checks every setting, naming the first bad one.
     ///
     /// # Errors
     ///
     /// [`Error::ZeroSize`] for a size of 0 (other than `context_length`), and
-    /// [`Error::InvalidConfig`] for a `context_length` below 2, a `window` longer than `steps`, a
-    /// learning rate that is not a positive finite number, or a `p_follow` outside `[0, 1]`.
+    /// [`Error::InvalidConfig`] for a `context_length` below 2, a size above its
+    /// [`LIMITS`](Self::LIMITS) entry, a `window` longer than `steps`, a learning rate that is
+    /// not a positive finite number, or a `p_follow` outside `[0, 1]`.
     pub fn validate(&self) -> Result<(), Error> {
         if self.context_length < 2 {
             return Err(Error::InvalidConfig(format!(
@@ -77,6 +91,20 @@ impl LeakageConfig {
             ("steps", self.steps),
             ("window", self.window),
         ])?;
+        let sizes = [
+            self.context_length,
+            self.emb_dim,
+            self.batch_size,
+            self.heldout_size,
+            self.steps,
+        ];
+        for ((what, limit), n) in Self::LIMITS.into_iter().zip(sizes) {
+            if n > limit {
+                return Err(Error::InvalidConfig(format!(
+                    "{what} must be at most {limit}, got {n}"
+                )));
+            }
+        }
         if self.window > self.steps {
             return Err(Error::InvalidConfig(format!(
                 "window ({}) must not exceed steps ({})",
@@ -86,13 +114,13 @@ impl LeakageConfig {
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return Err(Error::InvalidConfig(format!(
                 "learning_rate must be a positive finite number, got {}",
-                self.learning_rate
+                readable(self.learning_rate)
             )));
         }
         if !(0.0..=1.0).contains(&self.p_follow) {
             return Err(Error::InvalidConfig(format!(
                 "p_follow must be a probability in [0, 1], got {}",
-                self.p_follow
+                readable(self.p_follow)
             )));
         }
         Ok(())

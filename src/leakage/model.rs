@@ -18,7 +18,7 @@
 
 use nalgebra::DMatrix;
 
-use crate::validate::check_nonzero;
+use crate::validate::{check_nonzero, zeros};
 use crate::{Error, TorchRng};
 
 /// The model's parameters: embeddings, one attention head, and the output layer.
@@ -87,15 +87,21 @@ impl TinyModel {
         ])?;
         let emb_bound = 3.0_f64.sqrt();
         let bound = 1.0 / (d as f64).sqrt();
-        let mut draw = |rows, cols, b: f64| rng.uniform(rows, cols, -b, b).map(f64::from);
+        // Drawn in f32 as PyTorch draws them, kept in f64 (both allocations checked).
+        let mut draw = |what, rows, cols, b: f64| -> Result<DMatrix<f64>, Error> {
+            let mut weights = zeros::<f64>(what, rows, cols)?;
+            let drawn = rng.try_uniform_for(what, rows, cols, -b, b)?;
+            weights.zip_apply(&drawn, |w, x| *w = f64::from(x));
+            Ok(weights)
+        };
         Ok(TinyModel {
-            tok_emb: draw(vocab, d, emb_bound),
-            pos_emb: draw(context_length, d, emb_bound),
-            w_query: draw(d, d, bound),
-            w_key: draw(d, d, bound),
-            w_value: draw(d, d, bound),
-            w_out: draw(d, vocab, bound),
-            b_out: draw(1, vocab, bound),
+            tok_emb: draw("tok_emb", vocab, d, emb_bound)?,
+            pos_emb: draw("pos_emb", context_length, d, emb_bound)?,
+            w_query: draw("w_query", d, d, bound)?,
+            w_key: draw("w_key", d, d, bound)?,
+            w_value: draw("w_value", d, d, bound)?,
+            w_out: draw("w_out", d, vocab, bound)?,
+            b_out: draw("b_out", 1, vocab, bound)?,
         })
     }
 

@@ -1,11 +1,9 @@
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/linear.md"))]
 
-use std::ops::Range;
-
 use nalgebra::{DMatrix, DVector};
 
 use crate::Error;
-use crate::torch::TorchRng;
+use crate::torch::{TorchRng, matmul};
 use crate::validate::check_width;
 
 /// `torch.nn.Linear(in_features, out_features, bias)`: `y = x Wᵀ + b`, initialized exactly as
@@ -36,14 +34,45 @@ impl Linear {
     /// A layer with PyTorch's default initialization, drawn from `rng`: first the whole weight
     /// (row-major, `out_features · in_features` draws), then the bias (`out_features` draws) if
     /// `bias` is true. See [the module docs](self) for the bounds.
+    ///
+    /// # Panics
+    ///
+    /// If the weight cannot be allocated (see [`TorchRng::uniform`]); the modules of this crate
+    /// call [`try_new`](Self::try_new) and return the [`Error`] instead.
     pub fn new(in_features: usize, out_features: usize, bias: bool, rng: &mut TorchRng) -> Linear {
+        Linear::try_new(in_features, out_features, bias, rng).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`new`](Self::new), returning an error for sizes that cannot be allocated (checked before
+    /// the weight's first draw).
+    ///
+    /// ```
+    /// use ch03_attention::{Linear, TorchRng};
+    /// let err = Linear::try_new(usize::MAX, 2, false, &mut TorchRng::manual_seed(1)).unwrap_err();
+    /// assert!(err.to_string().starts_with("Linear weight: a 2 × 18446744073709551615 matrix"));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooLarge`] if the `(out_features × in_features)` weight cannot be allocated.
+    pub fn try_new(
+        in_features: usize,
+        out_features: usize,
+        bias: bool,
+        rng: &mut TorchRng,
+    ) -> Result<Linear, Error> {
         let bound = kaiming_uniform_bound(in_features);
-        let weight = rng.uniform(out_features, in_features, -bound, bound); // (out, in)
-        let bias = bias.then(|| {
-            let b = bias_bound(in_features);
-            DVector::from_column_slice(rng.uniform(out_features, 1, -b, b).as_slice())
-        });
-        Linear { weight, bias }
+        let weight =
+            rng.try_uniform_for("Linear weight", out_features, in_features, -bound, bound)?; // (out, in)
+        let bias = match bias {
+            true => {
+                let b = bias_bound(in_features);
+                let values = rng.try_uniform_for("Linear bias", out_features, 1, -b, b)?;
+                Some(DVector::from_column_slice(values.as_slice()))
+            }
+            false => None,
+        };
+        Ok(Linear { weight, bias })
     }
 
     /// A layer with the given parameters, e.g. copied from another model. `weight` is
@@ -108,20 +137,14 @@ impl Linear {
     /// [`Error::InputWidth`] if `x` does not have `in_features` columns.
     pub fn forward(&self, x: &DMatrix<f32>) -> Result<DMatrix<f32>, Error> {
         check_width("Linear", x, self.in_features())?;
-        Ok(self.forward_outputs(x, 0..self.out_features()))
+        Ok(self.apply(x))
     }
 
-    /// Only the outputs in `outputs` (a range of output features): `x W[outputs]ᵀ + b[outputs]`,
-    /// `(n × outputs.len())`. These columns are equal, bit for bit, to the same columns of
-    /// [`forward`](Self::forward): each output is its own dot product, computed the same way
-    /// whichever others are computed with it. Lets a multi-threaded caller split one layer
-    /// into independent pieces. `x` must have `in_features` columns.
-    pub(crate) fn forward_outputs(&self, x: &DMatrix<f32>, outputs: Range<usize>) -> DMatrix<f32> {
-        let w = self.weight.rows(outputs.start, outputs.len()); // (outputs, in)
+    /// `x Wᵀ + b` for a checked `x`.
+    fn apply(&self, x: &DMatrix<f32>) -> DMatrix<f32> {
         // An owned transpose keeps the product on nalgebra's fast GEMM path.
-        let mut y = x * w.transpose(); // (n, outputs)
+        let mut y = matmul(x, &self.weight.transpose()); // (n, out)
         if let Some(b) = &self.bias {
-            let b = b.rows(outputs.start, outputs.len());
             for (mut column, b_j) in y.column_iter_mut().zip(b.iter()) {
                 column.add_scalar_mut(*b_j);
             }
@@ -151,21 +174,6 @@ fn bias_bound(in_features: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Any group of 6 or more outputs equals the same columns of the whole layer, bit for bit
-    /// (all shapes above nalgebra's small-matrix fallback, so both go through the same GEMM
-    /// kernel).
-    #[test]
-    fn forward_outputs_equals_the_columns_of_forward() {
-        let mut rng = TorchRng::manual_seed(3);
-        let layer = Linear::new(300, 131, true, &mut rng);
-        let x = rng.uniform(130, 300, -2.0, 2.0);
-        let full = layer.forward(&x).unwrap();
-        for range in [0..131, 0..64, 64..131, 40..46, 125..131] {
-            let part = layer.forward_outputs(&x, range.clone());
-            assert_eq!(part, full.columns(range.start, range.len()), "{range:?}");
-        }
-    }
 
     #[test]
     fn bounds_have_pytorch_bits() {

@@ -9,7 +9,7 @@
 //! * [`linear`]: [`Linear`], `nn.Linear` with PyTorch's default initialization, drawn from a
 //!   [`TorchRng`] in PyTorch's order.
 //!
-//! * [`row`]: `x[i]`, row `i` of a matrix as a 1-D tensor.
+//! * [`row`]: `x[i]`, row `i` of a matrix as a 1-D tensor; [`matmul`]: `a @ b`.
 //!
 //! Nothing here is attention itself; these are the instruments that let the attention modules be
 //! checked against the book's printed numbers.
@@ -36,4 +36,32 @@ use nalgebra::{DMatrix, DVector};
 /// If `i` is not a row of `m`; callers index rows they know exist.
 pub fn row(m: &DMatrix<f32>, i: usize) -> DVector<f32> {
     DVector::from_iterator(m.ncols(), m.row(i).iter().copied())
+}
+
+/// PyTorch's `a @ b` for two matrices: nalgebra's product, with zeros signed as PyTorch signs
+/// them.
+///
+/// PyTorch adds each entry's products to a sum that starts at `+0`, so an entry whose products
+/// are all zeros is `+0` even when some are `−0` (`0 · −0.3 = −0`, and `+0 + −0 = +0`).
+/// nalgebra's product for small matrices (a dimension of 5 or less, such as the book's 6 × 2
+/// values) starts from the first product instead and keeps a `−0`, which PyTorch's printer would
+/// show as `-0.0000`: with dropout, a row of attention weights that lost every entry gives such a
+/// row. Adding `+0` to every entry turns `−0` into `+0` and changes nothing else (`x + 0 = x` for
+/// every other `x`, NaN included).
+///
+/// ```
+/// use ch03_attention::nalgebra::DMatrix;
+/// use ch03_attention::torch::matmul;
+/// let dropped = DMatrix::from_row_slice(1, 2, &[0.0_f32, 0.0]); // a row of weights, all dropped
+/// let values = DMatrix::from_row_slice(2, 1, &[-0.3_f32, -0.7]);
+/// assert!(matmul(&dropped, &values)[(0, 0)].is_sign_positive()); // +0, as in PyTorch
+/// ```
+///
+/// # Panics
+///
+/// If `a.ncols() != b.nrows()`; the modules check their inputs' widths first.
+pub fn matmul(a: &DMatrix<f32>, b: &DMatrix<f32>) -> DMatrix<f32> {
+    let mut product = a * b;
+    product.apply(|x| *x += 0.0);
+    product
 }

@@ -34,6 +34,8 @@
 
 use nalgebra::{DMatrix, DVector, RowDVector};
 
+use crate::Error;
+
 /// PyTorch's default `precision` (decimals shown).
 const PRECISION: usize = 4;
 /// PyTorch's default `linewidth`.
@@ -49,9 +51,61 @@ pub trait TorchPrint {
     fn torch_shape(&self) -> Vec<usize>;
     /// Elements in row-major (C) order, as PyTorch stores a contiguous tensor.
     fn torch_data(&self) -> Vec<f32>;
-    /// The text `print(tensor)` shows, without any `grad_fn` suffix.
+    /// Whether the value is one tensor at all: a batch whose matrices differ in shape is not
+    /// (PyTorch could not even `torch.stack` it). Single matrices and vectors always are.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RaggedBatch`] for a batch of matrices of different shapes.
+    fn torch_check(&self) -> Result<(), Error> {
+        Ok(())
+    }
+    /// The text `print(tensor)` shows, or the reason there is no such tensor.
+    ///
+    /// # Errors
+    ///
+    /// As [`torch_check`](Self::torch_check).
+    fn try_torch_str(&self) -> Result<String, Error> {
+        self.torch_check()?;
+        try_format_tensor(&self.torch_shape(), &self.torch_data())
+    }
+    /// The text `print(tensor)` shows, without any `grad_fn` suffix. A value that is not one
+    /// tensor prints as `<not a tensor: …>` with the reason (see
+    /// [`try_torch_str`](Self::try_torch_str)): never a panic, and never a tensor that was not
+    /// there.
+    ///
+    /// ```
+    /// use ch03_attention::nalgebra::DMatrix;
+    /// use ch03_attention::torch::print::TorchPrint;
+    /// let ragged = vec![DMatrix::<f32>::zeros(2, 3), DMatrix::zeros(3, 2)];
+    /// assert_eq!(
+    ///     ragged.torch_str(),
+    ///     "<not a tensor: batch item 1 has shape (3 × 2) but item 0 has shape (2 × 3)>"
+    /// );
+    /// ```
     fn torch_str(&self) -> String {
-        format_tensor(&self.torch_shape(), &self.torch_data())
+        self.try_torch_str().unwrap_or_else(not_a_tensor)
+    }
+}
+
+/// How a value that is not one tensor prints.
+fn not_a_tensor(e: Error) -> String {
+    format!("<not a tensor: {e}>")
+}
+
+/// The first matrix of `items` whose shape differs from item 0's, as an error.
+fn check_same_shapes(shapes: impl Iterator<Item = (usize, usize)>) -> Result<(), Error> {
+    let mut shapes = shapes.enumerate();
+    let Some((_, expected)) = shapes.next() else {
+        return Ok(());
+    };
+    match shapes.find(|(_, shape)| *shape != expected) {
+        Some((index, got)) => Err(Error::RaggedBatch {
+            index,
+            expected,
+            got,
+        }),
+        None => Ok(()),
     }
 }
 
@@ -102,6 +156,9 @@ impl TorchPrint for DMatrix<f32> {
 
 /// A batch: PyTorch's 3-D tensor `(batch, rows, cols)`. All matrices must share one shape.
 impl TorchPrint for [DMatrix<f32>] {
+    fn torch_check(&self) -> Result<(), Error> {
+        check_same_shapes(self.iter().map(DMatrix::shape))
+    }
     fn torch_shape(&self) -> Vec<usize> {
         let (r, c) = self.first().map_or((0, 0), |m| m.shape());
         vec![self.len(), r, c]
@@ -112,6 +169,9 @@ impl TorchPrint for [DMatrix<f32>] {
 }
 
 impl TorchPrint for Vec<DMatrix<f32>> {
+    fn torch_check(&self) -> Result<(), Error> {
+        self.as_slice().torch_check()
+    }
     fn torch_shape(&self) -> Vec<usize> {
         self.as_slice().torch_shape()
     }
@@ -122,6 +182,21 @@ impl TorchPrint for Vec<DMatrix<f32>> {
 
 /// A batch of heads: PyTorch's 4-D tensor `(batch, heads, rows, cols)`.
 impl TorchPrint for [Vec<DMatrix<f32>>] {
+    /// Every item must hold as many heads as item 0, all matrices of one shape.
+    fn torch_check(&self) -> Result<(), Error> {
+        if let Some((index, heads)) = self
+            .iter()
+            .enumerate()
+            .find(|(_, h)| h.len() != self[0].len())
+        {
+            return Err(Error::RaggedHeads {
+                index,
+                expected: self[0].len(),
+                got: heads.len(),
+            });
+        }
+        check_same_shapes(self.iter().flatten().map(DMatrix::shape))
+    }
     fn torch_shape(&self) -> Vec<usize> {
         let inner = self.first().map_or(vec![0, 0, 0], |h| h.torch_shape());
         let mut shape = vec![self.len()];
@@ -173,29 +248,38 @@ pub fn strip_autograd_suffix(text: &str) -> String {
 }
 
 /// Formats a tensor of the given `shape` whose elements are `data` in row-major order, exactly as
-/// `print(torch.tensor(...))` would (`tensor(...)`, without a `grad_fn` suffix).
-///
-/// # Panics
-///
-/// If `data.len()` is not the product of `shape` (a programming error inside this crate, never
-/// reachable from user input: the [`TorchPrint`] impls build both from one value).
+/// `print(torch.tensor(...))` would (`tensor(...)`, without a `grad_fn` suffix). If `data` does
+/// not fill `shape`, the text says so: `<not a tensor: …>` (see [`try_format_tensor`]).
 pub fn format_tensor(shape: &[usize], data: &[f32]) -> String {
-    assert_eq!(
-        shape.iter().product::<usize>(),
-        data.len(),
-        "shape {shape:?} does not match {} elements",
-        data.len()
-    );
+    try_format_tensor(shape, data).unwrap_or_else(not_a_tensor)
+}
+
+/// [`format_tensor`], or an error if `data` does not have the `shape`'s number of elements.
+///
+/// # Errors
+///
+/// [`Error::NotATensor`] naming the shape and the element count.
+pub fn try_format_tensor(shape: &[usize], data: &[f32]) -> Result<String, Error> {
+    let fits = shape
+        .iter()
+        .try_fold(1_usize, |n, &d| n.checked_mul(d))
+        .is_some_and(|n| n == data.len());
+    if !fits {
+        return Err(Error::NotATensor {
+            shape: shape.to_vec(),
+            len: data.len(),
+        });
+    }
     const PREFIX: &str = "tensor(";
     if data.is_empty() {
         // (A scalar always has one element, so `shape` has at least one dimension here.)
         // PyTorch: `tensor([])`, or `tensor([], size=(0, 3))` for more dimensions.
-        return if shape.len() == 1 {
+        return Ok(if shape.len() == 1 {
             "tensor([])".to_string()
         } else {
             let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
             format!("tensor([], size=({}))", dims.join(", "))
-        };
+        });
     }
     let summarize = data.len() > THRESHOLD;
     let shown = if summarize {
@@ -209,7 +293,7 @@ pub fn format_tensor(shape: &[usize], data: &[f32]) -> String {
     } else {
         tensor_body(shape, data, PREFIX.len(), summarize, &fmt)
     };
-    format!("{PREFIX}{body})")
+    Ok(format!("{PREFIX}{body})"))
 }
 
 /// The indices of a dimension of length `n` that PyTorch prints, in order; `None` marks the
@@ -377,20 +461,45 @@ pub fn python_float_repr(x: f64) -> String {
     if x == 0.0 {
         return if x.is_sign_negative() { "-0.0" } else { "0.0" }.to_string();
     }
-    // Shortest round-trip digits, e.g. "1.2345e-7".
-    let sci = format!("{x:e}");
+    // How many significant digits the shortest round-trip form needs, e.g. 5 for "1.2345e-7".
+    let shortest = format!("{x:e}");
+    let digits = shortest
+        .split_once('e')
+        .map_or(0, |(m, _)| m.bytes().filter(u8::is_ascii_digit).count());
+    // Several strings of that length may read back as `x`; Python takes the one closest to `x`,
+    // the correctly rounded one, with ties to even (578.57501220703125 is "578.5750122070312";
+    // the shortest-digits search alone gives "…313"). Rust's fixed-precision formatting rounds
+    // exactly that way.
+    let sci = format!("{:.*e}", digits.saturating_sub(1), x);
     let (mantissa, exp) = sci.split_once('e').expect("`{:e}` always has an exponent");
     let exp: i32 = exp.parse().expect("integer exponent");
     if (-4..16).contains(&exp) {
-        let fixed = format!("{x}");
-        if fixed.contains('.') {
-            fixed
-        } else {
-            format!("{fixed}.0")
-        }
+        fixed_from_digits(mantissa, exp)
     } else {
         python_exponent(mantissa, exp)
     }
+}
+
+/// `-1.2345` with exponent `exp` (at most 15) written out in fixed point, as Python writes it:
+/// at least one digit on each side of the point (`0.00012345`, `123450.0`).
+fn fixed_from_digits(mantissa: &str, exp: i32) -> String {
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let point = exp + 1; // digits before the decimal point
+    let body = if point <= 0 {
+        format!("0.{}{digits}", "0".repeat(point.unsigned_abs() as usize))
+    } else {
+        let point = point as usize;
+        if point >= digits.len() {
+            format!("{digits}{}.0", "0".repeat(point - digits.len()))
+        } else {
+            format!("{}.{}", &digits[..point], &digits[point..])
+        }
+    };
+    format!("{sign}{body}")
 }
 
 #[cfg(test)]

@@ -3,6 +3,9 @@
 use nalgebra::DMatrix;
 use rand_mt::Mt;
 
+use crate::Error;
+use crate::validate::zeros;
+
 /// `2^-24`: turns a 24-bit integer into a float in `[0, 1)`. Exact in `f32`.
 const TWO_POW_MINUS_24: f32 = 1.0 / 16_777_216.0;
 /// `2^-53`: turns a 53-bit integer into a double in `[0, 1)`. Exact in `f64`.
@@ -185,6 +188,10 @@ impl TorchRng {
     /// let m = TorchRng::manual_seed(123).rand(3, 2);
     /// assert_eq!(m[(2, 1)].to_bits(), 0x3f5d_d462); // 0.8665
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// As [`uniform`](Self::uniform), for a size that cannot be allocated.
     pub fn rand(&mut self, rows: usize, cols: usize) -> DMatrix<f32> {
         self.uniform(rows, cols, 0.0, 1.0)
     }
@@ -200,38 +207,80 @@ impl TorchRng {
     /// let m = TorchRng::manual_seed(123).uniform(1, 2, -1.0, 1.0);
     /// assert_eq!(m[(0, 0)], 0.296_111_94 * 2.0 - 1.0);
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `rows × cols` elements cannot be allocated (the count overflows `usize`, or the
+    /// allocator refuses): the message names the sizes. [`try_uniform`](Self::try_uniform)
+    /// returns that as an [`Error`] instead.
     pub fn uniform(&mut self, rows: usize, cols: usize, from: f64, to: f64) -> DMatrix<f32> {
+        self.try_uniform(rows, cols, from, to)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`uniform`](Self::uniform), returning an error for a size that cannot be allocated. No
+    /// number is drawn then.
+    ///
+    /// ```
+    /// use ch03_attention::TorchRng;
+    /// let err = TorchRng::manual_seed(1).try_uniform(1 << 33, 1 << 31, 0.0, 1.0).unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "torch.rand: a 8589934592 × 2147483648 matrix (18446744073709551616 elements) is too large to allocate"
+    /// );
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooLarge`] if `rows × cols` overflows `usize` or the allocator refuses it.
+    pub fn try_uniform(
+        &mut self,
+        rows: usize,
+        cols: usize,
+        from: f64,
+        to: f64,
+    ) -> Result<DMatrix<f32>, Error> {
+        self.try_uniform_for("torch.rand", rows, cols, from, to)
+    }
+
+    /// [`try_uniform`](Self::try_uniform) for a tensor that `what` names in the error.
+    pub(crate) fn try_uniform_for(
+        &mut self,
+        what: &'static str,
+        rows: usize,
+        cols: usize,
+        from: f64,
+        to: f64,
+    ) -> Result<DMatrix<f32>, Error> {
+        let mut m = zeros(what, rows, cols)?; // column-major storage
         let from = from as f32;
         let range = to as f32 - from;
         if from == 0.0 && range == 1.0 {
             // rand(): x * 1 + 0 is x in both kernels, so skip the arithmetic.
-            return self.fill_row_major(rows, cols, |x| x);
+            self.fill_row_major(&mut m, |x| x);
+        } else {
+            match self.kernel {
+                UniformKernel::Fused => self.fill_row_major(&mut m, |x| x.mul_add(range, from)),
+                UniformKernel::Unfused => self.fill_row_major(&mut m, |x| x * range + from),
+            }
         }
-        match self.kernel {
-            UniformKernel::Fused => self.fill_row_major(rows, cols, |x| x.mul_add(range, from)),
-            UniformKernel::Unfused => self.fill_row_major(rows, cols, |x| x * range + from),
-        }
+        Ok(m)
     }
 
-    /// A `rows × cols` matrix whose elements, taken row by row, are `scale(x)` for successive
-    /// unit floats `x`. (The matrix is stored column by column, so row `r` lands at positions
-    /// `r`, `r + rows`, `r + 2·rows`, …; writing it directly avoids a second, transposing copy.)
-    fn fill_row_major(
-        &mut self,
-        rows: usize,
-        cols: usize,
-        scale: impl Fn(f32) -> f32,
-    ) -> DMatrix<f32> {
-        let mut data = vec![0.0_f32; rows * cols]; // column-major storage
+    /// Fills `m` so that its elements, taken row by row, are `scale(x)` for successive unit
+    /// floats `x`. (The matrix is stored column by column, so row `r` lands at positions `r`,
+    /// `r + rows`, `r + 2·rows`, …; writing it directly avoids a second, transposing copy.)
+    fn fill_row_major(&mut self, m: &mut DMatrix<f32>, scale: impl Fn(f32) -> f32) {
+        let rows = m.nrows();
+        let data = m.as_mut_slice();
         if data.is_empty() {
-            return DMatrix::from_vec(rows, cols, data);
+            return; // (rows × 0): no row has a first element to start from
         }
         for r in 0..rows {
             for slot in data[r..].iter_mut().step_by(rows) {
                 *slot = scale(self.unit_f32());
             }
         }
-        DMatrix::from_vec(rows, cols, data)
     }
 
     /// One draw as a float in `[0, 1)`: its low 24 bits times `2^-24` (exact).
