@@ -120,9 +120,14 @@ impl fmt::Debug for Printed {
 /// two texts side by side, the differing lines marked with `✗`:
 ///
 /// ```text
-/// ✗ 3.4.1 cell [80]: weights: softmax(ω₂ / √d_k), d_k = 2  (snapshot s3_4_1_attn_weights_2)
-///     computed                                           │ book
-///   ✗ tensor([0.1385, 0.2379, 0.2333, 0.1240, 0.1082, 0.1581]) │ tensor([0.1500, …])
+/// ✗ 3.5.1 cell [100]: the simple mask tril(ones(6, 6))  (snapshot s3_5_1_simple_mask)
+///     computed                           │ book
+///     tensor([[1., 0., 0., 0., 0., 0.],  │ tensor([[1., 0., 0., 0., 0., 0.],
+///             [1., 1., 0., 0., 0., 0.],  │         [1., 1., 0., 0., 0., 0.],
+///   ✗         [1., 1., 1., 1., 0., 0.]]) │         [1., 1., 1., 0., 0., 0.],
+///   ✗                                    │         [1., 1., 1., 1., 0., 0.],
+///   ✗                                    │         [1., 1., 1., 1., 1., 0.],
+///   ✗                                    │         [1., 1., 1., 1., 1., 1.]])
 /// ```
 #[derive(Debug, Clone)]
 pub struct Mismatch {
