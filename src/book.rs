@@ -4,9 +4,8 @@
 //! labelled line such as `Sum: tensor(1.0000)`. They come from the outputs stored in the
 //! chapter-3 notebook of `rasbt/LLMs-from-scratch` (`ch03/01_main-chapter-code/ch03.ipynb`, whose
 //! version cell reports torch 2.4.0). The upstream README says that notebook holds the code as it
-//! appears in the chapter, so its outputs stand in for the printed book. The transcription follows
-//! the project's reference notes (`book-ch03-reference.md`, sections 1–9), which also re-ran every
-//! cell with torch 2.4.0 on CPU: all outputs came out identical except the two dropout cells of
+//! appears in the chapter, so its outputs stand in for the printed book. Re-running the notebook
+//! with PyTorch 2.4.0 on CPU gives the same text for every cell except the two dropout cells of
 //! 3.5.2, which depend on how PyTorch was built (see [`DROPOUT_ONES_LINUX_MKL`]).
 //!
 //! **These are expectations, never inputs.** Nothing in the crate reads a number out of this
@@ -18,9 +17,10 @@
 //! has no autograd and its printer never writes that suffix, so comparisons first pass the book's
 //! text through [`strip_autograd_suffix`](crate::torch::print::strip_autograd_suffix).
 //!
-//! Besides the 44 items of the chapter notebook (listed in order in [`CHAPTER_ITEMS`]), the module
-//! holds the outputs of the exercise solutions (3.1, 3.2, 3.3) and, for diagnosis only, what a
-//! PyTorch build on the MKL code path prints for the dropout cells instead of the book's values.
+//! Besides the 44 items of the chapter notebook, the module holds the outputs of the exercise
+//! solutions (3.1, 3.2, 3.3) and, for diagnosis only, what a PyTorch build on the MKL code path
+//! prints for the dropout cells instead of the book's values. Which section and cell prints each
+//! constant, and how the crate computes it, is listed once, in [`crate::chapter`].
 //! Inputs (the six token embeddings) live elsewhere in the crate, not here.
 
 // ---------------------------------------------------------------------------------------------
@@ -381,8 +381,9 @@ pub const EX_3_2_CONTEXT_VECS_SHAPE: &str = r"context_vecs.shape: torch.Size([2,
 /// Linux x86-64 PyTorch builds with MKL (torch ≤ 2.6), running on an Intel CPU, draw the dropout
 /// mask through MKL's Bernoulli generator instead of the default serial generator, so the same
 /// seed gives a different mask. A reader reported exactly this matrix in
-/// rasbt/LLMs-from-scratch#57 (see also PyTorch issue #121595), and the reference notes reproduce
-/// it with torch 2.4.0; newer PyTorch sources changed this code path again. The book's output is
+/// rasbt/LLMs-from-scratch#57 (see also PyTorch issue #121595), and PyTorch 2.4.0 on such a build
+/// reproduces it; newer PyTorch sources changed this code path again. This crate draws the same
+/// mask with [`BernoulliPath::MklLegacy`](crate::BernoulliPath::MklLegacy). The book's output is
 /// [`DROPOUT_ONES`], produced by the default path; this one is for diagnosis only.
 pub const DROPOUT_ONES_LINUX_MKL: &str = r"tensor([[2., 2., 2., 2., 2., 2.],
         [0., 2., 0., 0., 0., 0.],
@@ -409,127 +410,32 @@ pub const DROPOUT_WEIGHTS_LINUX_MKL: &str = r"tensor([[2.0000, 0.0000, 0.0000, 0
 /// `2360064` (followed by a `# (2.36 M)` comment). The causal-mask buffer is not a parameter.
 pub const EX_3_3_NUM_PARAMETERS: usize = 2_360_064;
 
-/// Every printed item of the chapter notebook (`ch03.ipynb`), in chapter order, as
-/// `(section, cell, text)`: section like `"3.3.1"`, cell like `"[28]"`, text the constant above.
-///
-/// A cell that prints two things contributes two entries with the same cell number. The
-/// version print of cell \[3\] is not a chapter result and is left out, as in the reference's
-/// count of 44 items.
-pub const CHAPTER_ITEMS: &[(&str, &str, &str)] = &[
-    ("3.3.1", "[28]", ATTN_SCORES_2),
-    ("3.3.1", "[30]", ATTN_SCORE_21_LOOP),
-    ("3.3.1", "[30]", ATTN_SCORE_21_DOT),
-    ("3.3.1", "[33]", ATTN_WEIGHTS_2_NAIVE_SUM),
-    ("3.3.1", "[33]", ATTN_WEIGHTS_2_NAIVE_SUM_TOTAL),
-    ("3.3.1", "[35]", ATTN_WEIGHTS_2_NAIVE_SOFTMAX),
-    ("3.3.1", "[35]", ATTN_WEIGHTS_2_NAIVE_SOFTMAX_TOTAL),
-    ("3.3.1", "[37]", ATTN_WEIGHTS_2_TORCH_SOFTMAX),
-    ("3.3.1", "[37]", ATTN_WEIGHTS_2_TORCH_SOFTMAX_TOTAL),
-    ("3.3.1", "[40]", CONTEXT_VEC_2),
-    ("3.3.2", "[47]", ATTN_SCORES_LOOP),
-    ("3.3.2", "[49]", ATTN_SCORES_MATMUL),
-    ("3.3.2", "[51]", ATTN_WEIGHTS),
-    ("3.3.2", "[53]", ROW_2_SUM),
-    ("3.3.2", "[53]", ALL_ROW_SUMS),
-    ("3.3.2", "[55]", ALL_CONTEXT_VECS),
-    ("3.3.2", "[57]", PREVIOUS_CONTEXT_VEC_2),
-    ("3.4.1", "[70]", QUERY_2),
-    ("3.4.1", "[72]", KEYS_SHAPE),
-    ("3.4.1", "[72]", VALUES_SHAPE),
-    ("3.4.1", "[75]", ATTN_SCORE_22),
-    ("3.4.1", "[77]", ATTN_SCORES_2_QK),
-    ("3.4.1", "[80]", ATTN_WEIGHTS_2_SCALED),
-    ("3.4.1", "[83]", CONTEXT_VEC_2_QKV),
-    ("3.4.2", "[86]", SA_V1_OUTPUT),
-    ("3.4.2", "[89]", SA_V2_OUTPUT),
-    ("3.5.1", "[98]", SA_V2_ATTN_WEIGHTS),
-    ("3.5.1", "[100]", SIMPLE_MASK),
-    ("3.5.1", "[102]", MASKED_SIMPLE),
-    ("3.5.1", "[105]", MASKED_SIMPLE_NORM),
-    ("3.5.1", "[108]", MASKED_NEG_INF),
-    ("3.5.1", "[110]", CAUSAL_ATTN_WEIGHTS),
-    ("3.5.2", "[115]", DROPOUT_ONES),
-    ("3.5.2", "[116]", DROPOUT_ATTN_WEIGHTS),
-    ("3.5.3", "[120]", BATCH_SHAPE),
-    ("3.5.3", "[121]", CAUSAL_CONTEXT_VECS),
-    ("3.5.3", "[121]", CAUSAL_CONTEXT_VECS_SHAPE),
-    ("3.6.1", "[127]", WRAPPER_CONTEXT_VECS),
-    ("3.6.1", "[127]", WRAPPER_CONTEXT_VECS_SHAPE),
-    ("3.6.2", "[131]", MHA_CONTEXT_VECS),
-    ("3.6.2", "[131]", MHA_CONTEXT_VECS_SHAPE),
-    ("3.6.2", "[138]", HEADS_SCORES_BATCHED),
-    ("3.6.2", "[140]", FIRST_HEAD),
-    ("3.6.2", "[140]", SECOND_HEAD),
-];
+/// Exercise 3.3, markdown cell \[18\]: [`EX_3_3_NUM_PARAMETERS`] as the markdown prints it.
+pub const EX_3_3_NUM_PARAMETERS_PRINTED: &str = "2360064";
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The exercise and platform constants, which are not in [`CHAPTER_ITEMS`].
+    /// The constants no registry entry holds: the stale exercise text and the MKL variants.
     const EXTRAS: &[&str] = &[
-        EX_3_1_SA_V1,
-        EX_3_1_SA_V2,
         EX_3_2_STALE_MARKDOWN,
-        EX_3_2_CONTEXT_VECS,
-        EX_3_2_CONTEXT_VECS_SHAPE,
         DROPOUT_ONES_LINUX_MKL,
         DROPOUT_WEIGHTS_LINUX_MKL,
     ];
 
-    #[test]
-    fn chapter_has_44_printed_items() {
-        assert_eq!(CHAPTER_ITEMS.len(), 44);
-    }
-
-    #[test]
-    fn items_per_section_match_the_reference() {
-        let expected = [
-            ("3.3.1", 10),
-            ("3.3.2", 7),
-            ("3.4.1", 7),
-            ("3.4.2", 2),
-            ("3.5.1", 6),
-            ("3.5.2", 2),
-            ("3.5.3", 3),
-            ("3.6.1", 2),
-            ("3.6.2", 5),
-        ];
-        for (section, count) in expected {
-            let found = CHAPTER_ITEMS
-                .iter()
-                .filter(|(s, _, _)| *s == section)
-                .count();
-            assert_eq!(found, count, "section {section}");
-        }
-        let shapes = CHAPTER_ITEMS
+    /// Every tensor-like text of this module: the registry's (chapter and exercises) and the
+    /// extras.
+    fn all_texts() -> impl Iterator<Item = &'static str> {
+        crate::chapter::printed()
             .iter()
-            .filter(|(_, _, text)| text.contains("torch.Size("))
-            .count();
-        assert_eq!(shapes, 6);
-    }
-
-    #[test]
-    fn items_are_in_chapter_order() {
-        let cell = |c: &str| -> u32 { c.trim_matches(['[', ']']).parse().unwrap() };
-        for pair in CHAPTER_ITEMS.windows(2) {
-            assert!(pair[0].0 <= pair[1].0, "{:?} before {:?}", pair[0], pair[1]);
-            assert!(
-                cell(pair[0].1) <= cell(pair[1].1),
-                "{:?} before {:?}",
-                pair[0],
-                pair[1]
-            );
-        }
+            .map(|p| p.book)
+            .chain(EXTRAS.iter().copied())
     }
 
     #[test]
     fn no_trailing_whitespace_and_no_edge_newlines() {
-        let all = CHAPTER_ITEMS
-            .iter()
-            .map(|(_, _, text)| *text)
-            .chain(EXTRAS.iter().copied());
-        for text in all {
+        for text in all_texts() {
             assert!(!text.contains('\r'), "carriage return in {text:?}");
             assert!(
                 !text.starts_with('\n') && !text.ends_with('\n'),
@@ -545,11 +451,7 @@ mod tests {
     fn multi_line_tensors_keep_pytorch_indentation() {
         // PyTorch indents a continuation row so that its brackets line up under those that follow
         // `tensor(` (7 characters) on the first line, and puts a wrapped `grad_fn=` 7 spaces in.
-        let all = CHAPTER_ITEMS
-            .iter()
-            .map(|(_, _, text)| *text)
-            .chain(EXTRAS.iter().copied());
-        for text in all {
+        for text in all_texts() {
             let Some(start) = text
                 .lines()
                 .position(|l| l.trim_start().starts_with("tensor("))
@@ -582,5 +484,9 @@ mod tests {
         assert_ne!(EX_3_2_STALE_MARKDOWN, EX_3_2_CONTEXT_VECS);
         assert_eq!(EX_3_1_SA_V1, EX_3_1_SA_V2);
         assert_eq!(EX_3_3_NUM_PARAMETERS, 3 * 768 * 768 + 768 * 768 + 768);
+        assert_eq!(
+            EX_3_3_NUM_PARAMETERS_PRINTED,
+            EX_3_3_NUM_PARAMETERS.to_string()
+        );
     }
 }

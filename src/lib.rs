@@ -8,6 +8,7 @@ mod parallel;
 pub use error::Error;
 
 pub mod book;
+pub mod chapter;
 pub mod figures;
 pub mod inputs;
 pub mod torch;

@@ -1,14 +1,12 @@
-//! Section 3.3, attention without trainable weights: every printed item, full precision,
-//! exact goldens and snapshots.
+//! Section 3.3, attention without trainable weights: full precision, exact goldens and
+//! invariants. (The printed items and their snapshots are checked from the registry, in
+//! tests/book.rs.)
 
 // Reference values are quoted as PyTorch printed them, at 9 significant digits.
 #![allow(clippy::excessive_precision)]
 
-use crate::common;
-
 use approx::{assert_abs_diff_eq, assert_relative_eq};
 
-use ch03_attention::book;
 use ch03_attention::context::{context_vec, context_vecs, simple_self_attention};
 use ch03_attention::inputs::{QUERY_INDEX, inputs};
 use ch03_attention::nalgebra::{DMatrix, DVector};
@@ -16,8 +14,6 @@ use ch03_attention::normalize::{row_sums, softmax, softmax_naive, softmax_rows, 
 use ch03_attention::similarity::{
     attn_scores, attn_scores_for, attn_scores_loop, cosine_similarity, dot,
 };
-use ch03_attention::torch::print::{TorchPrint, python_float_repr, strip_autograd_suffix};
-use ch03_attention::torch::reduce::sum;
 use ch03_attention::torch::row;
 use rstest::rstest;
 
@@ -35,38 +31,6 @@ fn attn_weights() -> DMatrix<f32> {
 
 fn context_vec_2() -> DVector<f32> {
     context_vec(&softmax(&attn_scores_2()), &inputs()).unwrap()
-}
-
-/// Python's `sum()` of the printed (4-decimal) row-2 weights, as cell [53] does.
-fn row_2_printed_sum() -> f64 {
-    row(&attn_weights(), QUERY_INDEX)
-        .iter()
-        .map(|w| format!("{:.4}", f64::from(*w)).parse::<f64>().unwrap())
-        .sum()
-}
-
-/// Every printed item of section 3.3 (17), computed directly from the modules, against the
-/// book's text. Exact text equality: the tolerance is the book's own 4-decimal rounding.
-#[rstest]
-#[case::s3_3_1_cell_28_attn_scores_2(attn_scores_2().torch_str(), book::ATTN_SCORES_2)]
-#[case::s3_3_1_cell_30_omega_21_loop(dot(&row(&inputs(), 0), &query()).unwrap().torch_str(), book::ATTN_SCORE_21_LOOP)]
-#[case::s3_3_1_cell_30_omega_21_dot(row(&inputs(), 0).dot(&query()).torch_str(), book::ATTN_SCORE_21_DOT)]
-#[case::s3_3_1_cell_33_sum_normalized(format!("Attention weights: {}", sum_normalize(&attn_scores_2()).torch_str()), book::ATTN_WEIGHTS_2_NAIVE_SUM)]
-#[case::s3_3_1_cell_33_sum_normalized_total(format!("Sum: {}", sum(sum_normalize(&attn_scores_2()).as_slice()).torch_str()), book::ATTN_WEIGHTS_2_NAIVE_SUM_TOTAL)]
-#[case::s3_3_1_cell_35_naive_softmax(format!("Attention weights: {}", softmax_naive(&attn_scores_2()).torch_str()), book::ATTN_WEIGHTS_2_NAIVE_SOFTMAX)]
-#[case::s3_3_1_cell_35_naive_softmax_total(format!("Sum: {}", sum(softmax_naive(&attn_scores_2()).as_slice()).torch_str()), book::ATTN_WEIGHTS_2_NAIVE_SOFTMAX_TOTAL)]
-#[case::s3_3_1_cell_37_softmax(format!("Attention weights: {}", softmax(&attn_scores_2()).torch_str()), book::ATTN_WEIGHTS_2_TORCH_SOFTMAX)]
-#[case::s3_3_1_cell_37_softmax_total(format!("Sum: {}", sum(softmax(&attn_scores_2()).as_slice()).torch_str()), book::ATTN_WEIGHTS_2_TORCH_SOFTMAX_TOTAL)]
-#[case::s3_3_1_cell_40_context_vec_2(context_vec_2().torch_str(), book::CONTEXT_VEC_2)]
-#[case::s3_3_2_cell_47_scores_loop(attn_scores_loop(&inputs()).torch_str(), book::ATTN_SCORES_LOOP)]
-#[case::s3_3_2_cell_49_scores_matmul(attn_scores(&inputs()).torch_str(), book::ATTN_SCORES_MATMUL)]
-#[case::s3_3_2_cell_51_attn_weights(attn_weights().torch_str(), book::ATTN_WEIGHTS)]
-#[case::s3_3_2_cell_53_row_2_sum(format!("Row 2 sum: {}", python_float_repr(row_2_printed_sum())), book::ROW_2_SUM)]
-#[case::s3_3_2_cell_53_all_row_sums(format!("All row sums: {}", row_sums(&attn_weights()).torch_str()), book::ALL_ROW_SUMS)]
-#[case::s3_3_2_cell_55_all_context_vecs(context_vecs(&attn_weights(), &inputs()).unwrap().torch_str(), book::ALL_CONTEXT_VECS)]
-#[case::s3_3_2_cell_57_previous_context_vec(format!("Previous 2nd context vector: {}", context_vec_2().torch_str()), book::PREVIOUS_CONTEXT_VEC_2)]
-fn printed_items_match_the_book(#[case] computed: String, #[case] book_text: &str) {
-    assert_eq!(computed, strip_autograd_suffix(book_text));
 }
 
 /// The walkthrough shows the same 17 items, all ✓.
@@ -87,7 +51,7 @@ fn walkthrough_3_3_is_all_checkmarks() {
     }
 }
 
-// Full precision against PyTorch (reference Appendix A.2, torch 2.4.0 CPU, 9 significant digits).
+// Full precision against PyTorch: values printed by PyTorch 2.4.0 (CPU) at 9 significant digits.
 // Tolerance: 1e-6 relative. Our f32 arithmetic adds in a different order than PyTorch's kernels
 // and uses a different `exp`, each worth a few ulps (1 ulp ≈ 6e-8 relative); 1e-6 allows ~16 ulps
 // while still catching any real error, which would show up in the 4th decimal.
@@ -254,35 +218,13 @@ fn cosine_similarity_is_the_cosine_of_the_angle(
     assert_abs_diff_eq!(cosine_similarity(&a, &b).unwrap(), cosine, epsilon = 1e-6);
 }
 
+/// `simple_self_attention` is 3.3.2's two steps in one call: the same context vectors as
+/// softmax(X·Xᵀ)·X computed step by step (the registry's cell [55]), bit for bit.
 #[test]
-fn snapshots_3_3() {
+fn simple_self_attention_is_the_two_steps_in_one_call() {
     let x = inputs();
-    common::snapshot(
-        "s3_3_2_attn_scores",
-        "3.3.2 cell [49]: attention scores X·Xᵀ",
-        &attn_scores(&x).torch_str(),
-    );
-    common::snapshot(
-        "s3_3_2_attn_weights",
-        "3.3.2 cell [51]: attention weights softmax(X·Xᵀ)",
-        &attn_weights().torch_str(),
-    );
-    common::snapshot(
-        "s3_3_2_context_vecs",
-        "3.3.2 cell [55]: all context vectors A·X",
-        &simple_self_attention(&x).torch_str(),
-    );
-    common::snapshot(
-        "s3_3_1_attn_weights_2_three_ways",
-        "3.3.1 cells [33] [35] [37]: sum-normalized, naive softmax and softmax weights of query 2",
-        &[
-            sum_normalize(&attn_scores_2()),
-            softmax_naive(&attn_scores_2()),
-            softmax(&attn_scores_2()),
-        ]
-        .iter()
-        .map(TorchPrint::torch_str)
-        .collect::<Vec<_>>()
-        .join("\n"),
+    assert_eq!(
+        simple_self_attention(&x),
+        context_vecs(&attn_weights(), &x).unwrap()
     );
 }

@@ -10,9 +10,10 @@
 mod common;
 
 // One file per module or section of the chapter, plus the files that check across modules
-// (`bad_input`, `figures`, `invariants`, `snapshots_referenced`, `torch_truth`, `walkthrough`);
+// (`bad_input`, `book`, `figures`, `invariants`, `snapshots_referenced`, `torch_truth`, `walkthrough`);
 // alphabetical, as rustfmt orders them.
 mod bad_input;
+mod book;
 mod causal;
 mod efficient;
 mod figures;

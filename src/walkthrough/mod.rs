@@ -1,7 +1,9 @@
 //! The chapter, computed: what `cargo run` prints.
 //!
 //! Each section of the chapter is a list of [`Item`]s: one printed result, computed by this
-//! crate and printed the way PyTorch prints it, beside what the book prints. The binary
+//! crate and printed the way PyTorch prints it, beside what the book prints. The book's printed
+//! results come from the registry in [`crate::chapter`]; each section adds its own extras (seeded
+//! parameters compared with PyTorch's bits, measured claims) in cell order. The binary
 //! (`src/main.rs`) renders them; the tests check that every item matches.
 //!
 //! ```
@@ -12,6 +14,7 @@
 //! ```
 
 use crate::Error;
+use crate::chapter::{self, Printed};
 use crate::torch::print::strip_autograd_suffix;
 
 mod leakage;
@@ -41,8 +44,8 @@ pub enum Source {
 /// One printed result of the chapter.
 #[derive(Debug, Clone)]
 pub struct Item {
-    /// The notebook cell that prints it, e.g. `"[28]"`.
-    pub cell: &'static str,
+    /// The notebook cell that prints it, e.g. `"[28]"` (for an exercise, e.g. `"3.1 [8]"`).
+    pub cell: String,
     /// What it is, in a few words.
     pub what: &'static str,
     /// This crate's result, printed like PyTorch.
@@ -57,7 +60,7 @@ impl Item {
     /// A result compared with the book's printed text.
     pub fn book(cell: &'static str, what: &'static str, computed: String, book: &str) -> Item {
         Item {
-            cell,
+            cell: cell.to_string(),
             what,
             computed,
             expected: book.to_string(),
@@ -73,7 +76,7 @@ impl Item {
         expected: String,
     ) -> Item {
         Item {
-            cell,
+            cell: cell.to_string(),
             what,
             computed,
             expected,
@@ -90,12 +93,31 @@ impl Item {
         holds: bool,
     ) -> Item {
         Item {
-            cell,
+            cell: cell.to_string(),
             what,
             computed,
             expected: statement,
             source: Source::Claim { holds },
         }
+    }
+
+    /// A registry entry ([`crate::chapter`]), computed and compared with the book's text.
+    ///
+    /// # Errors
+    ///
+    /// Propagates the [`Error`] of the entry's computation.
+    pub fn printed(p: &Printed) -> Result<Item, Error> {
+        let cell = match p.section.strip_prefix("exercise ") {
+            Some(exercise) => format!("{exercise} {}", p.cell),
+            None => p.cell.to_string(),
+        };
+        Ok(Item {
+            cell,
+            what: p.label,
+            computed: (p.compute)()?,
+            expected: p.book.to_string(),
+            source: Source::Book,
+        })
     }
 
     /// The expected text with PyTorch's `grad_fn=<…>` suffix removed: what this crate prints.
@@ -122,6 +144,26 @@ pub struct Section {
     pub title: &'static str,
     /// Its printed results, in the book's order.
     pub items: Vec<Item>,
+}
+
+/// The number inside a cell label's brackets (`"[121]"` → 121); labels without one sort last.
+fn cell_number(cell: &str) -> u32 {
+    cell.rsplit('[')
+        .next()
+        .and_then(|c| c.trim_end_matches(']').parse().ok())
+        .unwrap_or(u32::MAX)
+}
+
+/// Section `id`'s printed results from the registry, computed, merged by cell with the section's
+/// `extras`. At the same cell the extras (the parameters a cell creates) come before the cell's
+/// printed results.
+fn with_printed(id: &str, extras: Vec<Item>) -> Result<Vec<Item>, Error> {
+    let mut items = extras;
+    for p in chapter::in_section(id) {
+        items.push(Item::printed(p)?);
+    }
+    items.sort_by_key(|item| cell_number(&item.cell)); // stable: extras first at equal cells
+    Ok(items)
 }
 
 /// Computes the sections of one part of the walkthrough.

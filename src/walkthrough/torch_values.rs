@@ -1,8 +1,8 @@
 //! Seeded parameters as PyTorch creates them, as float32 bit patterns (row-major): the
 //! expectations for the walkthrough's "PyTorch says" column. The book does not print these; they
-//! were recorded from torch 2.4.0 and 2.15.0 on x86-64 (AVX2/AVX-512 kernels, identical bits)
-//! and are listed in the reference's Appendix A.1. Expectations only: nothing is computed from
-//! them.
+//! were recorded from PyTorch 2.4.0 and 2.15.0 on CPU (x86-64 with AVX2 and with AVX-512 kernels:
+//! identical bits), written as hex words the way `scripts/torch_truth.py` stores float32 tensors.
+//! Expectations only: nothing is computed from them.
 
 /// Seed 123, `torch.rand(3, 2)` three times: section 3.4.1's `W_query`, `W_key`, `W_value`.
 pub(super) const SEED_123_RAND_QKV: [(&str, &str); 3] = [
