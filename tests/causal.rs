@@ -1,5 +1,6 @@
-//! Section 3.5, causal attention and dropout: the book's 11 printed items, the two masking
-//! routes, PyTorch ground truth in evaluation and training mode, properties, and bad input.
+//! Section 3.5, causal attention and dropout: the two masking routes, PyTorch ground truth in
+//! evaluation and training mode, properties, and bad input. (The section's 11 printed results are
+//! checked, and snapshotted, with the rest of the chapter's in `tests/book.rs`.)
 
 // Reference values are quoted as PyTorch printed them, at 9 significant digits.
 #![allow(clippy::excessive_precision)]
@@ -13,7 +14,7 @@ use ch03_attention::inputs::inputs;
 use ch03_attention::nalgebra::DMatrix;
 use ch03_attention::normalize::softmax_rows;
 use ch03_attention::torch::print::{TorchPrint, row_major};
-use ch03_attention::{CausalAttention, Dropout, SelfAttentionV2, TorchRng};
+use ch03_attention::{CausalAttention, SelfAttentionV2, TorchRng};
 use proptest::prelude::*;
 use rstest::rstest;
 
@@ -39,12 +40,6 @@ fn book_causal_attention() -> CausalAttention {
 
 fn batch() -> Vec<DMatrix<f32>> {
     vec![inputs(), inputs()]
-}
-
-fn dropout_with_seed_123(x: &DMatrix<f32>) -> DMatrix<f32> {
-    Dropout::new(0.5)
-        .unwrap()
-        .forward_train(x, &mut TorchRng::manual_seed(123))
 }
 
 #[test]
@@ -102,8 +97,8 @@ fn both_routes_mask_a_rectangular_matrix_alike(#[case] queries: usize, #[case] k
     }
 }
 
-/// Reference Appendix A.2: the causal weights at full precision (torch 2.4.0). Tolerance 1e-6
-/// relative, as for section 3.4.
+/// The causal weights at full precision, as PyTorch 2.4.0 (CPU) prints them with 9 significant
+/// digits. Tolerance 1e-6 relative, as for section 3.4.
 #[test]
 fn causal_weights_full_precision() {
     let w = causal_weights();
@@ -302,36 +297,4 @@ proptest! {
             }
         }
     }
-}
-
-#[test]
-fn snapshots_3_5() {
-    common::snapshot(
-        "s3_5_1_causal_attn_weights",
-        "3.5.1 cell [110]: causal attention weights (route 2)",
-        &causal_weights().torch_str(),
-    );
-    common::snapshot(
-        "s3_5_1_masked_neg_inf",
-        "3.5.1 cell [108]: unscaled scores with -inf above the diagonal",
-        &mask_future_with_neg_inf(&attn_scores()).torch_str(),
-    );
-    common::snapshot(
-        "s3_5_2_dropout_ones",
-        "3.5.2 cell [115]: torch.manual_seed(123); Dropout(0.5)(ones(6, 6))",
-        &dropout_with_seed_123(&DMatrix::from_element(6, 6, 1.0)).torch_str(),
-    );
-    common::snapshot(
-        "s3_5_2_dropout_attn_weights",
-        "3.5.2 cell [116]: the same mask on the causal weights",
-        &dropout_with_seed_123(&causal_weights()).torch_str(),
-    );
-    common::snapshot(
-        "s3_5_3_causal_context_vecs",
-        "3.5.3 cell [121]: CausalAttention(3, 2, 6, 0.0), seed 123, batch of two",
-        &book_causal_attention()
-            .forward(&batch())
-            .unwrap()
-            .torch_str(),
-    );
 }
