@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use nalgebra::DMatrix;
 
-use crate::parallel::parallel_map;
+use crate::efficient::parallel::parallel_map;
 use crate::validate::{check_batch, check_nonzero};
 use crate::{CausalAttention, Dropout, Error, Linear, TorchRng};
 
