@@ -330,33 +330,40 @@ pub(super) fn zeroed(rows: usize, cols: usize) -> DMatrix<f32> {
 mod tests {
     use super::*;
     use crate::efficient::EfficientMha;
+    use crate::efficient::attention_f64::{Bounded, linear};
 
-    /// The projections' product equals nalgebra's (matrixmultiply's) bit for bit, through the
-    /// 256-feature chunks, partial token groups and partial output groups. (nalgebra switches to
-    /// a plain loop when a dimension is 5 or less, so the shapes stay above that.)
-    #[cfg(target_arch = "x86_64")]
+    /// The projections' product and nalgebra's (the textbook's `Linear`) are both within
+    /// `γ_{d_in + 1} · (Σ|x · w| + |b|)` of the `f64` result (step 1 of
+    /// `tests/support/attention_f64.rs`), through partial token groups, partial output groups,
+    /// long rows (768 features) and the tiny shapes nalgebra computes with a plain loop.
     #[test]
-    fn projection_equals_nalgebras_product_bit_for_bit() {
+    fn projection_is_within_the_bound_of_the_f64_product() {
         let mut rng = crate::TorchRng::manual_seed(42);
-        for (tokens, d_in, n) in [(6, 6, 6), (17, 300, 13), (130, 520, 31), (64, 768, 12)] {
+        let cases = [
+            (1, 3, 1),
+            (5, 2, 7),
+            (6, 6, 6),
+            (17, 300, 13),
+            (130, 520, 31),
+            (64, 768, 12),
+        ];
+        for (tokens, d_in, n) in cases {
             let x = rng.uniform(tokens, d_in, -1.0, 1.0);
-            let w_t = rng.uniform(d_in, n + 3, -1.0, 1.0);
-            let bias = DVector::from_fn(n + 3, |i, _| i as f32 * 0.25 - 1.0);
-            let mut want = &x * w_t.columns(3, n);
-            for (mut column, b) in want.column_iter_mut().zip(bias.rows(3, n).iter()) {
+            let weight = rng.uniform(n, d_in, -1.0, 1.0); // (out × in), as `Linear` stores it
+            let bias = DVector::from_fn(n, |i, _| i as f32 * 0.25 - 1.0);
+            let want = linear(&Bounded::exact(&x), &weight, Some(&bias));
+            let mut textbook = &x * weight.transpose();
+            for (mut column, b) in textbook.column_iter_mut().zip(bias.iter()) {
                 column.add_scalar_mut(*b);
             }
-            let w_sub = w_t.columns(3, n).into_owned();
-            let b_sub = bias.rows(3, n).into_owned();
             let mha = crate::MultiHeadAttention::new(1, 2, 1, 0.0, 1, false, &mut rng).unwrap();
             let fast = EfficientMha::from_textbook(&mha).with_threads(2).unwrap();
-            let got = fast.project_all(&[x.as_slice()], tokens, &w_sub, Some(&b_sub));
-            let got = got[0].as_slice();
-            let same = got
-                .iter()
-                .zip(want.iter())
-                .all(|(a, b)| a.to_bits() == b.to_bits());
-            assert!(same, "({tokens}, {d_in}, {n})");
+            let w_t = weight.transpose();
+            let efficient = fast.project_all(&[x.as_slice()], tokens, &w_t, Some(&bias));
+            for (name, got) in [("efficient", &efficient[0]), ("nalgebra", &textbook)] {
+                let ratio = want.ratio(got);
+                assert!(ratio <= 1.0, "{name} ({tokens}, {d_in}, {n}): {ratio}");
+            }
         }
     }
 }

@@ -3,6 +3,10 @@
 // The files of this module, in reading order (the algorithm first, the machinery last):
 // this one (the API and its orchestration), online_softmax.rs, schedule.rs, kernel.rs, simd.rs
 // (all of the module's `unsafe`), parallel.rs.
+/// The `f64` reference with its error bound, shared with `tests/efficient.rs`.
+#[cfg(test)]
+#[path = "../../tests/support/attention_f64.rs"]
+mod attention_f64;
 mod kernel;
 mod online_softmax;
 pub(crate) mod parallel;
