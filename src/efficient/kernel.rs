@@ -169,11 +169,6 @@ impl HeadScratch {
 // The projections: a matrix product built from the same micro-kernel.
 // ---------------------------------------------------------------------------------------------
 
-/// The projections add the `d_in` products of each output in chunks of this many, then add the
-/// chunks: the same pieces as matrixmultiply (nalgebra's product, its `KC`) uses, so Q, K and V
-/// come out bit for bit as the textbook module's `Linear` layers compute them.
-const K_CHUNK: usize = 256;
-
 /// Tokens whose packed inputs are reused for every output column: 128 tokens × 768 features is
 /// 384 KiB, which stays in the L2 cache.
 pub(super) const TOKEN_BLOCK: usize = 128;
@@ -185,8 +180,7 @@ pub(super) const TOKEN_BLOCK: usize = 128;
 /// A classic blocked matrix product: the block's inputs are packed in groups of 16 tokens
 /// (feature by feature, like the attention's queries), and stay in the L2 cache; then for each
 /// group of 6 outputs, whose weights stay in the L1 cache, the score micro-kernel computes 16
-/// tokens × 6 outputs, one 256-feature chunk at a time, adds the chunks in order, and writes
-/// each output once.
+/// tokens × 6 outputs over all `d_in` features in registers, and writes each output once.
 pub(super) fn project_block(
     simd: impl Simd,
     x: &[f32],
@@ -211,22 +205,12 @@ pub(super) fn project_block(
     }
     let groups = block_tokens.div_ceil(LANES);
     let weights = w_t.as_slice();
-    let (mut chunk_sums, mut sums) = ([0.0_f32; 6 * LANES], [0.0_f32; 6 * LANES]);
+    let mut sums = [0.0_f32; 6 * LANES];
     for (o, width) in micro_tiles(out_rows.len()) {
         let w = &weights[o * d_in..]; // from output o's weights on
         for (g, group) in packed.chunks_exact(d_in * LANES).take(groups).enumerate() {
             let sums = &mut sums[..width * LANES];
-            for k0 in (0..d_in).step_by(K_CHUNK) {
-                let kc = K_CHUNK.min(d_in - k0); // features k0 .. k0 + kc
-                let tile = &mut chunk_sums[..width * LANES];
-                let inputs = &group[k0 * LANES..(k0 + kc) * LANES];
-                simd.score_tile(width, inputs, &w[k0..], d_in, tile);
-                if k0 == 0 {
-                    sums.copy_from_slice(tile);
-                } else {
-                    sums.iter_mut().zip(tile.iter()).for_each(|(s, t)| *s += t);
-                }
-            }
+            simd.score_tile(width, group, w, d_in, sums); // (16 tokens × width outputs)
             for (rows, column_sums) in out_rows[o..o + width]
                 .iter_mut()
                 .zip(sums.chunks_exact(LANES))
