@@ -7,79 +7,28 @@
 //! cargo run --release --example bench_mha -- --quick   # batch 1 × 1024 tokens only
 //! ```
 //!
-//! Options: `--threads 1,2`, `--configs 1x1024,8x1024,1x4096` (batch × tokens),
+//! Options: `--threads 1,2` (the efficient path's), `--configs 1x1024,8x1024,1x4096` (batch × tokens),
 //! `--impl textbook,efficient`, `--runs 9` (at least 7), `--block 64` (efficient block size).
 //!
 //! Each configuration: one warm-up pass, then the median of `--runs` timed passes.
 //! `peak_mib` is the largest amount of heap memory the forward pass held at once, beyond what
-//! was allocated before it (module, input), counted by the global allocator below. Both paths
-//! run at every thread count (`MultiHeadAttention::with_threads`,
-//! `EfficientMha::with_threads`). `scripts/bench_torch.py` prints the same lines for
-//! PyTorch, `scripts/bench_compare.sh` runs both and prints the ratios.
+//! was allocated before it (module, input), counted by the allocator of
+//! `tests/support/counting_alloc.rs` (shared with `tests/efficient_alloc.rs`). The efficient path
+//! runs at every thread count (`EfficientMha::with_threads`); the textbook path is the book's
+//! single-threaded module, run once per configuration and reported with `threads` 1.
+//! `scripts/bench_torch.py` prints the same lines for PyTorch, `scripts/bench_compare.sh` runs
+//! both and prints the ratios.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Instant;
 
 use ch03_attention::nalgebra::DMatrix;
 use ch03_attention::{EfficientMha, MultiHeadAttention, TorchRng};
 
+#[path = "../tests/support/counting_alloc.rs"]
+mod counting_alloc;
+
 const D_MODEL: usize = 768;
 const HEADS: usize = 12;
-
-/// The system allocator, counting the bytes currently allocated and the highest count since the
-/// last [`reset_peak`].
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            grow(layout.size());
-        }
-        p
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            grow(layout.size());
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        CURRENT.fetch_sub(layout.size(), Relaxed);
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            CURRENT.fetch_sub(layout.size(), Relaxed);
-            grow(new_size);
-        }
-        p
-    }
-}
-
-fn grow(bytes: usize) {
-    let now = CURRENT.fetch_add(bytes, Relaxed) + bytes;
-    PEAK.fetch_max(now, Relaxed);
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-/// Starts a peak measurement; returns the bytes allocated right now.
-fn reset_peak() -> usize {
-    let now = CURRENT.load(Relaxed);
-    PEAK.store(now, Relaxed);
-    now
-}
 
 struct Options {
     json: bool,
@@ -145,11 +94,11 @@ fn measure(runs: usize, mut forward: impl FnMut() -> Vec<DMatrix<f32>>) -> (f64,
     let mut peak = 0;
     let mut times = Vec::with_capacity(runs);
     for i in 0..=runs {
-        let before = reset_peak();
+        let before = counting_alloc::start();
         let start = Instant::now();
         let out = forward();
         let elapsed = start.elapsed().as_secs_f64() * 1e3;
-        peak = peak.max(PEAK.load(Relaxed) - before);
+        peak = peak.max(counting_alloc::since(before).1);
         drop(std::hint::black_box(out));
         if i > 0 {
             times.push(elapsed);
@@ -179,12 +128,16 @@ fn main() {
             .expect("GPT-2 sizes are valid");
         let x: Vec<DMatrix<f32>> = (0..batch).map(|_| rng.rand(tokens, D_MODEL)).collect();
         for name in &o.impls {
-            let rows: Vec<(usize, (f64, f64))> = o
-                .threads
+            // The textbook module is the book's, on the calling thread: one row, threads 1.
+            let threads = if name == "textbook" {
+                &[1][..]
+            } else {
+                &o.threads
+            };
+            let rows: Vec<(usize, (f64, f64))> = threads
                 .iter()
                 .map(|&t| {
                     let time = match name.as_str() {
-                        // The textbook path runs on one thread whatever `t` says.
                         "textbook" => measure(o.runs, || mha.forward(&x).expect("valid input")),
                         "efficient" => {
                             let eff = EfficientMha::from_textbook(&mha)

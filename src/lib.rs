@@ -4,7 +4,6 @@
 pub use nalgebra;
 
 pub mod error;
-mod parallel;
 pub use error::Error;
 
 pub mod book;

@@ -1,6 +1,8 @@
-//! The efficient path (`EfficientMha`) against the textbook `MultiHeadAttention`: the same
-//! function, proven by property tests over seeds and shapes; causality bit for bit; the fast
-//! exponential's error; the worked example of the docs; errors exactly like the textbook's.
+//! The efficient path (`EfficientMha`) and the textbook `MultiHeadAttention` are the same
+//! function: property tests over seeds and shapes check each against an `f64` reference, within
+//! an error bound derived from the problem's conditioning (`tests/support/attention_f64.rs`),
+//! never against the other's rounding. Also: causality bit for bit; the fast exponential's
+//! error; the worked example of the docs; errors exactly like the textbook's.
 //!
 //! No timing here: speed is measured by `cargo run --release --example bench_mha`.
 
@@ -13,30 +15,25 @@ use ch03_attention::torch::print::{TorchPrint, strip_autograd_suffix};
 use ch03_attention::{Error, MultiHeadAttention, TorchRng, book};
 use proptest::prelude::*;
 
-/// The tolerance of every equivalence check: the largest difference between the two paths'
-/// outputs, relative to the largest output (a normwise relative error), at most 1e-5.
-///
-/// Why this bound. Both paths compute Q, K, V and the scores `q·k/√d_k` with the same
-/// arithmetic (nalgebra's matrix products and the efficient kernel add the same products in the
-/// same order). They differ in three places, each worth a few units in the last place of
-/// `f32` (6e-8 relative): the exponential (`fast_exp`, ≤ 2e-7 relative, against the C library's
-/// `expf`); where the division by the softmax sum happens (the textbook normalizes the weights,
-/// the online softmax divides the finished output); and the order the weighted values are added
-/// (in blocks, with rescaling, against one matrix product). A context vector is a weighted
-/// average of values, so these errors stay a few ulps of the largest value, and `out_proj` adds
-/// `d_out` such terms: ~1e-6 in the worst case. 1e-5 leaves 10x headroom, while any real bug (a
-/// wrong mask, a missing rescale, a head mixed up) moves outputs by 1e-2 or more.
-const TOLERANCE: f32 = 1e-5;
+#[path = "support/attention_f64.rs"]
+mod attention_f64;
 
-/// `max |a − b| / max |b|` over a whole batch of outputs.
-fn normwise_error(efficient: &[DMatrix<f32>], textbook: &[DMatrix<f32>]) -> f32 {
-    let scale = textbook.iter().map(|m| m.amax()).fold(0.0, f32::max);
-    let diff = efficient
-        .iter()
-        .zip(textbook)
-        .map(|(a, b)| (a - b).amax())
-        .fold(0.0, f32::max);
-    if scale == 0.0 { diff } else { diff / scale }
+/// The f64 reference of a module on a batch: output and error bound per item (see
+/// `tests/support/attention_f64.rs` for the bound's derivation, step by step).
+fn reference(mha: &MultiHeadAttention, x: &[DMatrix<f32>]) -> Vec<attention_f64::Bounded> {
+    let layers =
+        [mha.w_query(), mha.w_key(), mha.w_value(), mha.out_proj()].map(|l| (l.weight(), l.bias()));
+    x.iter()
+        .map(|x| attention_f64::multi_head(x, layers, mha.num_heads()))
+        .collect()
+}
+
+/// The largest `|error| / bound` over a batch of outputs: within the bound when at most 1.
+fn ratio(got: &[DMatrix<f32>], reference: &[attention_f64::Bounded]) -> f64 {
+    got.iter()
+        .zip(reference)
+        .map(|(g, r)| r.ratio(g))
+        .fold(0.0, f64::max)
 }
 
 /// One random case: a module and a batch, every number drawn from `TorchRng::manual_seed(seed)`.
@@ -74,17 +71,18 @@ impl Case {
         (mha, x)
     }
 
-    /// Normwise error of the efficient path with `threads` and `block`, against the textbook.
-    fn error(&self, threads: usize, block: usize) -> f32 {
+    /// `|error| / bound` of the efficient path (with `threads` and `block`) and of the textbook
+    /// path, each against the f64 reference: both at most 1 when within the bound.
+    fn ratios(&self, threads: usize, block: usize) -> (f64, f64) {
         let (mha, x) = self.build();
         let fast = EfficientMha::from_textbook(&mha)
             .with_threads(threads)
             .unwrap()
             .with_block_size(block)
             .unwrap();
-        let (a, b) = (fast.forward(&x).unwrap(), mha.forward(&x).unwrap());
-        assert!(a.iter().all(|m| m.iter().all(|v| v.is_finite())));
-        normwise_error(&a, &b)
+        let want = reference(&mha, &x);
+        let (efficient, textbook) = (fast.forward(&x).unwrap(), mha.forward(&x).unwrap());
+        (ratio(&efficient, &want), ratio(&textbook, &want))
     }
 }
 
@@ -120,28 +118,28 @@ proptest! {
     /// 1 to 128, rounded up to 16), one token, one head, head_dim 1, with and without qkv bias,
     /// 1 to 3 threads.
     #[test]
-    fn efficient_equals_textbook(
+    fn efficient_and_textbook_are_within_the_bound_of_the_f64_result(
         case in case_strategy(&[1.0], 1),
         threads in 1..=3_usize,
         block in prop::sample::select(vec![1_usize, 7, 16, 32, 128]),
     ) {
-        let error = case.error(threads, block);
-        prop_assert!(error <= TOLERANCE, "{case:?} threads {threads} block {block}: {error:e}");
+        let (efficient, textbook) = case.ratios(threads, block);
+        prop_assert!(efficient <= 1.0, "{case:?} threads {threads} block {block}: {efficient}");
+        prop_assert!(textbook <= 1.0, "{case:?} textbook: {textbook}");
     }
 
     /// Large magnitudes: inputs up to ±30 give scaled scores in the hundreds, where a softmax
-    /// without the max subtraction overflows (`exp(89)` is infinite in f32) and where a score
-    /// off by one rounding would move the weights by ~1e-5. The online softmax stays finite and
-    /// equal, because its scores are the textbook's bit for bit. That holds when both paths use
-    /// the same matrix-product arithmetic: nalgebra switches to a plain loop (no fused
-    /// multiply-add) when a dimension is 5 or less, so those shapes are left to the test above.
+    /// without the max subtraction overflows (`exp(89)` is infinite in f32) and where the
+    /// weights are most sensitive to the scores' rounding: the bound grows with them (steps 2
+    /// and 3 of the derivation), and both paths stay finite and within it.
     #[test]
-    fn efficient_equals_textbook_at_large_magnitudes(
-        case in case_strategy(&[10.0, 30.0], 6),
+    fn within_the_bound_at_large_magnitudes(
+        case in case_strategy(&[10.0, 30.0], 1),
         threads in 1..=2_usize,
     ) {
-        let error = case.error(threads, 16);
-        prop_assert!(error <= TOLERANCE, "{case:?} threads {threads}: {error:e}");
+        let (efficient, textbook) = case.ratios(threads, 16);
+        prop_assert!(efficient <= 1.0, "{case:?} threads {threads}: {efficient}");
+        prop_assert!(textbook <= 1.0, "{case:?} textbook: {textbook}");
     }
 
     /// Causality, bit for bit: changing the tokens after position t leaves outputs 0..=t
@@ -182,58 +180,59 @@ proptest! {
     }
 }
 
-/// The largest error over a fixed grid of 240 cases (every shape family above, both
-/// magnitudes where allowed). `cargo test --test efficient -- --nocapture` prints it.
+/// The largest `|error| / bound` of each path over a fixed grid of 240 cases (tiny and
+/// larger shapes, magnitudes 1 and 30). Printed so the bound's tightness can be read off:
+/// `cargo test --test suite efficient::largest -- --nocapture`. The bound is a worst case over
+/// every summation order, so typical errors sit well below it: on this grid the largest
+/// reaches about 0.18 of it, for both paths (measured). The lower assertion keeps the bound
+/// from silently becoming loose: if a change made it a thousand times wider, this test fails.
 #[test]
 fn largest_error_over_a_fixed_grid() {
-    let mut worst = (0.0_f32, None);
+    let mut worst = [(0.0_f64, 0_u64); 2];
     for seed in 0..240_u64 {
-        let small = seed % 2 == 0; // half the cases may have tiny dimensions
+        let small = seed % 2 == 0; // half the cases have tiny dimensions
+        let pick = |a: usize, b: usize| if small { 1 + a } else { 6 + b };
         let case = Case {
             seed,
             batch: 1 + (seed % 2) as usize,
             tokens: [1, 5, 6, 17, 31, 64, 65, 100][(seed % 8) as usize],
-            d_in: if small {
-                1 + (seed % 7) as usize
-            } else {
-                6 + (seed % 7) as usize
-            },
+            d_in: pick((seed % 7) as usize, (seed % 7) as usize),
             heads: 1 + (seed % 4) as usize,
-            head_dim: if small {
-                1 + (seed % 5) as usize
-            } else {
-                6 + (seed % 5) as usize
-            },
+            head_dim: pick((seed % 5) as usize, (seed % 5) as usize),
             qkv_bias: seed % 3 == 0,
-            magnitude: if small {
-                1.0
-            } else {
-                [1.0, 30.0][(seed / 2 % 2) as usize]
-            },
+            magnitude: [1.0, 30.0][(seed / 2 % 2) as usize],
         };
-        if small || case.tokens >= 6 {
-            let error = case.error(1 + (seed % 3) as usize, [16, 32, 128][(seed % 3) as usize]);
-            if error > worst.0 {
-                worst = (error, Some(case));
+        let (efficient, textbook) =
+            case.ratios(1 + (seed % 3) as usize, [16, 32, 128][(seed % 3) as usize]);
+        for (w, r) in worst.iter_mut().zip([efficient, textbook]) {
+            if r > w.0 {
+                *w = (r, seed);
             }
         }
     }
     eprintln!(
-        "largest normwise error over the grid: {:e} ({:?})",
-        worst.0, worst.1
+        "largest |error| / bound over the grid (ratio, seed): [efficient, textbook] {worst:?}"
     );
-    assert!(worst.0 <= TOLERANCE);
+    assert!(worst.iter().all(|w| w.0 <= 1.0), "{worst:?}");
+    assert!(worst.iter().all(|w| w.0 >= 1e-3), "{worst:?}");
 }
 
-/// The GPT-2-sized module of exercise 3.3 on 300 random tokens (a partial last block).
+/// The GPT-2-sized module of exercise 3.3 on 300 random tokens (a partial last block), both
+/// paths within the bound of the f64 result.
 #[test]
-fn gpt2_sized_module_agrees() {
+fn gpt2_sized_module_is_within_the_bound() {
     let mut rng = TorchRng::manual_seed(3);
     let mha = MultiHeadAttention::new(768, 768, 1024, 0.0, 12, false, &mut rng).unwrap();
     let x = vec![rng.rand(300, 768)];
     let fast = EfficientMha::from_textbook(&mha).with_threads(2).unwrap();
-    let error = normwise_error(&fast.forward(&x).unwrap(), &mha.forward(&x).unwrap());
-    assert!(error <= TOLERANCE, "{error:e}");
+    let want = reference(&mha, &x);
+    let efficient = ratio(&fast.forward(&x).unwrap(), &want);
+    let textbook = ratio(&mha.forward(&x).unwrap(), &want);
+    eprintln!("GPT-2 sized, |error| / bound: efficient {efficient:.3e}, textbook {textbook:.3e}");
+    assert!(
+        efficient <= 1.0 && textbook <= 1.0,
+        "{efficient} {textbook}"
+    );
 }
 
 /// The book's MultiHeadAttention example prints exactly as the book prints it, efficiently.

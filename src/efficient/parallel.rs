@@ -8,7 +8,7 @@ use std::sync::Mutex;
 /// calling thread is one of them, and with one thread or one job nothing is spawned). Each thread
 /// makes its scratch memory once with `scratch`, then takes the next job from a shared queue
 /// until none is left, so a thread that another program slows down simply takes fewer jobs.
-pub(crate) fn run_parallel<J: Send, S>(
+pub(super) fn run_parallel<J: Send, S>(
     threads: usize,
     jobs: Vec<J>,
     scratch: impl Fn() -> S + Sync,

@@ -1,0 +1,378 @@
+//! The machinery last: the instruction-set levels the kernels are compiled for, how the widest
+//! one the CPU has is picked at run time, and the two kinds of multiply-add. All of the
+//! module's `unsafe` is in this file: calling a `#[target_feature]` function, sound only on a
+//! CPU that has the feature, which each call below argues in its `// SAFETY:` comment.
+
+use super::kernel::{LANES, score_microtile, value_microtile};
+use super::online_softmax::{OnlineSoftmax, ScoreScale};
+
+/// Calls `$call` with the widest instruction-set level the CPU has: AVX2 + FMA, then AVX + FMA,
+/// then AVX, then the portable code. `$simd` names the level inside `$call`. The levels round
+/// differently (fused multiply-adds or not); the tests hold each of them to the same error bound
+/// against an `f64` reference.
+macro_rules! with_best_simd {
+    (|$simd:ident| $call:expr) => {{
+        #[cfg(target_arch = "x86_64")]
+        {
+            use $crate::efficient::simd::{Avx, Avx2Fma, AvxFma, Portable};
+            if let Some($simd) = Avx2Fma::detect() {
+                $call
+            } else if let Some($simd) = AvxFma::detect() {
+                $call
+            } else if let Some($simd) = Avx::detect() {
+                $call
+            } else {
+                let $simd = Portable;
+                $call
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let $simd = $crate::efficient::simd::Portable;
+            $call
+        }
+    }};
+}
+pub(super) use with_best_simd;
+
+/// How a micro-kernel multiplies and adds: with one rounding (a fused multiply-add, FMA) or
+/// two. Fused wherever the CPU has the instruction: half the instructions, and one rounding
+/// instead of two.
+pub(super) trait MulAdd {
+    /// `a · b + c`.
+    fn mul_add(a: f32, b: f32, c: f32) -> f32;
+}
+
+/// `a · b + c` with one rounding. Only used inside functions compiled with the `fma` feature,
+/// where it is one instruction (elsewhere it would be a slow library call).
+pub(super) struct Fused;
+
+impl MulAdd for Fused {
+    #[inline(always)]
+    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
+}
+
+/// `a · b + c` with two roundings.
+pub(super) struct Separate;
+
+impl MulAdd for Separate {
+    #[inline(always)]
+    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+        a * b + c
+    }
+}
+
+/// What the portable kernels use: fused on ARM64, where every CPU has the instruction and
+/// matrixmultiply uses it; separate elsewhere (baseline x86-64 has no FMA).
+#[cfg(target_arch = "aarch64")]
+type PortableMulAdd = Fused;
+#[cfg(not(target_arch = "aarch64"))]
+type PortableMulAdd = Separate;
+
+/// The instruction set the micro-kernels and the softmax update are compiled for.
+///
+/// Each is a small standalone function, so the compiler optimizes it on its own: it unrolls the
+/// micro-tile's loops completely and keeps the accumulators in SIMD registers (inside one big
+/// function, that depends on the size of everything around it).
+pub(super) trait Simd: Copy {
+    fn score_microtile<const C: usize>(
+        self,
+        queries: &[f32],
+        keys: &[f32],
+        key_stride: usize,
+        scores: &mut [f32],
+    );
+    fn value_microtile<const C: usize>(
+        self,
+        weights: &[f32],
+        values_from_c: &[f32],
+        head_dim: usize,
+        rescale: &[f32; LANES],
+        out: &mut [f32],
+        first: usize,
+    );
+    fn fold(self, softmax: &mut OnlineSoftmax, first: usize, scores: &mut [f32], scale: ScoreScale);
+
+    /// [`Simd::score_microtile`] for a width that [`micro_tiles`](super::schedule::micro_tiles)
+    /// hands out: 6, 2 or 1.
+    fn score_tile(
+        self,
+        width: usize,
+        queries: &[f32],
+        keys: &[f32],
+        key_stride: usize,
+        scores: &mut [f32],
+    ) {
+        match width {
+            6 => self.score_microtile::<6>(queries, keys, key_stride, scores),
+            2 => self.score_microtile::<2>(queries, keys, key_stride, scores),
+            _ => self.score_microtile::<1>(queries, keys, key_stride, scores),
+        }
+    }
+
+    /// [`Simd::value_microtile`] for a width that
+    /// [`micro_tiles`](super::schedule::micro_tiles) hands out: 6, 2 or 1.
+    #[allow(clippy::too_many_arguments)] // the micro-tile's seven, and its width
+    fn value_tile(
+        self,
+        width: usize,
+        weights: &[f32],
+        values_from_c: &[f32],
+        head_dim: usize,
+        rescale: &[f32; LANES],
+        out: &mut [f32],
+        first: usize,
+    ) {
+        let (w, v, r) = (weights, values_from_c, rescale);
+        match width {
+            6 => self.value_microtile::<6>(w, v, head_dim, r, out, first),
+            2 => self.value_microtile::<2>(w, v, head_dim, r, out, first),
+            _ => self.value_microtile::<1>(w, v, head_dim, r, out, first),
+        }
+    }
+}
+
+/// Baseline code: SSE2 on x86-64 (4 numbers per instruction), whatever the target guarantees
+/// elsewhere.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Portable;
+
+impl Simd for Portable {
+    fn score_microtile<const C: usize>(
+        self,
+        queries: &[f32],
+        keys: &[f32],
+        key_stride: usize,
+        scores: &mut [f32],
+    ) {
+        score_microtile::<PortableMulAdd, C>(queries, keys, key_stride, scores);
+    }
+
+    fn value_microtile<const C: usize>(
+        self,
+        weights: &[f32],
+        values_from_c: &[f32],
+        head_dim: usize,
+        rescale: &[f32; LANES],
+        out: &mut [f32],
+        first: usize,
+    ) {
+        value_microtile::<PortableMulAdd, C>(weights, values_from_c, head_dim, rescale, out, first);
+    }
+
+    fn fold(
+        self,
+        softmax: &mut OnlineSoftmax,
+        first: usize,
+        scores: &mut [f32],
+        scale: ScoreScale,
+    ) {
+        softmax.fold::<LANES, PortableMulAdd>(first, scores, scale);
+    }
+}
+
+/// Defines one x86-64 instruction-set level for the kernels: a zero-sized type whose value
+/// exists only once `detect` has seen the CPU features (which is what makes calling its
+/// `#[target_feature]` functions sound), and a module with the portable Rust kernels compiled
+/// for those features.
+#[cfg(target_arch = "x86_64")]
+macro_rules! simd_level {
+    ($(#[$doc:meta])* $level:ident, $module:ident, $features:literal, $mul_add:ident, detect: $($detected:tt),+) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub(super) struct $level(());
+
+        impl $level {
+            pub(super) fn detect() -> Option<$level> {
+                ($(std::arch::is_x86_feature_detected!($detected))&&+).then_some($level(()))
+            }
+        }
+
+        impl Simd for $level {
+            fn score_microtile<const C: usize>(
+                self,
+                queries: &[f32],
+                keys: &[f32],
+                key_stride: usize,
+                scores: &mut [f32],
+            ) {
+                // SAFETY: `$module::score_microtile` is compiled with `$features`, so it may only
+                // run on a CPU that has them. `self` proves this one does: the level's field is
+                // private to this file, where the only constructor is `detect`, which returns a
+                // value only after `is_x86_feature_detected!` has seen every one of them.
+                unsafe { $module::score_microtile::<C>(queries, keys, key_stride, scores) }
+            }
+
+            fn value_microtile<const C: usize>(
+                self,
+                weights: &[f32],
+                values_from_c: &[f32],
+                head_dim: usize,
+                rescale: &[f32; LANES],
+                out: &mut [f32],
+                first: usize,
+            ) {
+                // SAFETY: `$module::value_microtile` is compiled with `$features`; `self` exists only
+                // once `detect` has seen them all on this CPU (the field is private to this
+                // file, `detect` its only constructor).
+                unsafe {
+                    $module::value_microtile::<C>(weights, values_from_c, head_dim, rescale, out, first)
+                }
+            }
+
+            fn fold(
+                self,
+                softmax: &mut OnlineSoftmax,
+                first: usize,
+                scores: &mut [f32],
+                scale: ScoreScale,
+            ) {
+                // SAFETY: `$module::fold` is compiled with `$features`; `self` exists only
+                // once `detect` has seen them all on this CPU (the field is private to this
+                // file, `detect` its only constructor).
+                unsafe { $module::fold(softmax, first, scores, scale) }
+            }
+        }
+
+        /// The same Rust code as the portable kernels, compiled for this level's features.
+        mod $module {
+            use super::{$mul_add, LANES, OnlineSoftmax, ScoreScale};
+
+            #[target_feature(enable = $features)]
+            pub(super) fn score_microtile<const C: usize>(
+                queries: &[f32],
+                keys: &[f32],
+                key_stride: usize,
+                scores: &mut [f32],
+            ) {
+                super::score_microtile::<$mul_add, C>(queries, keys, key_stride, scores);
+            }
+
+            #[target_feature(enable = $features)]
+            pub(super) fn value_microtile<const C: usize>(
+                weights: &[f32],
+                values_from_c: &[f32],
+                head_dim: usize,
+                rescale: &[f32; LANES],
+                out: &mut [f32],
+                first: usize,
+            ) {
+                super::value_microtile::<$mul_add, C>(
+                    weights,
+                    values_from_c,
+                    head_dim,
+                    rescale,
+                    out,
+                    first,
+                );
+            }
+
+            #[target_feature(enable = $features)]
+            pub(super) fn fold(
+                softmax: &mut OnlineSoftmax,
+                first: usize,
+                scores: &mut [f32],
+                scale: ScoreScale,
+            ) {
+                softmax.fold::<LANES, $mul_add>(first, scores, scale);
+            }
+        }
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+simd_level!(
+    /// AVX2 and FMA (x86-64 CPUs since 2013): 8 numbers per instruction, fused multiply-adds,
+    /// and 8-wide integer operations for the exponential's `2ᵏ`.
+    Avx2Fma, avx2_fma, "avx2,fma", Fused, detect: "avx2", "fma"
+);
+
+#[cfg(target_arch = "x86_64")]
+simd_level!(
+    /// AVX and FMA without AVX2 (some virtual CPUs report these): 8 numbers per instruction,
+    /// fused multiply-adds.
+    AvxFma, avx_fma, "avx,fma", Fused, detect: "avx", "fma"
+);
+
+#[cfg(target_arch = "x86_64")]
+simd_level!(
+    /// AVX alone (the first AVX CPUs, 2011): 8 numbers per instruction, multiply and add
+    /// rounded separately.
+    Avx, avx, "avx", Separate, detect: "avx"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::efficient::attention_f64::{Bounded, causal_head};
+    use crate::efficient::kernel::HeadScratch;
+    use nalgebra::DMatrix;
+
+    /// One head through `simd`'s kernels: the `(T × head_dim)` context vectors.
+    fn attend(
+        simd: impl Simd,
+        q: &DMatrix<f32>,
+        k: &DMatrix<f32>,
+        v: &DMatrix<f32>,
+        block: usize,
+    ) -> DMatrix<f32> {
+        let (tokens, head_dim) = q.shape();
+        let mut out = q.as_slice().to_vec();
+        HeadScratch::new(tokens, head_dim, block).attend_with(
+            simd,
+            &mut out,
+            k.as_slice(),
+            v.as_slice(),
+        );
+        DMatrix::from_vec(tokens, head_dim, out)
+    }
+
+    /// The portable kernels (what a CPU without AVX runs), every x86-64 level this CPU has, and
+    /// the dispatched one are each within the error bound of the `f64` result (steps 2 to 4 of
+    /// `tests/support/attention_f64.rs`, with exact queries, keys and values), for every
+    /// micro-tile width: heads of 1 to 13 features, partial blocks, the diagonal.
+    #[test]
+    fn every_level_is_within_the_bound_of_the_f64_result() {
+        let mut rng = crate::TorchRng::manual_seed(9);
+        for (tokens, head_dim, block) in [(1, 1, 16), (37, 13, 16), (100, 8, 32), (64, 3, 64)] {
+            let [q, k, v] = [0; 3].map(|_| rng.uniform(tokens, head_dim, -2.0, 2.0));
+            let want = causal_head(
+                &Bounded::exact(&q),
+                &Bounded::exact(&k),
+                &Bounded::exact(&v),
+            );
+            let mut levels = vec![("portable", attend(Portable, &q, &k, &v, block))];
+            let mut dispatched = q.as_slice().to_vec();
+            HeadScratch::new(tokens, head_dim, block).attend(
+                &mut dispatched,
+                k.as_slice(),
+                v.as_slice(),
+            );
+            levels.push((
+                "dispatched",
+                DMatrix::from_vec(tokens, head_dim, dispatched),
+            ));
+            #[cfg(target_arch = "x86_64")]
+            {
+                if let Some(level) = Avx2Fma::detect() {
+                    levels.push(("avx2+fma", attend(level, &q, &k, &v, block)));
+                }
+                if let Some(level) = AvxFma::detect() {
+                    levels.push(("avx+fma", attend(level, &q, &k, &v, block)));
+                }
+                if let Some(level) = Avx::detect() {
+                    levels.push(("avx", attend(level, &q, &k, &v, block)));
+                }
+            }
+            for (name, got) in &levels {
+                let ratio = want.ratio(got);
+                assert!(
+                    ratio <= 1.0,
+                    "{name} ({tokens}, {head_dim}, {block}): {ratio}"
+                );
+            }
+        }
+    }
+}
