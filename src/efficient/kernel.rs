@@ -130,7 +130,9 @@ impl HeadScratch {
             simd.score_tile(width, queries, keys_j, d, scores_j);
         }
         // 2. The causal mask, on the diagonal only: key `j ≥ first` is hidden from the group's
-        //    queries before it (`masked_fill(mask, -inf)`, as the book does).
+        //    queries before it (`masked_fill(mask, -inf)`, as the book does). Not the textbook's
+        //    `causal::causal_attn_weights`: that one masks a whole (T × T) matrix, which this
+        //    kernel never builds.
         if diagonal {
             for (hidden, key) in scores.chunks_exact_mut(LANES).skip(first).enumerate() {
                 key[..hidden].fill(f32::NEG_INFINITY);
