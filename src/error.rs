@@ -65,6 +65,13 @@ pub enum Error {
         /// Heads of the differing item.
         got: usize,
     },
+    /// A row index past the last row of a matrix.
+    RowOutOfRange {
+        /// The requested row.
+        index: usize,
+        /// How many rows the matrix has.
+        rows: usize,
+    },
     /// `d_out` cannot be split evenly into `num_heads` heads.
     HeadsDoNotDivide {
         /// Requested output width.
@@ -162,6 +169,10 @@ impl fmt::Display for Error {
             } => write!(
                 f,
                 "batch item {index} has {got} heads but item 0 has {expected}"
+            ),
+            Error::RowOutOfRange { index, rows } => write!(
+                f,
+                "row {index} does not exist: the matrix has {rows} rows (counted from 0)"
             ),
             Error::HeadsDoNotDivide { d_out, num_heads } => write!(
                 f,

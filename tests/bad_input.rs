@@ -148,6 +148,17 @@ fn adam_on_another_model() -> Error {
     "Adam::step: shapes (6 × 3) and (6 × 2) do not fit together"
 )]
 #[case::leakage_context_1(run_leakage_experiment(&LeakageConfig { context_length: 1, ..Default::default() }).unwrap_err(), "invalid configuration: context_length must be at least 2 (position t needs a position t + 1 to leak from), got 1")]
+// Sizes that cannot be allocated: an error, never a wrapped product (which in a release build
+// gave a matrix claiming more elements than it stored), an overflow panic or an abort.
+#[case::rand_2_pow_64_elements(rng().try_uniform(1 << 32, 1 << 32, 0.0, 1.0).unwrap_err(), "torch.rand: a 4294967296 × 4294967296 matrix (18446744073709551616 elements) is too large to allocate")]
+#[case::rand_overflow(rng().try_uniform(1 << 33, 1 << 31, 0.0, 1.0).unwrap_err(), "torch.rand: a 8589934592 × 2147483648 matrix (18446744073709551616 elements) is too large to allocate")]
+#[case::rand_usize_max_rows(rng().try_uniform(usize::MAX, 2, 0.0, 1.0).unwrap_err(), "torch.rand: a 18446744073709551615 × 2 matrix (36893488147419103230 elements) is too large to allocate")]
+#[case::rand_refused_by_the_allocator(rng().try_uniform(1 << 30, 1 << 29, 0.0, 1.0).unwrap_err(), "torch.rand: a 1073741824 × 536870912 matrix (576460752303423488 elements) is too large to allocate")]
+#[case::linear_usize_max(Linear::try_new(usize::MAX, 1, false, &mut rng()).unwrap_err(), "Linear weight: a 1 × 18446744073709551615 matrix (18446744073709551615 elements) is too large to allocate")]
+#[case::linear_2_pow_40(Linear::try_new(1 << 40, 1 << 30, true, &mut rng()).unwrap_err(), "Linear weight: a 1073741824 × 1099511627776 matrix (1180591620717411303424 elements) is too large to allocate")]
+#[case::causal_huge_width(CausalAttention::new(usize::MAX, 2, 6, 0.0, false, &mut rng()).unwrap_err(), "Linear weight: a 2 × 18446744073709551615 matrix (36893488147419103230 elements) is too large to allocate")]
+#[case::mha_huge_projection(MultiHeadAttention::new(1 << 33, 1 << 31, 6, 0.0, 1, false, &mut rng()).unwrap_err(), "Linear weight: a 2147483648 × 8589934592 matrix (18446744073709551616 elements) is too large to allocate")]
+#[case::tiny_usize_max_vocab(TinyModel::new(usize::MAX, 2, 2, &mut rng()).unwrap_err(), "tok_emb: a 18446744073709551615 × 2 matrix (36893488147419103230 elements) is too large to allocate")]
 fn bad_input_is_an_error_naming_the_numbers(#[case] err: Error, #[case] message: &str) {
     assert_eq!(err.to_string(), message);
 }
@@ -177,4 +188,71 @@ fn empty_batches_give_empty_results() {
     assert!(causal().forward(&[]).unwrap().is_empty());
     assert!(wrapper().forward(&[]).unwrap().is_empty());
     assert!(mha().forward_train(&[], &mut rng()).unwrap().is_empty());
+}
+
+/// The calls whose signatures are PyTorch's return plain values, so an impossible size panics,
+/// with the same message as their `try_` twins (never an overflow or a silent empty matrix).
+#[rstest]
+#[case::rand(|| { rng().rand(1 << 32, 1 << 32); }, "torch.rand: a 4294967296 × 4294967296 matrix")]
+#[case::rand_usize_max(|| { rng().rand(usize::MAX, 2); }, "torch.rand: a 18446744073709551615 × 2 matrix")]
+#[case::linear(|| { Linear::new(usize::MAX, 1, false, &mut rng()); }, "Linear weight: a 1 × 18446744073709551615 matrix")]
+fn impossible_sizes_panic_with_the_sizes(#[case] call: fn(), #[case] start: &str) {
+    let message = std::panic::catch_unwind(call).unwrap_err();
+    let message = message.downcast_ref::<String>().unwrap();
+    assert!(message.starts_with(start), "{message}");
+}
+
+/// What no longer crashes: a context length of 2³² (it was a mask buffer of 2⁶⁴ entries, which
+/// wrapped to 0 in a release build and was then indexed) and of 100,000 (a 40 GB buffer) cost
+/// nothing: the mask is a rule, applied at the input's length.
+#[test]
+fn huge_context_lengths_build_no_mask() {
+    for context_length in [100_000, 1 << 32] {
+        let ca = CausalAttention::new(3, 2, context_length, 0.0, false, &mut rng()).unwrap();
+        assert_eq!(ca.context_length(), context_length);
+        let out = ca.forward(&[inputs(), inputs()]).unwrap();
+        assert_eq!(out, causal().forward(&[inputs(), inputs()]).unwrap());
+    }
+}
+
+/// A row index outside the matrix is an error naming both numbers.
+#[test]
+fn row_outside_the_matrix_is_an_error() {
+    assert_eq!(
+        ch03_attention::torch::try_row(&inputs(), 6)
+            .unwrap_err()
+            .to_string(),
+        "row 6 does not exist: the matrix has 6 rows (counted from 0)"
+    );
+}
+
+/// A dropout rate just below 0 is named in a readable form, not as 310 decimal digits.
+#[test]
+fn tiny_numbers_in_messages_are_readable() {
+    assert_eq!(
+        Dropout::new(-f64::MIN_POSITIVE).unwrap_err().to_string(),
+        "dropout probability must be in [0, 1], got -2.2250738585072014e-308"
+    );
+}
+
+/// A line chart of a value it cannot draw says so (it looped, growing until memory ran out).
+#[rstest]
+#[case::infinite_y(f64::INFINITY, "line_chart y must be a finite number, got inf")]
+#[case::nan_y(f64::NAN, "line_chart y must be a finite number, got NaN")]
+#[case::largest_y(
+    f64::MAX,
+    "invalid configuration: line_chart y must lie within ±1e300, got 1.7976931348623157e308"
+)]
+fn line_chart_rejects_values_it_cannot_draw(#[case] y: f64, #[case] message: &str) {
+    use ch03_attention::figures::{Series, line_chart};
+    let line = Series {
+        label: "y",
+        points: vec![(0.0, 1.0), (1.0, y)],
+        colour: "#000000",
+        dashed: false,
+    };
+    assert_eq!(
+        line_chart("t", "x", "y", &[line]).unwrap_err().to_string(),
+        message
+    );
 }

@@ -142,6 +142,56 @@ proptest! {
         prop_assert!(textbook <= 1.0, "{case:?} textbook: {textbook}");
     }
 
+    /// NaN, ±∞ and overflowing inputs: one entry of one token `t` replaced by NaN, +∞ or −∞, or
+    /// the whole token scaled by ±10²⁵. Both paths follow PyTorch's arithmetic: the same entries
+    /// are NaN, the same are ±∞, and the finite ones agree within 10⁻⁴ of the output's largest
+    /// finite magnitude (only ordinary rounding separates them).
+    ///
+    /// One row is left out for the scaled token: its own. Its self-score `q_t · k_t` is a sum of
+    /// products of about 10⁴⁸, each beyond `f32`'s range. When they differ in sign, rounding each
+    /// product to ±∞ first gives `∞ − ∞ = NaN` (a NaN row), while a fused multiply-add keeps one
+    /// product exact and gives ±∞ (a row where that key weighs 0 or everything). Neither is more
+    /// right; which one a library gets depends on its kernel, PyTorch's included (the crate page,
+    /// "When the input is wrong"). Every other score involving the token is about 10²⁵, finite.
+    #[test]
+    fn efficient_and_textbook_agree_on_nan_infinity_and_overflow(
+        case in case_strategy(&[1.0], 1),
+        token_frac in 0.0..1.0_f64,
+        feature_frac in 0.0..1.0_f64,
+        kind in 0..5_usize,
+        threads in 1..=2_usize,
+        block in prop::sample::select(vec![1_usize, 16, 32]),
+    ) {
+        let (mha, mut x) = case.build();
+        let t = ((case.tokens - 1) as f64 * token_frac) as usize;
+        let f = ((case.d_in - 1) as f64 * feature_frac) as usize;
+        for m in &mut x {
+            match kind {
+                0 => m[(t, f)] = f32::NAN,
+                1 => m[(t, f)] = f32::INFINITY,
+                2 => m[(t, f)] = f32::NEG_INFINITY,
+                3 => m.row_mut(t).iter_mut().for_each(|v| *v *= 1e25),
+                _ => m.row_mut(t).iter_mut().for_each(|v| *v *= -1e25),
+            }
+        }
+        let fast = EfficientMha::from_textbook(&mha)
+            .with_threads(threads).unwrap()
+            .with_block_size(block).unwrap();
+        let (efficient, textbook) = (fast.forward(&x).unwrap(), mha.forward(&x).unwrap());
+        for (e, b) in efficient.iter().zip(&textbook) {
+            let scale = b.iter().filter(|v| v.is_finite()).fold(1.0_f32, |m, v| m.max(v.abs()));
+            for (i, (ev, bv)) in e.iter().zip(b.iter()).enumerate() {
+                if kind >= 3 && i % case.tokens == t {
+                    continue; // (column-major: entry i is row i mod T) the scaled token's own row
+                }
+                let same = (ev.is_nan() && bv.is_nan())
+                    || (ev.is_infinite() && ev == bv)
+                    || (ev.is_finite() && bv.is_finite() && (ev - bv).abs() <= 1e-4 * scale);
+                prop_assert!(same, "{case:?} kind {kind} token {t} feature {f}: entry {i} efficient {ev} textbook {bv}");
+            }
+        }
+    }
+
     /// Causality, bit for bit: changing the tokens after position t leaves outputs 0..=t
     /// unchanged in every bit (the hidden keys get weight exactly 0, which adds exactly nothing).
     #[test]
@@ -445,4 +495,15 @@ fn accessors_describe_the_textbook_module() {
         (8, 12, 3, 4, 20)
     );
     assert_eq!((fast.threads(), fast.block_size()), (3, 48));
+}
+
+/// A NaN score is not a weight of 0: the worked example keeps it, as `exp` and the textbook's
+/// softmax do (`fast_exp` once clamped its input with `max`, which turns NaN into a number).
+#[test]
+fn a_nan_score_makes_the_online_output_nan() {
+    for block in [1, 2] {
+        let steps = online_attention_row(&[f32::NAN, 1.0], &[1.0, 2.0], block).unwrap();
+        assert!(steps.last().unwrap().output().is_nan(), "block {block}");
+    }
+    assert!(fast_exp(f32::NAN).is_nan());
 }

@@ -401,6 +401,13 @@ fn zero_sizes_are_rejected(#[case] config: LeakageConfig, #[case] expected: Erro
 #[case::infinite_learning_rate(LeakageConfig { learning_rate: f64::INFINITY, ..Default::default() }, "got inf")]
 #[case::p_follow_above_1(LeakageConfig { p_follow: 1.5, ..Default::default() }, "p_follow must be a probability in [0, 1], got 1.5")]
 #[case::p_follow_nan(LeakageConfig { p_follow: f64::NAN, ..Default::default() }, "p_follow")]
+#[case::context_length_max(LeakageConfig { context_length: usize::MAX, ..Default::default() }, "context_length must be at most 4096, got 18446744073709551615")]
+#[case::emb_dim_max(LeakageConfig { emb_dim: usize::MAX, ..Default::default() }, "emb_dim must be at most 4096, got 18446744073709551615")]
+#[case::batch_size_max(LeakageConfig { batch_size: usize::MAX, ..Default::default() }, "batch_size must be at most 65536, got 18446744073709551615")]
+#[case::heldout_size_max(LeakageConfig { heldout_size: usize::MAX, ..Default::default() }, "heldout_size must be at most 1000000, got 18446744073709551615")]
+#[case::steps_max(LeakageConfig { steps: usize::MAX, ..Default::default() }, "steps must be at most 1000000, got 18446744073709551615")]
+#[case::context_length_above_limit(LeakageConfig { context_length: 4097, ..Default::default() }, "context_length must be at most 4096, got 4097")]
+#[case::p_follow_tiny_negative(LeakageConfig { p_follow: -f64::MIN_POSITIVE, ..Default::default() }, "got -2.2250738585072014e-308")]
 fn invalid_settings_are_rejected(#[case] config: LeakageConfig, #[case] message: &str) {
     let err = run_leakage_experiment(&config).unwrap_err();
     assert!(matches!(err, Error::InvalidConfig(_)), "{err:?}");
@@ -416,6 +423,7 @@ fn invalid_settings_are_rejected(#[case] config: LeakageConfig, #[case] message:
 #[case::p_follow_0(LeakageConfig { p_follow: 0.0, ..Default::default() })]
 #[case::p_follow_1(LeakageConfig { p_follow: 1.0, ..Default::default() })]
 #[case::tiny_learning_rate(LeakageConfig { learning_rate: f64::MIN_POSITIVE, ..Default::default() })]
+#[case::every_size_at_its_limit(LeakageConfig { context_length: 4096, emb_dim: 4096, batch_size: 65_536, heldout_size: 1_000_000, steps: 1_000_000, ..Default::default() })]
 fn settings_at_the_limits_are_accepted(#[case] config: LeakageConfig) {
     assert_eq!(config.validate(), Ok(()));
 }

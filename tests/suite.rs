@@ -15,6 +15,7 @@ mod common;
 mod bad_input;
 mod book;
 mod causal;
+mod edges;
 mod efficient;
 mod figures;
 mod invariants;

@@ -194,8 +194,11 @@ impl EfficientMha {
             // 2. Attention, one job per (item, head); each writes its context vectors over the
             //    queries it came from, so qkv's first d_out columns become the context.
             self.attend_all(&mut qkv, tokens);
-            // 3. Output projection of the context vectors: qkv's first d_out columns.
             let d_out = self.d_out();
+            for m in qkv.iter_mut() {
+                hidden_values_poison(m.as_mut_slice(), tokens, d_out);
+            }
+            // 3. Output projection of the context vectors: qkv's first d_out columns.
             let context: Vec<&[f32]> = qkv
                 .iter()
                 .map(|m| &m.as_slice()[..tokens * d_out]) // (T, d_out)
@@ -277,5 +280,26 @@ impl EfficientMha {
             || HeadScratch::new(tokens, self.head_dim(), block),
             |scratch, (q_and_context, k, v)| scratch.attend(q_and_context, k, v),
         );
+    }
+}
+
+/// What the textbook computes for hidden keys and this kernel skips: in `attn_weights @ values`
+/// every value is multiplied by a weight, a hidden key's by exactly 0, and `0 · NaN` and `0 · ∞`
+/// are NaN. So if feature `c` of token `j`'s value is NaN or infinite, feature `c` of the context
+/// vector of every earlier query `i < j` is NaN, in PyTorch and in the textbook path. The kernel
+/// never reads a hidden key's value (that is the point of skipping it), so those NaNs are written
+/// here: for each feature, every query before the first non-finite value. (Queries from that
+/// token on have read it as a visible key and already hold what the arithmetic gives.)
+///
+/// `qkv` is one item's `(T × 3·d_out)` column-major matrix after [`EfficientMha::attend_all`]:
+/// context vectors in the first `d_out` columns, keys, then values. A finite input costs one
+/// scan of the values.
+fn hidden_values_poison(qkv: &mut [f32], tokens: usize, d_out: usize) {
+    let (context, keys_values) = qkv.split_at_mut(tokens * d_out);
+    let values = &keys_values[tokens * d_out..];
+    for (context_c, values_c) in context.chunks_mut(tokens).zip(values.chunks(tokens)) {
+        if let Some(first) = values_c.iter().position(|v| !v.is_finite()) {
+            context_c[..first].fill(f32::NAN);
+        }
     }
 }

@@ -30,13 +30,15 @@ const ROUND_MAGIC: f32 = 12_582_912.0;
 /// Maximum relative error on `[−87, 0]`: `1.0 · 10⁻⁷`, under 2 units in the last place
 /// (`tests/efficient.rs` measures it against an `f64` reference and checks it stays below
 /// `2 · 10⁻⁷`). Below `x ≈ −87.3`, where `eˣ` leaves `f32`'s normal range, the result drops to 0
-/// (an absolute error under `1.2 · 10⁻³⁸`); `−∞` gives 0. `fast_exp(0.0)` is exactly 1.
+/// (an absolute error under `1.2 · 10⁻³⁸`); `−∞` gives 0. `fast_exp(0.0)` is exactly 1. NaN
+/// gives NaN, as `f32::exp` does: a NaN score must not become a weight of 0.
 ///
 /// ```
 /// use ch03_attention::efficient::fast_exp;
 /// assert_eq!(fast_exp(0.0), 1.0);
 /// assert!((fast_exp(-1.0) - (-1.0_f32).exp()).abs() < 1e-7);
 /// assert_eq!(fast_exp(f32::NEG_INFINITY), 0.0);
+/// assert!(fast_exp(f32::NAN).is_nan());
 /// ```
 #[inline(always)]
 pub fn fast_exp(x: f32) -> f32 {
@@ -47,7 +49,9 @@ pub fn fast_exp(x: f32) -> f32 {
 /// rounding each instead of two: half the instructions, and no less accurate).
 #[inline(always)]
 pub(super) fn fast_exp_with<M: MulAdd>(x: f32) -> f32 {
-    let x = x.max(-88.0); // below this, 2ᵏ would need an exponent field under 0
+    // Below −88, 2ᵏ would need an exponent field under 0. A comparison, not `x.max(-88.0)`:
+    // `max` would turn a NaN score into −88 (a weight of 0); this keeps it NaN, as `exp` does.
+    let x = if x < -88.0 { -88.0 } else { x };
     let k_magic = M::mul_add(x, std::f32::consts::LOG2_E, ROUND_MAGIC); // k + 1.5·2²³, exactly
     let k = k_magic - ROUND_MAGIC; // round(x / ln 2), as an f32
     let r = M::mul_add(-k, LN2_LO, M::mul_add(-k, LN2_HI, x)); // x − k·ln 2, |r| ≤ ln 2 / 2

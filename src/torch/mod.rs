@@ -24,6 +24,8 @@ pub use rng::{BernoulliPath, TorchRng, UniformKernel};
 
 use nalgebra::{DMatrix, DVector};
 
+use crate::Error;
+
 /// Row `i` of `m` as an owned column vector: PyTorch's `x[i]` on a 2-D tensor (the book's
 /// `inputs[1]` is `row(&inputs(), 1)`).
 ///
@@ -33,9 +35,32 @@ use nalgebra::{DMatrix, DVector};
 ///
 /// # Panics
 ///
-/// If `i` is not a row of `m`; callers index rows they know exist.
+/// If `i` is not a row of `m`, as `x[i]` raises an `IndexError` in PyTorch, with the message of
+/// [`try_row`], which returns it as an [`Error`] instead.
 pub fn row(m: &DMatrix<f32>, i: usize) -> DVector<f32> {
-    DVector::from_iterator(m.ncols(), m.row(i).iter().copied())
+    try_row(m, i).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`row`], or an error for a row that does not exist.
+///
+/// ```
+/// use ch03_attention::inputs::inputs;
+/// use ch03_attention::torch::try_row;
+/// assert_eq!(try_row(&inputs(), 1).unwrap()[0], 0.55); // "journey"
+/// assert!(try_row(&inputs(), 6).is_err()); // six tokens: rows 0 to 5
+/// ```
+///
+/// # Errors
+///
+/// [`Error::RowOutOfRange`] if `i ≥ m.nrows()`.
+pub fn try_row(m: &DMatrix<f32>, i: usize) -> Result<DVector<f32>, Error> {
+    if i >= m.nrows() {
+        return Err(Error::RowOutOfRange {
+            index: i,
+            rows: m.nrows(),
+        });
+    }
+    Ok(DVector::from_iterator(m.ncols(), m.row(i).iter().copied()))
 }
 
 /// PyTorch's `a @ b` for two matrices: nalgebra's product, with zeros signed as PyTorch signs
