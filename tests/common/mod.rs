@@ -100,10 +100,26 @@ pub fn torch_cases(kind: &str) -> Vec<TorchCase> {
 
 /// Largest `|got - want| / max(1, |want|)` over two equally long slices: relative error for
 /// values above 1, absolute below (attention outputs are mostly below 1 in magnitude).
+///
+/// Infinite where the two differ in kind, which no tolerance may hide and which would print
+/// differently: one NaN and not the other, different infinities, or zeros of different sign
+/// (PyTorch prints `0.` where `-0.` would print `-0.`). (A plain `f32::max` fold would even skip
+/// a NaN difference.)
 pub fn max_scaled_error(got: &[f32], want: &[f32]) -> f32 {
     assert_eq!(got.len(), want.len(), "lengths differ");
     got.iter()
         .zip(want)
-        .map(|(g, w)| (g - w).abs() / w.abs().max(1.0))
+        .map(|(g, w)| {
+            let same_kind = g.is_nan() == w.is_nan()
+                && g.is_infinite() == w.is_infinite()
+                && (*g != 0.0 || *w != 0.0 || g.is_sign_negative() == w.is_sign_negative());
+            if !same_kind {
+                f32::INFINITY
+            } else if g.is_nan() || g == w {
+                0.0
+            } else {
+                (g - w).abs() / w.abs().max(1.0)
+            }
+        })
         .fold(0.0, f32::max)
 }
