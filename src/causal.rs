@@ -5,7 +5,7 @@ use nalgebra::DMatrix;
 use crate::normalize::softmax_rows;
 use crate::torch::matmul;
 use crate::torch::reduce::sum;
-use crate::validate::{check_batch, check_nonzero};
+use crate::validate::{check_batch, check_nonzero, zeros};
 use crate::{Dropout, Error, Linear, TorchRng};
 
 // ---------------------------------------------------------------------------------------------
@@ -158,9 +158,18 @@ impl CausalAttention {
     /// PyTorch's mask buffer, `triu(ones(context_length, context_length), diagonal = 1)`: 1
     /// marks a hidden (future) position. Built on request, from the rule the forward pass
     /// applies.
-    pub fn mask(&self) -> DMatrix<f32> {
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooLarge`] if a `(context_length × context_length)` matrix cannot be allocated
+    /// (the forward pass never needs it).
+    pub fn mask(&self) -> Result<DMatrix<f32>, Error> {
         let n = self.context_length;
-        DMatrix::from_fn(n, n, |i, j| if j > i { 1.0 } else { 0.0 })
+        let mut mask = zeros("CausalAttention mask", n, n)?;
+        for i in 0..n {
+            mask.row_mut(i).columns_mut(i + 1, n - i - 1).fill(1.0);
+        }
+        Ok(mask)
     }
 
     /// The longest input the mask covers.

@@ -210,6 +210,10 @@ fn huge_context_lengths_build_no_mask() {
     for context_length in [100_000, 1 << 32] {
         let ca = CausalAttention::new(3, 2, context_length, 0.0, false, &mut rng()).unwrap();
         assert_eq!(ca.context_length(), context_length);
+        if context_length == 1 << 32 {
+            let err = ca.mask().unwrap_err().to_string();
+            assert!(err.starts_with("CausalAttention mask: a 4294967296 × 4294967296 matrix"));
+        }
         let out = ca.forward(&[inputs(), inputs()]).unwrap();
         assert_eq!(out, causal().forward(&[inputs(), inputs()]).unwrap());
     }
