@@ -260,3 +260,24 @@ fn line_chart_rejects_values_it_cannot_draw(#[case] y: f64, #[case] message: &st
         message
     );
 }
+
+/// Numbers in messages: plain decimals for everyday magnitudes, scientific notation for the
+/// very small or large, as a person would write them.
+#[test]
+fn readable_numbers() {
+    use ch03_attention::error::readable;
+    let cases = [
+        (0.5, "0.5"),
+        (-1.5, "-1.5"),
+        (0.0, "0"),
+        (1e-4, "0.0001"),
+        (9.9e-5, "9.9e-5"),
+        (1e15, "1000000000000000"),
+        (1e16, "1e16"),
+        (f64::INFINITY, "inf"),
+        (f64::NAN, "NaN"),
+    ];
+    for (x, text) in cases {
+        assert_eq!(readable(x), text, "{x:e}");
+    }
+}

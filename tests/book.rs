@@ -108,3 +108,14 @@ fn a_wrong_computation_is_reported_beside_the_book() {
     // shown, each marked: the error message has one line, and it differs from the first.
     assert_eq!(report.lines().filter(|l| l.starts_with("  ✗ ")).count(), 13);
 }
+
+/// A registry entry debug-prints as where and what it is (it holds a function, which has no
+/// useful debug form of its own).
+#[test]
+fn an_entry_debug_prints_its_place() {
+    let query_2 = chapter::find("s3_4_1_query_2").unwrap();
+    assert_eq!(
+        format!("{query_2:?}"),
+        format!("3.4.1 [70] {} (s3_4_1_query_2)", query_2.label)
+    );
+}
