@@ -178,6 +178,10 @@ pub struct RunTrace {
     pub grad_norms: Vec<f64>,
     /// The trained model's attention weights averaged over the held-out sequences, `(T, T)`.
     pub attn_weights: DMatrix<f64>,
+    /// How far training moved the weights, relative to where they started:
+    /// `‖θ_end − θ₀‖ / ‖θ₀‖` over all seven parameter matrices. It answers "the gradient is
+    /// small, so the weights barely update" directly.
+    pub weight_change: f64,
 }
 
 /// The two runs side by side, and the floor no honest predictor can beat.
@@ -241,6 +245,7 @@ fn train_and_measure(
     let mut model = TinyModel::new(VOCAB_SIZE, config.context_length, config.emb_dim, &mut rng)?;
     let heldout = sample_sequences(config.heldout_size, words, config.p_follow, &mut rng);
 
+    let initial = model.clone(); // θ₀, to measure how far training moves the weights
     let mut adam = Adam::new(&model, config.learning_rate);
     let mut losses = Vec::with_capacity(config.steps);
     let mut grad_norms = Vec::with_capacity(config.steps);
@@ -270,8 +275,20 @@ fn train_and_measure(
         losses,
         grad_norms,
         attn_weights,
+        weight_change: relative_distance(&model, &initial),
     };
     Ok((summary, trace))
+}
+
+/// `‖a − b‖ / ‖b‖`, each norm over all seven parameter matrices.
+fn relative_distance(a: &TinyModel, b: &TinyModel) -> f64 {
+    let squared: f64 = a
+        .parameters()
+        .iter()
+        .zip(b.parameters())
+        .map(|(x, y)| (*x - y).norm_squared())
+        .sum();
+    squared.sqrt() / b.norm()
 }
 
 fn mean_of_last(values: &[f64], n: usize) -> f64 {
@@ -306,6 +323,20 @@ impl fmt::Display for LeakageReport {
         for ((name, masked), (_, unmasked)) in rows {
             writeln!(f, "{name:<22} {masked:>9.4} {unmasked:>9.4}")?;
         }
+        let (m, u) = (&self.masked_trace, &self.unmasked_trace);
+        let first_loss = |t: &RunTrace| t.losses.first().copied().unwrap_or(f64::NAN);
+        writeln!(
+            f,
+            "{:<22} {:>9.4} {:>9.4}",
+            "train_loss_first_step",
+            first_loss(m),
+            first_loss(u)
+        )?;
+        writeln!(
+            f,
+            "{:<22} {:>9.4} {:>9.4}",
+            "weight_change", m.weight_change, u.weight_change
+        )?;
         Ok(())
     }
 }
