@@ -372,6 +372,27 @@ pub const EX_3_2_CONTEXT_VECS: &str = r"tensor([[[-0.5740,  0.2216],
          [-0.6538, -0.0957],
          [-0.6424, -0.1065]]], grad_fn=<CatBackward0>)";
 
+/// Exercise 3.2 as the **Korean edition's** solutions notebook computes it
+/// (`rickiepark/llm-from-scratch`, `ch03/01_main-chapter-code/exercise-solutions.ipynb`, cell
+/// \[9\], run on Colab with torch 2.11.0+cpu): its `MultiHeadAttentionWrapper` adds an output
+/// projection, `nn.Linear(d_out * num_heads, d_out * num_heads)` with bias, created after the
+/// heads and applied to their concatenation. The heads get the same weights as in
+/// [`EX_3_2_CONTEXT_VECS`] (same seed, drawn first); the projection's 6 draws follow. Hence
+/// other numbers and `grad_fn=<ViewBackward0>`.
+pub const KO_EX_3_2_CONTEXT_VECS: &str = r"tensor([[[0.3394, 0.4247],
+         [0.3189, 0.3186],
+         [0.3106, 0.2866],
+         [0.2912, 0.3228],
+         [0.2807, 0.3430],
+         [0.2763, 0.3473]],
+
+        [[0.3394, 0.4247],
+         [0.3189, 0.3186],
+         [0.3106, 0.2866],
+         [0.2912, 0.3228],
+         [0.2807, 0.3430],
+         [0.2763, 0.3473]]], grad_fn=<ViewBackward0>)";
+
 /// Exercise 3.2: shape of [`EX_3_2_CONTEXT_VECS`] (two heads of d_out = 1). The stale markdown
 /// shows the same line.
 pub const EX_3_2_CONTEXT_VECS_SHAPE: &str = r"context_vecs.shape: torch.Size([2, 6, 2])";

@@ -2,7 +2,7 @@
 //! book's text, and how this crate computes it.
 //!
 //! Chapter 3 prints 44 results (tensors, scalars, shapes, labelled lines such as
-//! `Sum: tensor(1.0000)`), and its exercise solutions print five more. This module lists all of
+//! `Sum: tensor(1.0000)`), and its exercise solutions print six more (five in the English notebook, and exercise 3.2 as the Korean edition computes it). This module lists all of
 //! them, in the order you meet them, as [`Printed`] entries. Each entry says
 //!
 //! - **where**: the book section (`"3.4.1"`, or `"exercise 3.1"`) and the notebook cell
@@ -22,9 +22,9 @@
 //! ```
 //! use ch03_attention::chapter;
 //!
-//! // 44 results in the chapter itself, 5 in the exercise solutions.
+//! // 44 results in the chapter itself, 6 in the exercise solutions (one from the Korean edition).
 //! assert_eq!(chapter::chapter_items().count(), 44);
-//! assert_eq!(chapter::exercises().count(), 5);
+//! assert_eq!(chapter::exercises().count(), 6);
 //!
 //! // Section 3.4.1, cell [70]: the query of the second token, "journey".
 //! let query_2 = chapter::find("s3_4_1_query_2").unwrap();
@@ -51,7 +51,7 @@ use crate::torch::print::{TorchPrint, python_float_repr, strip_autograd_suffix, 
 use crate::torch::reduce::sum;
 use crate::torch::row;
 use crate::{
-    CausalAttention, Dropout, Error, MultiHeadAttention, MultiHeadAttentionWrapper,
+    CausalAttention, Dropout, Error, Linear, MultiHeadAttention, MultiHeadAttentionWrapper,
     SelfAttentionV1, SelfAttentionV2, TorchRng, book,
 };
 
@@ -299,6 +299,17 @@ fn wrapper_context_vecs(d_out: usize) -> Result<Vec<DMatrix<f32>>, Error> {
     let mut rng = TorchRng::manual_seed(123);
     let wrapper = MultiHeadAttentionWrapper::new(3, d_out, 6, 0.0, 2, false, &mut rng)?;
     wrapper.forward(&batch()) // (2, 6, 2 · d_out)
+}
+
+/// Exercise 3.2 as the Korean edition's solution computes it: the wrapper with `d_out = 1` and
+/// two heads, then an output projection `Linear(2, 2)` with bias, drawn after the heads from the
+/// same generator and applied to their concatenation.
+fn wrapper_with_out_proj_context_vecs() -> Result<Vec<DMatrix<f32>>, Error> {
+    let mut rng = TorchRng::manual_seed(123);
+    let wrapper = MultiHeadAttentionWrapper::new(3, 1, 6, 0.0, 2, false, &mut rng)?;
+    let out_proj = Linear::try_new(2, 2, true, &mut rng)?; // self.out_proj, after the heads
+    let concatenated = wrapper.forward(&batch())?; // (2, 6, 2)
+    concatenated.iter().map(|c| out_proj.forward(c)).collect() // (2, 6, 2)
 }
 
 /// 3.6.2: `MultiHeadAttention(3, 2, 6, 0.0, num_heads=2)` after `torch.manual_seed(123)`.
@@ -786,6 +797,14 @@ static PRINTED: &[Printed] = &[
         compute: || Ok(context_vecs_shape(&wrapper_context_vecs(1)?)),
     },
     Printed {
+        section: "exercise 3.2 (Korean edition)",
+        cell: "[9]",
+        label: "the Korean edition's solution: the same wrapper plus an output projection",
+        name: "exercise_3_2_korean_edition_context_vecs",
+        book: book::KO_EX_3_2_CONTEXT_VECS,
+        compute: || Ok(wrapper_with_out_proj_context_vecs()?.torch_str()),
+    },
+    Printed {
         section: "exercise 3.3",
         cell: "[18]",
         label: "parameters of a GPT-2-small attention module (768, 12 heads, 1024)",
@@ -806,8 +825,8 @@ mod tests {
     #[test]
     fn chapter_has_44_printed_items() {
         assert_eq!(chapter_items().count(), 44);
-        assert_eq!(exercises().count(), 5);
-        assert_eq!(printed().len(), 49);
+        assert_eq!(exercises().count(), 6);
+        assert_eq!(printed().len(), 50);
     }
 
     #[test]
@@ -824,6 +843,7 @@ mod tests {
             ("3.6.2", 5),
             ("exercise 3.1", 2),
             ("exercise 3.2", 2),
+            ("exercise 3.2 (Korean edition)", 1),
             ("exercise 3.3", 1),
         ];
         for (section, count) in expected {

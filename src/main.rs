@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use ch03_attention::walkthrough;
+use ch03_attention::walkthrough::{self, Lang};
 
 const HELP: &str = "\
 ch03-attention walkthrough: chapter 3 of Build a Large Language Model (From Scratch), computed.
@@ -11,24 +11,53 @@ Every result the chapter prints is computed by this crate, printed the way PyTor
 and shown beside the book's text with a ✓ (identical) or ✗ (different).
 
 USAGE:
-    cargo run                 every implemented section
-    cargo run -- 3.3          one section (3.3, 3.4, 3.5, 3.6, ...)
-    cargo run -- 3.3.2        one subsection
-    cargo run -- --list       the section numbers and titles
-    cargo run -- --help       this text
+    cargo run                    every section
+    cargo run -- SECTION         one section or a group of them (see SECTIONS)
+    cargo run -- --lang ko       labels and section titles in Korean (한국어), with the labels
+                                 the Korean notebook prints (어텐션 가중치:, 합:, ...)
+    cargo run -- --list          the sections with their titles and number of results
+    cargo run -- --help          this text
+
+SECTIONS:
+    3.3  3.3.1  3.3.2           attention without trainable weights
+    3.4  3.4.1  3.4.2           self-attention with trainable weights
+    3.5  3.5.1  3.5.2  3.5.3    causal attention and dropout
+    3.6  3.6.1  3.6.2           multi-head attention
+    exercises                   exercises 3.1, 3.2 and 3.3
+    why-mask                    why the causal mask matters (trains two small models, ~1 s)
+    A number selects everything below it: 3.5 selects 3.5.1, 3.5.2 and 3.5.3.
+
+READING THE OUTPUT:
+    [NN]      the cell of the chapter's notebook (ch03.ipynb) that prints the result, as numbered
+              in the notebook's stored outputs; `3.2 [13]` is exercise 3.2, cell 13 of
+              exercise-solutions.ipynb
+    book says what the book prints; `PyTorch says` marks values PyTorch computes but the book
+              does not print (seeded weights, as bit patterns); `claim` a measured statement
 
 Exit status: 0 when every shown result matches, 1 when any differs, 2 on bad arguments.
 ";
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut lang = Lang::English;
+    if let Some(i) = args.iter().position(|a| a == "--lang") {
+        match args.get(i + 1).map(String::as_str) {
+            Some("ko") => lang = Lang::Korean,
+            Some("en") => lang = Lang::English,
+            other => {
+                eprintln!("--lang takes `ko` or `en`, got {other:?}; see `cargo run -- --help`");
+                return ExitCode::from(2);
+            }
+        }
+        args.drain(i..i + 2);
+    }
     let filter = match args.as_slice() {
         [] => None,
         [a] if a == "--help" || a == "-h" => {
             print!("{HELP}");
             return ExitCode::SUCCESS;
         }
-        [a] if a == "--list" => return list(),
+        [a] if a == "--list" => return list(lang),
         [a] if !a.starts_with('-') => Some(a.as_str()),
         _ => {
             eprintln!("unexpected arguments {args:?}; see `cargo run -- --help`");
@@ -49,7 +78,7 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    print!("{}", walkthrough::render(&sections));
+    print!("{}", walkthrough::render_in(&sections, lang));
     if sections.iter().flat_map(|s| &s.items).all(|i| i.matches()) {
         ExitCode::SUCCESS
     } else {
@@ -57,11 +86,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn list() -> ExitCode {
+fn list(lang: Lang) -> ExitCode {
     match walkthrough::sections() {
         Ok(sections) => {
             for s in sections {
-                println!("{:<7} {} ({} results)", s.id, s.title, s.items.len());
+                let title = match lang {
+                    Lang::Korean => walkthrough::ko::title(s.id).unwrap_or(s.title),
+                    Lang::English => s.title,
+                };
+                println!("{:<9} {} ({} results)", s.id, title, s.items.len());
             }
             ExitCode::SUCCESS
         }

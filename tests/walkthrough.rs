@@ -101,3 +101,41 @@ fn mismatches_are_marked_and_counted() {
          chapter 3: 1 of 2 printed results match the book\n"
     ));
 }
+
+/// `cargo run -- --lang ko`: every section has the Korean edition's title and every label a
+/// Korean translation, so no English label is left for a reader of the Korean edition.
+#[test]
+fn every_label_and_title_has_a_korean_translation() {
+    use ch03_attention::walkthrough::ko;
+    let all = sections().unwrap();
+    let missing: Vec<String> = all
+        .iter()
+        .filter(|s| ko::title(s.id).is_none())
+        .map(|s| format!("title of {}", s.id))
+        .chain(
+            all.iter()
+                .flat_map(|s| &s.items)
+                .filter(|i| ko::label(i.what).is_none())
+                .map(|i| format!("label {:?}", i.what)),
+        )
+        .collect();
+    assert!(missing.is_empty(), "no Korean for: {missing:#?}");
+}
+
+/// The Korean walkthrough of section 3.3, pinned: the Korean notebook's printed labels
+/// (어텐션 가중치:, 합:, 두 번째 행의 합:, …) on both sides, the same numbers, Korean counts.
+#[test]
+fn korean_walkthrough_3_3() {
+    use ch03_attention::walkthrough::{Lang, render_in};
+    let text = render_in(&select(Some("3.3")).unwrap(), Lang::Korean);
+    assert!(text.contains("3.3: 17개 중 17개 책의 출력과 일치"));
+    assert!(
+        text.contains("어텐션 가중치: tensor([0.1455, 0.2278, 0.2249, 0.1285, 0.1077, 0.1656])")
+    );
+    assert!(!text.contains("Attention weights:"));
+    common::snapshot(
+        "walkthrough_3_3_ko",
+        "cargo run -- --lang ko 3.3: section 3.3 in Korean",
+        &text,
+    );
+}

@@ -17,6 +17,7 @@ use crate::Error;
 use crate::chapter::{self, Printed};
 use crate::torch::print::strip_autograd_suffix;
 
+pub mod ko;
 mod leakage;
 mod s3_3;
 mod s3_4;
@@ -224,38 +225,77 @@ pub fn section_ids() -> Vec<&'static str> {
 /// text, a ✓ or ✗, and a count per top-level section (e.g. `3.3: 17 of 17 printed results match
 /// the book`).
 pub fn render(sections: &[Section]) -> String {
+    render_in(sections, Lang::English)
+}
+
+/// The language of the walkthrough's labels (`cargo run -- --lang ko`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// The English labels and the English notebook's printed labels.
+    English,
+    /// Korean labels and section titles (the Korean edition's), the English title beside each
+    /// section's, and the printed labels of the Korean notebook (`어텐션 가중치:`, `합:`, …).
+    Korean,
+}
+
+/// [`render`] in the given language. The numbers are the same in both: the Korean notebook
+/// prints the same tensors, only some labels differ.
+pub fn render_in(sections: &[Section], lang: Lang) -> String {
+    let ko = lang == Lang::Korean;
     let mut out = String::new();
     for s in sections {
-        out.push_str(&format!("\n== {} {} ==\n", s.id, s.title));
+        match ko::title(s.id).filter(|_| ko) {
+            Some(title) => out.push_str(&format!("\n== {} {title} ({}) ==\n", s.id, s.title)),
+            None => out.push_str(&format!("\n== {} {} ==\n", s.id, s.title)),
+        }
         for item in &s.items {
             let mark = if item.matches() { '✓' } else { '✗' };
-            let label = match item.source {
-                Source::Book => "book says",
-                Source::PyTorch => "PyTorch says",
-                Source::Claim { .. } => "claim",
+            let label = match (item.source, ko) {
+                (Source::Book, false) => "book says",
+                (Source::Book, true) => "책의 출력",
+                (Source::PyTorch, false) => "PyTorch says",
+                (Source::PyTorch, true) => "파이토치의 값",
+                (Source::Claim { .. }, false) => "claim",
+                (Source::Claim { .. }, true) => "주장",
             };
-            out.push_str(&format!("\n{mark} {} {}\n", item.cell, item.what));
-            out.push_str(&side_by_side(&item.computed, &item.expected, label));
+            let what = ko::label(item.what).filter(|_| ko).unwrap_or(item.what);
+            out.push_str(&format!("\n{mark} {} {what}\n", item.cell));
+            let (computed, expected) = match ko {
+                true => (ko::printed(&item.computed), ko::printed(&item.expected)),
+                false => (item.computed.clone(), item.expected.clone()),
+            };
+            let header = if ko { "계산 결과" } else { "computed" };
+            out.push_str(&side_by_side(&computed, &expected, header, label));
         }
     }
     out.push('\n');
+    let matching = |ok: usize, total: usize, en: &str, ko_text: &str| match ko {
+        false => format!("{ok} of {total} {en}"),
+        true => format!("{total}개 중 {ok}개 {ko_text}"),
+    };
     for t in tally(sections) {
         let (chapter, (ok, total), (ok_t, total_t)) = (&t.chapter, t.book, t.pytorch);
         if total > 0 {
-            out.push_str(&format!(
-                "{chapter}: {ok} of {total} printed results match the book\n"
-            ));
+            let text = matching(
+                ok,
+                total,
+                "printed results match the book",
+                "책의 출력과 일치",
+            );
+            out.push_str(&format!("{chapter}: {text}\n"));
         }
         if total_t > 0 {
-            out.push_str(&format!(
-                "{chapter}: {ok_t} of {total_t} values match PyTorch\n"
-            ));
+            let text = matching(
+                ok_t,
+                total_t,
+                "values match PyTorch",
+                "파이토치의 값과 일치",
+            );
+            out.push_str(&format!("{chapter}: {text}\n"));
         }
         if t.claims.1 > 0 {
-            out.push_str(&format!(
-                "{chapter}: {} of {} claims hold\n",
-                t.claims.0, t.claims.1
-            ));
+            let text = matching(t.claims.0, t.claims.1, "claims hold", "주장이 성립");
+            out.push_str(&format!("{chapter}: {text}\n"));
         }
     }
     let chapter: Vec<&Item> = sections
@@ -271,10 +311,14 @@ pub fn render(sections: &[Section]) -> String {
         .collect::<std::collections::BTreeSet<_>>();
     if shown_chapters.len() > 1 {
         let ok = chapter.iter().filter(|i| i.matches()).count();
-        out.push_str(&format!(
-            "chapter 3: {ok} of {} printed results match the book\n",
-            chapter.len()
-        ));
+        let name = if ko { "3장" } else { "chapter 3" };
+        let text = matching(
+            ok,
+            chapter.len(),
+            "printed results match the book",
+            "책의 출력과 일치",
+        );
+        out.push_str(&format!("{name}: {text}\n"));
     }
     out
 }
@@ -354,24 +398,37 @@ fn seeded_parameter(
     )
 }
 
-/// Two blocks of text in two columns: "computed" on the left, `label` on the right.
-fn side_by_side(left: &str, right: &str, label: &str) -> String {
+/// Two blocks of text in two columns: `header` over the left one (what was computed), `label`
+/// over the right.
+fn side_by_side(left: &str, right: &str, header: &str, label: &str) -> String {
     let right = strip_autograd_suffix(right);
     let l: Vec<&str> = left.lines().collect();
     let r: Vec<&str> = right.lines().collect();
     let width = l
         .iter()
-        .map(|s| s.chars().count())
+        .chain([&header])
+        .map(|s| display_width(s))
         .max()
         .unwrap_or(0)
         .max(8);
-    let mut out = format!("    {:<width$}   {label}\n", "computed");
+    let pad = |s: &str| format!("{s}{}", " ".repeat(width - display_width(s)));
+    let mut out = format!("    {}   {label}\n", pad(header));
     for k in 0..l.len().max(r.len()) {
         let a = l.get(k).copied().unwrap_or("");
         let b = r.get(k).copied().unwrap_or("");
-        let line = format!("    {a:<width$} │ {b}");
+        let line = format!("    {} │ {b}", pad(a));
         out.push_str(line.trim_end());
         out.push('\n');
     }
     out
+}
+
+/// Columns a terminal gives `s`: 2 for each Hangul character, 1 for everything else here.
+fn display_width(s: &str) -> usize {
+    s.chars()
+        .map(|c| match c {
+            '\u{1100}'..='\u{11ff}' | '\u{3130}'..='\u{318f}' | '\u{ac00}'..='\u{d7af}' => 2,
+            _ => 1,
+        })
+        .sum()
 }

@@ -1,0 +1,187 @@
+//! The walkthrough in Korean (`cargo run -- --lang ko`), for readers of the Korean edition
+//! (밑바닥부터 만들면서 배우는 LLM): section titles as the Korean edition's notebook gives them,
+//! every label translated, and the printed labels the Korean notebook uses (`어텐션 가중치:`,
+//! `합:`, …). The numbers are the same: the Korean notebook prints the same tensors.
+
+/// The Korean edition's title of a walkthrough section (its notebook's headings).
+pub fn title(id: &str) -> Option<&'static str> {
+    Some(match id {
+        "3.3.1" => "훈련 가능한 가중치가 없는 간단한 셀프 어텐션 메커니즘",
+        "3.3.2" => "모든 입력 토큰에 대해 어텐션 가중치 계산하기",
+        "3.4.1" => "단계별로 어텐션 가중치 계산하기",
+        "3.4.2" => "셀프 어텐션 파이썬 클래스 구현하기",
+        "3.5.1" => "코잘 어텐션 마스크 적용하기",
+        "3.5.2" => "드롭아웃으로 어텐션 가중치에 추가적으로 마스킹하기",
+        "3.5.3" => "코잘 어텐션 클래스 구현하기",
+        "3.6.1" => "여러 개의 싱글 헤드 어텐션 층 쌓기",
+        "3.6.2" => "가중치 분할로 멀티 헤드 어텐션 구현하기",
+        "exercises" => "연습문제 3.1, 3.2, 3.3",
+        "why-mask" => "마스크가 필요한 이유",
+        _ => return None,
+    })
+}
+
+/// The Korean label of a walkthrough item, by its English label.
+pub fn label(english: &str) -> Option<&'static str> {
+    Some(match english {
+        // 3.3
+        "attention scores ω₂ⱼ = x⁽ʲ⁾ · x⁽²⁾ of the query \"journey\"" => {
+            "쿼리 \"journey\"의 어텐션 점수 ω₂ⱼ = x⁽ʲ⁾ · x⁽²⁾"
+        }
+        "ω₂₁ as an explicit multiply-and-add loop" => "ω₂₁: 곱하고 더하는 반복문으로",
+        "ω₂₁ as a library dot product" => "ω₂₁: 라이브러리의 점곱으로",
+        "weights by sum normalization" => "합으로 나눈 정규화로 구한 가중치",
+        "their sum" => "그 합",
+        "their sum (1.0000001 in f32, so 4 decimals)" => {
+            "그 합 (f32로 1.0000001이라 소수 넷째 자리까지 출력)"
+        }
+        "their sum (exactly 1 in f32, so integer form)" => {
+            "그 합 (f32로 정확히 1이라 정수 형태로 출력)"
+        }
+        "weights by the naive softmax exp(x)/Σexp(x)" => {
+            "단순한 소프트맥스 exp(x)/Σexp(x)로 구한 가중치"
+        }
+        "weights by the stable softmax (torch.softmax)" => {
+            "안정적인 소프트맥스(torch.softmax)로 구한 가중치"
+        }
+        "context vector z⁽²⁾ = Σᵢ α₂ᵢ x⁽ⁱ⁾" => "문맥 벡터 z⁽²⁾ = Σᵢ α₂ᵢ x⁽ⁱ⁾",
+        "all scores ωᵢⱼ with two loops" => "이중 반복문으로 구한 모든 점수 ωᵢⱼ",
+        "all scores as one product X·Xᵀ" => "행렬 곱셈 한 번으로 구한 모든 점수 X·Xᵀ",
+        "attention weights: softmax of each row" => "어텐션 가중치: 각 행의 소프트맥스",
+        "row 2's printed (rounded) weights, summed as Python floats" => {
+            "두 번째 행의 출력된(반올림된) 가중치를 파이썬 float로 더한 값"
+        }
+        "every row sums to 1" => "모든 행의 합은 1",
+        "all context vectors as one product A·X" => "행렬 곱셈 한 번으로 구한 모든 문맥 벡터 A·X",
+        "z⁽²⁾ from 3.3.1, equal to row 2 above" => "3.3.1의 z⁽²⁾: 위의 두 번째 행과 같음",
+        // 3.4
+        "W_query" | "W_query.weight" => "W_query (쿼리 가중치)",
+        "W_key" | "W_key.weight" => "W_key (키 가중치)",
+        "W_value" | "W_value.weight" => "W_value (값 가중치)",
+        "out_proj.weight" => "out_proj.weight (출력 투영 가중치)",
+        "out_proj.bias" => "out_proj.bias (출력 투영 절편)",
+        "query q⁽²⁾ = x⁽²⁾ W_q" => "쿼리 q⁽²⁾ = x⁽²⁾ W_q",
+        "keys = X W_k: one key per token" => "키 = X W_k: 토큰마다 키 하나",
+        "values = X W_v" => "값 = X W_v",
+        "one score ω₂₂ = q⁽²⁾ · k⁽²⁾" => "점수 하나 ω₂₂ = q⁽²⁾ · k⁽²⁾",
+        "all scores of query 2: q⁽²⁾ Kᵀ" => "두 번째 쿼리의 모든 점수: q⁽²⁾ Kᵀ",
+        "weights: softmax(ω₂ / √d_k), d_k = 2" => "가중치: softmax(ω₂ / √d_k), d_k = 2",
+        "context vector z⁽²⁾ = α₂ V" => "문맥 벡터 z⁽²⁾ = α₂ V",
+        "SelfAttentionV1 (seed 123, torch.rand weights)" => {
+            "SelfAttentionV1 (시드 123, torch.rand 가중치)"
+        }
+        "SelfAttentionV2 (seed 789, nn.Linear weights)" => {
+            "SelfAttentionV2 (시드 789, nn.Linear 가중치)"
+        }
+        // 3.5
+        "sa_v2's attention weights, unmasked" => "sa_v2의 어텐션 가중치, 마스크 없이",
+        "the simple mask tril(ones(6, 6))" => "간단한 마스크 tril(ones(6, 6))",
+        "route 1: weights × mask (rows no longer sum to 1)" => {
+            "방법 1: 가중치 × 마스크 (행의 합이 더는 1이 아님)"
+        }
+        "route 1: each row divided by its sum" => "방법 1: 각 행을 그 합으로 나눔",
+        "route 2: future scores set to −∞ (unscaled)" => {
+            "방법 2: 미래의 점수를 −∞로 (스케일링 전)"
+        }
+        "route 2: softmax(masked / √d_k): same as route 1" => {
+            "방법 2: softmax(마스킹된 점수 / √d_k): 방법 1과 같음"
+        }
+        "Dropout(0.5) on ones(6, 6): kept entries scaled to 1/(1−p) = 2" => {
+            "ones(6, 6)에 Dropout(0.5): 남은 원소는 1/(1−p) = 2배"
+        }
+        "the same mask on the causal weights (reseeded)" => {
+            "코잘 어텐션 가중치에 같은 마스크 (시드 다시 설정)"
+        }
+        "batch = two copies of the input" => "배치 = 입력 두 벌",
+        "CausalAttention(3, 2, 6, 0.0), seed 123" => "CausalAttention(3, 2, 6, 0.0), 시드 123",
+        "its shape" => "그 크기",
+        // 3.6
+        "MultiHeadAttentionWrapper, 2 heads of d_out 2, seed 123" => {
+            "MultiHeadAttentionWrapper, d_out 2인 헤드 2개, 시드 123"
+        }
+        "its shape: d_out · num_heads = 4 wide" => "그 크기: 너비 d_out · num_heads = 4",
+        "MultiHeadAttention, 2 heads of head_dim 1, seed 123" => {
+            "MultiHeadAttention, head_dim 1인 헤드 2개, 시드 123"
+        }
+        "its shape: d_out = 2 wide whatever the head count" => {
+            "그 크기: 헤드 개수와 상관없이 너비 d_out = 2"
+        }
+        "a @ a.transpose(2, 3) on a (1, 2, 3, 4) tensor: all heads at once" => {
+            "(1, 2, 3, 4) 텐서에 a @ a.transpose(2, 3): 모든 헤드를 한 번에"
+        }
+        "the same product for head 0 alone" => "첫 번째 헤드만 따로 같은 곱셈",
+        "the same product for head 1 alone" => "두 번째 헤드만 따로 같은 곱셈",
+        // exercises
+        "SelfAttentionV1 holding v2's weights, transposed" => {
+            "v2의 가중치를 전치해서 넣은 SelfAttentionV1"
+        }
+        "SelfAttentionV2 (seed 123): the same output" => "SelfAttentionV2 (시드 123): 같은 출력",
+        "wrapper with d_out = 1, 2 heads (corrected, current-code values)" => {
+            "d_out = 1, 헤드 2개인 래퍼 (수정된, 현재 코드의 값)"
+        }
+        "its shape: 2 wide" => "그 크기: 너비 2",
+        "the Korean edition's solution: the same wrapper plus an output projection" => {
+            "한국어판의 해답: 같은 래퍼에 출력 투영을 더함"
+        }
+        "parameters of a GPT-2-small attention module (768, 12 heads, 1024)" => {
+            "GPT-2 small 크기 어텐션 모듈의 파라미터 개수 (768, 헤드 12개, 1024)"
+        }
+        // why-mask
+        "one-hot words: section 3.3's weights softmax(X·Xᵀ) carry no similarity" => {
+            "원-핫 단어: 3.3절의 가중치 softmax(X·Xᵀ)에 유사도가 담기지 않음"
+        }
+        "the mask hides t + 1: masked attention on the next position" => {
+            "마스크는 t + 1을 가림: 마스크를 쓴 모델이 다음 위치에 주는 어텐션"
+        }
+        "\"already knows the answer\", \"only copies\": unmasked attention on t + 1" => {
+            "\"이미 답을 안다\", \"복사만 한다\": 마스크 없는 모델이 t + 1에 주는 어텐션"
+        }
+        "\"the loss is nearly 0\": unmasked training loss, beside the floor H" => {
+            "\"손실이 거의 0\": 마스크 없는 모델의 훈련 손실과 하한 H"
+        }
+        "\"the gradient is nearly 0\": unmasked gradient norm, last steps vs first" => {
+            "\"그레이디언트가 거의 0\": 마스크 없는 모델의 그레이디언트 노름, 처음과 마지막"
+        }
+        "\"it learns nothing\" is wrong, it learned to copy: useless once the future is hidden" => {
+            "\"아무것도 학습하지 않는다\"는 틀림: 복사를 학습했고, 미래를 가리면 쓸모없음"
+        }
+        "not overfitting: unmasked loss on fresh sequences" => {
+            "과대적합이 아님: 새 시퀀스에서 마스크 없는 모델의 손실"
+        }
+        "the masked model learns the honest rule: training loss at the floor H" => {
+            "마스크를 쓴 모델은 정직한 규칙을 학습: 훈련 손실이 하한 H에"
+        }
+        "the masked model works at generation time as it did in training" => {
+            "마스크를 쓴 모델은 생성할 때도 훈련 때처럼 동작"
+        }
+        "hand-written backpropagation vs five-point finite differences (masked and unmasked)" => {
+            "직접 쓴 역전파와 5점 유한 차분 비교 (마스크 있음/없음)"
+        }
+        _ => return None,
+    })
+}
+
+/// The labels the Korean notebook prints in place of the English notebook's.
+pub const PRINTED_LABELS: [(&str, &str); 7] = [
+    ("Attention weights:", "어텐션 가중치:"),
+    ("Sum:", "합:"),
+    ("Row 2 sum:", "두 번째 행의 합:"),
+    ("All row sums:", "모든 행의 합:"),
+    (
+        "Previous 2nd context vector:",
+        "이전에 계산한 두 번째 문맥 벡터:",
+    ),
+    ("First head:", "첫 번째 헤드:"),
+    ("Second head:", "두 번째 헤드:"),
+];
+
+/// `text` as the Korean notebook prints it: an English label at the start of the text (the
+/// only place they occur) replaced by the Korean notebook's.
+pub fn printed(text: &str) -> String {
+    for (en, ko) in PRINTED_LABELS {
+        if let Some(rest) = text.strip_prefix(en) {
+            return format!("{ko}{rest}");
+        }
+    }
+    text.to_string()
+}
