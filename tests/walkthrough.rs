@@ -139,3 +139,23 @@ fn korean_walkthrough_3_3() {
         &text,
     );
 }
+
+/// Each section shows its results in the notebook's cell order, a cell's created parameters
+/// before its printed output: 3.4.2 prints cell [86] (SelfAttentionV1), then [89]'s three
+/// seeded weights, then [89]'s output.
+#[test]
+fn items_follow_the_notebook_cells() {
+    let number = |cell: &str| -> u32 {
+        let inner = cell.rsplit('[').next().unwrap().trim_end_matches(']');
+        inner.parse().unwrap_or(u32::MAX)
+    };
+    // The chapter's sections (the exercises count cells per exercise and notebook).
+    for s in sections().unwrap().iter().filter(|s| s.id.starts_with("3.")) {
+        let cells: Vec<u32> = s.items.iter().map(|i| number(&i.cell)).collect();
+        assert!(cells.is_sorted(), "{}: {cells:?}", s.id);
+    }
+    let s342 = select(Some("3.4.2")).unwrap();
+    let cells: Vec<&str> = s342[0].items.iter().map(|i| i.cell.as_str()).collect();
+    assert_eq!(cells, ["[86]", "[89]", "[89]", "[89]", "[89]"]);
+    assert!(s342[0].items[4].what.starts_with("SelfAttentionV2"));
+}
