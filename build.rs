@@ -27,8 +27,9 @@ const READING_ORDER: &str = "docs/reading_order.txt";
 /// rustdoc makes every block of a doc page a horizontal scroll container, which gives a paragraph
 /// with a tall formula (a fraction, a sum) a stray scroll bar: blocks that hold math overflow
 /// visibly instead. The math font stack gives ∑ and stretchy parentheses a font that has them
-/// (Chromium on Linux otherwise picks a text font).
+/// (Chromium on Linux otherwise picks a text font). The navigation lines get a paragraph's margin.
 const STYLE: &str = "<style>.docblock > *:has(math) { overflow: visible !important; } \
+.docblock > nav.reading-order-nav { margin: 0.75em 0; } \
 math { font-family: \"STIX Two Math\", \"Latin Modern Math\", \"DejaVu Math TeX Gyre\", \
 \"Cambria Math\", math; }</style>";
 
