@@ -3,9 +3,13 @@
 //! * LaTeX math (`$…$` inline, `$$…$$` on lines of their own) turned into MathML, which every
 //!   current browser renders natively: `cargo doc` shows real math with no flag, no network and no
 //!   JavaScript. The LaTeX stays in the page as the MathML annotation and in `docs/*.md` as the
-//!   readable plain-text source.
+//!   readable plain-text source. An inline formula may wrap across lines of a paragraph; one that
+//!   is never closed fails the build, naming the page and line.
 //! * Markdown images `![alt](figures/name.svg)` turned into inline data URIs, so the figures travel
 //!   with the generated HTML.
+//! * A navigation line at the top and bottom of each page, from `docs/reading_order.txt` (the one
+//!   place the reading order is declared): "← Previous · Reading order · Next →" on the pages of
+//!   the chain, a link back to the reading order on the other pages.
 //!
 //! Code blocks and inline code are left untouched, so doctests and shell snippets keep their `$`.
 
@@ -15,12 +19,28 @@ use std::path::Path;
 use pulldown_latex::config::DisplayMode;
 use pulldown_latex::{Parser, RenderConfig, Storage, push_mathml};
 
+/// The file that declares the reading order.
+const READING_ORDER: &str = "docs/reading_order.txt";
+
+/// The injected CSS, at the end of every page (so it never becomes the page's one-line summary).
+///
+/// rustdoc makes every block of a doc page a horizontal scroll container, which gives a paragraph
+/// with a tall formula (a fraction, a sum) a stray scroll bar: blocks that hold math overflow
+/// visibly instead. The math font stack gives ∑ and stretchy parentheses a font that has them
+/// (Chromium on Linux otherwise picks a text font). The navigation lines get a paragraph's margin.
+const STYLE: &str = "<style>.docblock > *:has(math) { overflow: visible !important; } \
+.docblock > nav.reading-order-nav { margin: 0.75em 0; } \
+math { font-family: \"STIX Two Math\", \"Latin Modern Math\", \"DejaVu Math TeX Gyre\", \
+\"Cambria Math\", math; }</style>";
+
 fn main() {
     println!("cargo:rerun-if-changed=docs");
+    println!("cargo:rerun-if-changed={READING_ORDER}");
     println!("cargo:rerun-if-changed=build.rs");
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     let out = Path::new(&out_dir).join("docs");
     fs::create_dir_all(&out).expect("create OUT_DIR/docs");
+    let order = reading_order();
     let mut pages: Vec<_> = fs::read_dir("docs")
         .expect("docs/ folder")
         .map(|e| e.expect("dir entry").path())
@@ -29,23 +49,101 @@ fn main() {
     pages.sort();
     for page in pages {
         let text = fs::read_to_string(&page).expect("read docs page");
+        let stem = page.file_stem().unwrap().to_str().expect("UTF-8 page name");
+        let nav = navigation(&order, stem);
         let mut rendered = render_page(&text, &page);
-        // rustdoc makes every block of a doc page a horizontal scroll container, which gives a
-        // paragraph with a tall formula (a fraction, a sum) a stray scroll bar. Let blocks that
-        // hold math overflow visibly instead. At the end of the page, so it never becomes the
-        // page's one-line summary.
-        rendered.push_str(
-            "\n<style>.docblock > *:has(math) { overflow: visible !important; }</style>\n",
-        );
+        rendered = with_navigation(&rendered, &nav, &page);
+        rendered.push('\n');
+        rendered.push_str(STYLE);
+        rendered.push('\n');
         fs::write(out.join(page.file_name().unwrap()), rendered).expect("write rendered page");
     }
+}
+
+/// One page of the reading order: its module and how the navigation describes it.
+struct Stop {
+    module: String,
+    label: String,
+}
+
+/// Reads `docs/reading_order.txt`: one module per line, then its label; `#` starts a comment.
+/// Panics when a module has no page or appears twice.
+fn reading_order() -> Vec<Stop> {
+    let text = fs::read_to_string(READING_ORDER)
+        .unwrap_or_else(|e| panic!("{READING_ORDER}: cannot read the reading order: {e}"));
+    let mut order: Vec<Stop> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (module, label) = line.split_once(' ').unwrap_or((line, ""));
+        let page = Path::new("docs").join(format!("{module}.md"));
+        assert!(
+            page.is_file(),
+            "{READING_ORDER}:{}: module `{module}` is in the reading order but has no page {}",
+            n + 1,
+            page.display()
+        );
+        assert!(
+            order.iter().all(|s| s.module != module),
+            "{READING_ORDER}:{}: module `{module}` appears twice in the reading order",
+            n + 1
+        );
+        order.push(Stop {
+            module: module.to_string(),
+            label: label.trim().to_string(),
+        });
+    }
+    assert!(!order.is_empty(), "{READING_ORDER}: no module listed");
+    order
+}
+
+/// The navigation line of page `stem` (`crate` is the front page, where the order starts).
+fn navigation(order: &[Stop], stem: &str) -> String {
+    let link = |s: &Stop| {
+        let label = if s.label.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", s.label)
+        };
+        format!("[`{0}`](crate::{0}){label}", s.module)
+    };
+    let home = "[Reading order](crate#reading-order)";
+    if stem == "crate" {
+        return format!("{home} · Next: {} →", link(&order[0]));
+    }
+    let Some(i) = order.iter().position(|s| s.module == stem) else {
+        return "← Back to the [reading order](crate#reading-order)".to_string();
+    };
+    let previous = match i {
+        0 => "[the front page](crate)".to_string(),
+        _ => link(&order[i - 1]),
+    };
+    match order.get(i + 1) {
+        Some(next) => format!("← Previous: {previous} · {home} · Next: {} →", link(next)),
+        None => format!("← Previous: {previous} · {home} · the end of the reading order"),
+    }
+}
+
+/// Puts `nav` right after the page's `# ` title (so the title stays the page's summary) and at its
+/// end, each in a `<nav class="reading-order-nav">` that `examples/check_docs.rs` looks for.
+fn with_navigation(rendered: &str, nav: &str, page: &Path) -> String {
+    let block = format!("<nav class=\"reading-order-nav\">\n\n{nav}\n\n</nav>\n");
+    let (title, rest) = rendered.split_once('\n').unwrap_or((rendered, ""));
+    assert!(
+        title.starts_with("# "),
+        "{}: the first line must be the page's `# ` title, for the navigation to go under it",
+        page.display()
+    );
+    format!("{title}\n\n{block}{}\n\n{block}", rest.trim_end())
 }
 
 fn render_page(text: &str, page: &Path) -> String {
     let mut out = String::with_capacity(text.len() * 2);
     let mut in_fence = false;
-    let mut lines = text.lines().peekable();
-    while let Some(line) = lines.next() {
+    let mut lines = text.lines().enumerate().peekable();
+    while let Some((n, line)) = lines.next() {
         let trimmed = line.trim_start();
         if trimmed.starts_with("```") {
             in_fence = !in_fence;
@@ -61,7 +159,7 @@ fn render_page(text: &str, page: &Path) -> String {
         if trimmed == "$$" {
             // Display math: every line up to the closing `$$`.
             let mut tex = String::new();
-            for inner in lines.by_ref() {
+            for (_, inner) in lines.by_ref() {
                 if inner.trim() == "$$" {
                     break;
                 }
@@ -75,14 +173,57 @@ fn render_page(text: &str, page: &Path) -> String {
             out.push_str("</div>\n");
             continue;
         }
-        out.push_str(&render_inline(line, page));
+        // An inline formula (or code span) that wraps onto the next line of its paragraph: join
+        // the lines, as Markdown would (a line break in a paragraph is a space).
+        let mut joined = line.to_string();
+        while open_at_end(&joined) {
+            let Some((_, next)) = lines.next_if(|(_, l)| continues_paragraph(l)) else {
+                break;
+            };
+            joined.push(' ');
+            joined.push_str(next.trim_start());
+        }
+        out.push_str(&render_inline(&joined, page, n + 1));
         out.push('\n');
     }
     out
 }
 
-/// Converts `$…$` and `![alt](figures/x.svg)` outside inline code spans.
-fn render_inline(line: &str, page: &Path) -> String {
+/// Whether `line` continues the paragraph above it (not blank, not a fence, not display math).
+fn continues_paragraph(line: &str) -> bool {
+    let t = line.trim();
+    !t.is_empty() && !t.starts_with("```") && t != "$$"
+}
+
+/// Whether a code span or an inline formula is still open at the end of `line`, read as
+/// `render_inline` reads it.
+fn open_at_end(line: &str) -> bool {
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '`' => match chars[i + 1..].iter().position(|&c| c == '`') {
+                Some(p) => i += p + 2,
+                None => return true,
+            },
+            '$' if opens_math(&chars, i) => match chars[i + 1..].iter().position(|&c| c == '$') {
+                Some(p) => i += p + 2,
+                None => return true,
+            },
+            _ => i += 1,
+        }
+    }
+    false
+}
+
+/// A `$` opens inline math when a non-space character follows it.
+fn opens_math(chars: &[char], i: usize) -> bool {
+    chars[i] == '$' && chars.get(i + 1).is_some_and(|c| !c.is_whitespace())
+}
+
+/// Converts `$…$` and `![alt](figures/x.svg)` outside inline code spans. `line` (a source line,
+/// or several joined) starts at line `n` of `page`; a `$…$` left open panics, naming both.
+fn render_inline(line: &str, page: &Path, n: usize) -> String {
     let mut out = String::new();
     let chars: Vec<char> = line.chars().collect();
     let mut i = 0;
@@ -97,19 +238,18 @@ fn render_inline(line: &str, page: &Path) -> String {
                 out.extend(&chars[i..end]);
                 i = end;
             }
-            '$' if chars.get(i + 1).is_some_and(|c| !c.is_whitespace()) => {
-                let close = chars[i + 1..].iter().position(|&c| c == '$');
-                match close {
-                    Some(p) => {
-                        let tex: String = chars[i + 1..i + 1 + p].iter().collect();
-                        out.push_str(&mathml(&tex, DisplayMode::Inline, page));
-                        i += p + 2;
-                    }
-                    None => {
-                        out.push('$');
-                        i += 1;
-                    }
-                }
+            '$' if opens_math(&chars, i) => {
+                let Some(p) = chars[i + 1..].iter().position(|&c| c == '$') else {
+                    let rest: String = chars[i..].iter().take(60).collect();
+                    panic!(
+                        "{}:{n}: inline math is never closed in its paragraph, so it would show \
+                         as raw LaTeX: `{rest}`",
+                        page.display()
+                    );
+                };
+                let tex: String = chars[i + 1..i + 1 + p].iter().collect();
+                out.push_str(&mathml(&tex, DisplayMode::Inline, page));
+                i += p + 2;
             }
             '!' if chars.get(i + 1) == Some(&'[') => {
                 let rest: String = chars[i..].iter().collect();

@@ -10,11 +10,12 @@
 mod common;
 
 // One file per module or section of the chapter, plus the files that check across modules
-// (`bad_input`, `book`, `figures`, `invariants`, `snapshots_referenced`, `torch_truth`, `walkthrough`);
-// alphabetical, as rustfmt orders them.
+// (`bad_input`, `book`, `docs`, `figures`, `invariants`, `snapshots_referenced`, `torch_truth`,
+// `walkthrough`); alphabetical, as rustfmt orders them.
 mod bad_input;
 mod book;
 mod causal;
+mod docs;
 mod edges;
 mod efficient;
 mod figures;
