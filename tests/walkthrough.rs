@@ -150,7 +150,11 @@ fn items_follow_the_notebook_cells() {
         inner.parse().unwrap_or(u32::MAX)
     };
     // The chapter's sections (the exercises count cells per exercise and notebook).
-    for s in sections().unwrap().iter().filter(|s| s.id.starts_with("3.")) {
+    for s in sections()
+        .unwrap()
+        .iter()
+        .filter(|s| s.id.starts_with("3."))
+    {
         let cells: Vec<u32> = s.items.iter().map(|i| number(&i.cell)).collect();
         assert!(cells.is_sorted(), "{}: {cells:?}", s.id);
     }
