@@ -83,3 +83,36 @@ fn page_headers_leave_previous_and_next_to_the_generated_navigation() {
         }
     }
 }
+
+/// Code lines fit the page: a rustdoc code block at 1280 px shows about 90 characters before
+/// cutting a line off, so no line of a fenced block in `docs/*.md` is longer than 88.
+#[test]
+fn code_lines_fit_the_page() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut long = Vec::new();
+    for entry in std::fs::read_dir(format!("{root}/docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut in_code = false;
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("```") {
+                in_code = !in_code;
+            } else if in_code && line.chars().count() > 88 {
+                long.push(format!(
+                    "{}:{}: {} characters",
+                    path.display(),
+                    n + 1,
+                    line.chars().count()
+                ));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "code lines cut off at 1280 px:\n{}",
+        long.join("\n")
+    );
+}
