@@ -21,6 +21,7 @@ pub mod multihead;
 pub mod normalize;
 pub mod qkv;
 pub mod similarity;
+pub mod spec;
 
 pub use causal::CausalAttention;
 pub use efficient::EfficientMha;
