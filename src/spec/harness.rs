@@ -126,7 +126,7 @@ impl Interrupted {
                 exercise,
                 format!(
                     "your code ran for more than {} s without returning (an endless loop?)",
-                    limit.as_secs()
+                    limit.as_secs_f64()
                 ),
             ),
         }
