@@ -2,7 +2,7 @@
 
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc;
+use std::sync::{Once, mpsc};
 use std::time::Duration;
 
 /// Where an exercise stands.
@@ -62,7 +62,8 @@ pub enum Interrupted {
 /// Runs `f` on a thread of its own, catching a panic and giving up after `limit`, so the code
 /// under test can never crash or hang the harness. A `todo!()` is reported as
 /// [`Interrupted::NotStarted`], any other panic with its message. (A timed-out thread is left to
-/// finish on its own; the harness does not wait for it.)
+/// finish on its own; the harness does not wait for it.) A panic of `f` prints nothing to stderr:
+/// its message is in the result; panics anywhere else are reported as before.
 ///
 /// ```
 /// use std::time::Duration;
@@ -80,11 +81,19 @@ pub fn guarded<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
     limit: Duration,
 ) -> Result<T, Interrupted> {
+    quiet_panics_on_checked_threads();
     let (send, receive) = mpsc::channel();
-    std::thread::spawn(move || {
-        let outcome = catch_unwind(AssertUnwindSafe(f));
-        let _ = send.send(outcome); // the receiver may have given up
-    });
+    let spawned = std::thread::Builder::new()
+        .name(CHECKED_THREAD.to_string())
+        .spawn(move || {
+            let outcome = catch_unwind(AssertUnwindSafe(f));
+            let _ = send.send(outcome); // the receiver may have given up
+        });
+    if let Err(e) = spawned {
+        return Err(Interrupted::Panicked(format!(
+            "the check could not start a thread: {e}"
+        )));
+    }
     match receive.recv_timeout(limit) {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(payload)) => Err(panic_outcome(payload.as_ref())),
@@ -93,6 +102,24 @@ pub fn guarded<T: Send + 'static>(
             "the check's thread ended without an answer".into(),
         )),
     }
+}
+
+/// The name of the threads [`guarded`] runs code on.
+const CHECKED_THREAD: &str = "ch03-spec-checked";
+
+/// Keeps a panic of checked code from printing a message and backtrace to stderr: the verdict
+/// carries the message instead. Panics on every other thread are reported as before (the hook
+/// installed earlier is kept and called for them). Installed once, on the first [`guarded`] call.
+fn quiet_panics_on_checked_threads() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if std::thread::current().name() != Some(CHECKED_THREAD) {
+                previous(info);
+            }
+        }));
+    });
 }
 
 /// A panic payload as an outcome: `todo!()`'s message ("not yet implemented") means the
