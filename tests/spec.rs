@@ -958,3 +958,15 @@ fn an_endless_loop_times_out() {
     );
     assert_eq!(spec::TIME_LIMIT, Duration::from_secs(10));
 }
+
+misconception!(
+    scores_as_xt_x,
+    GramOfFeatures,
+    "attn_scores",
+    "Xᵀ X instead of X Xᵀ",
+    {
+        fn attn_scores(inputs: &DMatrix<f32>) -> DMatrix<f32> {
+            inputs.transpose() * inputs
+        }
+    }
+);
