@@ -152,9 +152,7 @@ fn next(e: &Entry, v: &ch03_attention::spec::Verdict) {
         println!("  {line}");
     }
     println!();
-    println!(
-        "Then run `cargo run -p ch03-practice` again (or `cargo test -p ch03-practice {}`).",
-        e.id
-    );
+    println!("Then run `cargo run -p ch03-practice` again");
+    println!("(or `cargo test -p ch03-practice {}`).", e.id);
     println!("Done exercises show where their reference is explained: `cargo doc --open`.");
 }
