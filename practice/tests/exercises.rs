@@ -15,7 +15,7 @@ macro_rules! exercises {
                 let v = progress::verdict(stringify!($id));
                 assert!(
                     v.status == Status::Done,
-                    "exercise {} is {}: {}",
+                    "exercise {} ({}): {}",
                     stringify!($id),
                     progress::status_word(v.status),
                     v.message
