@@ -19,6 +19,7 @@ pub mod context;
 pub mod efficient;
 pub mod multihead;
 pub mod normalize;
+pub mod practice;
 pub mod qkv;
 pub mod similarity;
 pub mod spec;
