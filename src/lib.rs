@@ -19,8 +19,10 @@ pub mod context;
 pub mod efficient;
 pub mod multihead;
 pub mod normalize;
+pub mod practice;
 pub mod qkv;
 pub mod similarity;
+pub mod spec;
 
 pub use causal::CausalAttention;
 pub use efficient::EfficientMha;
