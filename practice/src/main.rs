@@ -19,7 +19,7 @@ usage: cargo run -p ch03-practice [-- --json | --reset ID | --help]
 
   (no argument)  list every exercise (✓ done, ✗ failing, · not started) and show the next one
   --json         one JSON object per exercise per line: {\"id\", \"status\", \"message\"}
-  --reset ID     put exercise ID's function(s) back to their todo!() stub (practice/stubs/)
+  --reset ID     put exercise ID's function(s) back to a todo!() stub
   --help         this text";
 
 fn main() -> ExitCode {

@@ -105,16 +105,6 @@ const SOURCES: &[(&str, &str)] = &[
     ("exercises.rs", include_str!("exercises.rs")),
 ];
 
-/// The pristine stubs (`practice/stubs/`), which `--reset` restores functions from.
-pub const STUBS: &[(&str, &str)] = &[
-    ("s3_3_1.rs", include_str!("../stubs/s3_3_1.rs")),
-    ("s3_3_2.rs", include_str!("../stubs/s3_3_2.rs")),
-    ("s3_4.rs", include_str!("../stubs/s3_4.rs")),
-    ("s3_5.rs", include_str!("../stubs/s3_5.rs")),
-    ("s3_6.rs", include_str!("../stubs/s3_6.rs")),
-    ("exercises.rs", include_str!("../stubs/exercises.rs")),
-];
-
 /// The exercises to list: the spec's ([`spec::EXERCISES`], with the learner's file added), or,
 /// while the spec lists none (its checks not written yet), [`PRACTICE`]. The flag says which.
 pub fn exercises() -> (Vec<Entry>, bool) {
@@ -341,9 +331,9 @@ fn function_span(text: &str, name: &str) -> Option<(usize, usize)> {
     None
 }
 
-/// Puts exercise `id`'s functions in `src_dir/<file>` back to their stubs (signature and
-/// `todo!()` body; the doc comments and everything else in the file are left as they are).
-/// Returns the functions reset.
+/// Puts exercise `id`'s functions in `src_dir/<file>` back to a stub: each function keeps its
+/// signature (everything up to the line that ends with `{`) and gets the body `todo!()`; the doc
+/// comments and everything else in the file are left as they are. Returns the functions reset.
 ///
 /// # Errors
 ///
@@ -355,27 +345,36 @@ pub fn reset(src_dir: &Path, id: &str) -> Result<Vec<&'static str>, String> {
         .find(|e| e.id == id)
         .ok_or_else(|| format!("no exercise `{id}` (`cargo run -p ch03-practice` lists them)"))?;
     let file = entry.file.expect("every entry of PRACTICE has a file");
-    let stub = STUBS
-        .iter()
-        .find(|(f, _)| *f == file)
-        .map(|(_, t)| *t)
-        .expect("every file has a stub");
     let path = src_dir.join(file);
     let mut text = std::fs::read_to_string(&path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     for name in entry.functions {
-        let (s0, s1) = function_span(stub, name).expect("the stub has the function");
-        let (l0, l1) = function_span(&text, name).ok_or_else(|| {
+        let missing = || {
             format!(
-                "{} has no `pub fn {name}(` ending in a line `}}`: restore it from \
-                 practice/stubs/{file}",
+                "{} has no `pub fn {name}(` whose signature ends a line with `{{` and whose body \
+                 ends with a line `}}`",
                 path.display()
             )
-        })?;
-        text.replace_range(l0..l1, &stub[s0..s1]);
+        };
+        let (start, end) = function_span(&text, name).ok_or_else(missing)?;
+        let stub = stub_of(&text[start..end]).ok_or_else(missing)?;
+        text.replace_range(start..end, &stub);
     }
     std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(entry.functions.to_vec())
+}
+
+/// A function's text with its body replaced by `todo!()`: the signature up to the first line
+/// that ends with `{`, then `    todo!()` and `}`.
+fn stub_of(function: &str) -> Option<String> {
+    let mut signature = String::new();
+    for line in function.split_inclusive('\n') {
+        signature.push_str(line);
+        if line.trim_end().ends_with('{') {
+            return Some(format!("{signature}    todo!()\n}}\n"));
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -391,16 +390,11 @@ mod tests {
         assert_eq!(names.len(), 23, "a function in two exercises");
         for e in PRACTICE {
             let file = e.file.unwrap();
-            let (_, stub) = STUBS.iter().find(|(f, _)| *f == file).unwrap();
+            let (_, text) = SOURCES.iter().find(|(f, _)| *f == file).unwrap();
             for name in e.functions {
                 assert!(
-                    line_of(stub, name).is_some(),
+                    line_of(text, name).is_some(),
                     "{file} has no `pub fn {name}(`"
-                );
-                let (s, t) = function_span(stub, name).unwrap();
-                assert!(
-                    stub[s..t].contains("todo!()"),
-                    "{name}: the stub is not todo!()"
                 );
             }
         }
@@ -443,20 +437,23 @@ mod tests {
     fn reset_restores_one_exercise_and_nothing_else() {
         let dir = std::env::temp_dir().join(format!("ch03-practice-reset-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let (_, stub) = STUBS.iter().find(|(f, _)| *f == "s3_4.rs").unwrap();
-        let solved = stub.replacen(
-            "    rng: &mut TorchRng,\n) -> [DMatrix<f32>; 3] {\n    todo!()\n}",
-            "    rng: &mut TorchRng,\n) -> [DMatrix<f32>; 3] {\n    \
-             [rng.rand(d_in, d_out), rng.rand(d_in, d_out), rng.rand(d_in, d_out)]\n}",
-            1,
-        );
-        let solved = solved.replacen(
-            ") -> DMatrix<f32> {\n    todo!()\n}",
-            ") -> DMatrix<f32> {\n    let q = x * &weights[0];\n    {\n        q\n    }\n}",
-            1,
-        );
+        let stub = "/// Draw the weights.\npub fn self_attention_v1_weights(\n    d_in: usize,\n    \
+                    rng: &mut TorchRng,\n) -> [DMatrix<f32>; 3] {\n    todo!()\n}\n\n\
+                    /// The forward pass.\npub fn self_attention_v1(x: &DMatrix<f32>) -> DMatrix<f32> {\n    \
+                    todo!()\n}\n";
+        let solved = stub
+            .replacen(
+                "    todo!()\n}",
+                "    [rng.rand(d_in, 2), rng.rand(d_in, 2)]\n}",
+                1,
+            )
+            .replacen(
+                "    todo!()\n}",
+                "    let q = x * x;\n    {\n        q\n    }\n}",
+                1,
+            );
         let solved = format!("{solved}\nfn helper() {{}}\n");
-        assert_ne!(&solved, stub);
+        assert!(!solved.contains("todo!()"));
         std::fs::write(dir.join("s3_4.rs"), &solved).unwrap();
 
         assert_eq!(
