@@ -110,15 +110,11 @@ fn list(json: bool) -> ExitCode {
             Status::NotStarted => "·",
         };
         let section = format!("{:<section_width$}", e.section);
-        let guide = if v.status == Status::Done {
-            format!("   (study guide: ch03_attention::{})", e.guide)
-        } else {
-            String::new()
-        };
-        println!(
-            "  {mark} {section}  {:<id_width$}  {}{guide}",
-            e.id, e.title
-        );
+        println!("  {mark} {section}  {:<id_width$}  {}", e.id, e.title);
+        if v.status == Status::Done {
+            let indent = section_width + id_width + 8;
+            println!("{:indent$}study guide: ch03_attention::{}", "", e.guide);
+        }
     }
     println!();
     match entries
@@ -149,10 +145,52 @@ fn next(e: &Entry, v: &ch03_attention::spec::Verdict) {
     }
     println!();
     for line in v.message.lines() {
-        println!("  {line}");
+        for piece in wrap(line, 84) {
+            println!("  {piece}");
+        }
     }
     println!();
     println!("Then run `cargo run -p ch03-practice` again");
     println!("(or `cargo test -p ch03-practice {}`).", e.id);
     println!("Done exercises show where their reference is explained: `cargo doc --open`.");
+}
+
+/// `line` cut at spaces into pieces of at most `width` characters (a word longer than that
+/// stays whole), so a long message fits an 88-column terminal with its indent. A line that fits
+/// is kept as it is (the side-by-side tables keep their alignment); a cut line keeps its indent.
+fn wrap(line: &str, width: usize) -> Vec<String> {
+    let body = line.trim_start();
+    let indent = &line[..line.len() - body.len()];
+    let room = width.saturating_sub(indent.chars().count()).max(1);
+    let mut pieces = Vec::new();
+    let mut rest = body;
+    while rest.chars().count() > room {
+        // The last space that leaves at most `room` characters on this piece, else the first.
+        let cut = rest
+            .char_indices()
+            .take(room + 1)
+            .filter(|(_, c)| *c == ' ')
+            .last()
+            .or_else(|| rest.char_indices().find(|(_, c)| *c == ' '))
+            .map(|(i, _)| i);
+        let Some(cut) = cut else { break };
+        pieces.push(format!("{indent}{}", rest[..cut].trim_end()));
+        rest = rest[cut..].trim_start();
+    }
+    pieces.push(format!("{indent}{rest}"));
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrap_cuts_at_spaces_within_the_width() {
+        assert_eq!(wrap("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
+        assert_eq!(wrap("  two  spaces", 84), ["  two  spaces"]); // fits: kept as it is
+        assert_eq!(wrap("  a bb ccc", 6), ["  a bb", "  ccc"]); // cut: the indent stays
+        assert_eq!(wrap("abcdefghij x", 4), ["abcdefghij", "x"]);
+        assert_eq!(wrap("a,   b, c d", 9), ["a,   b, c", "d"]); // spaces inside a piece stay
+    }
 }

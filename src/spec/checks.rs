@@ -42,7 +42,7 @@ pub const EXERCISES: &[Exercise] = &[
     exercise(
         "dot_scores",
         "3.3.1",
-        "attention scores of one query: x⁽ʲ⁾ · query",
+        "one query's scores: x⁽ʲ⁾ · query",
         "similarity",
     ),
     exercise(
@@ -60,7 +60,7 @@ pub const EXERCISES: &[Exercise] = &[
     exercise(
         "softmax",
         "3.3.1",
-        "the stable softmax: subtract the largest score",
+        "the stable softmax: subtract the max",
         "normalize",
     ),
     exercise(
@@ -89,8 +89,8 @@ pub const EXERCISES: &[Exercise] = &[
     ),
     exercise(
         "self_attention_v1",
-        "3.4.1–3.4.2, listing 3.1",
-        "SelfAttention_v1: torch.rand weights, softmax(QKᵀ/√d_k) V",
+        "3.4, listing 3.1",
+        "SelfAttention_v1: rand weights, forward",
         "qkv",
     ),
     exercise(
@@ -102,37 +102,37 @@ pub const EXERCISES: &[Exercise] = &[
     exercise(
         "exercise_3_1",
         "exercise 3.1",
-        "v1 weights that make v1 compute what v2 computes",
+        "v1 weights that compute what v2 does",
         "qkv",
     ),
     exercise(
         "mask_then_renormalize",
         "3.5.1",
-        "route 1: zero the future, renormalize the rows",
+        "route 1: zero the future, renormalize",
         "causal",
     ),
     exercise(
         "causal_attn_weights",
         "3.5.1",
-        "route 2: −∞ above the diagonal, then the softmax",
+        "route 2: −∞ above the diagonal, softmax",
         "causal",
     ),
     exercise(
         "dropout",
         "3.5.2",
-        "nn.Dropout: keep with probability 1 − p, scale by 1/(1 − p)",
+        "nn.Dropout: keep 1 − p, scale 1/(1 − p)",
         "dropout",
     ),
     exercise(
         "causal_attention",
         "3.5.3, listing 3.3",
-        "CausalAttention: causal weights, dropout, values",
+        "CausalAttention's forward pass",
         "causal",
     ),
     exercise(
         "multi_head_wrapper",
         "3.6.1, listing 3.4",
-        "MultiHeadAttentionWrapper: heads side by side",
+        "the wrapper: heads side by side",
         "multihead",
     ),
     exercise(
@@ -144,7 +144,7 @@ pub const EXERCISES: &[Exercise] = &[
     exercise(
         "multi_head_attention",
         "3.6.2, listing 3.5",
-        "MultiHeadAttention: layers and forward pass",
+        "MultiHeadAttention: layers, forward",
         "multihead",
     ),
     exercise(
@@ -156,7 +156,7 @@ pub const EXERCISES: &[Exercise] = &[
     exercise(
         "exercise_3_3",
         "exercise 3.3",
-        "the parameters of a GPT-2-sized attention module",
+        "parameters of a GPT-2-sized module",
         "multihead",
     ),
 ];
