@@ -18,197 +18,48 @@ use ch03_attention::{Linear, TorchRng};
 // Implementations that differ from the reference in one function.
 // ---------------------------------------------------------------------------------------------
 
-/// `Chapter3` with every function delegated to [`Reference`] by default: a wrong implementation
-/// overrides the one function it gets wrong.
-trait Wrong {
-    fn attn_scores_for(query: &DVector<f32>, inputs: &DMatrix<f32>) -> DVector<f32> {
-        Reference::attn_scores_for(query, inputs)
-    }
-    fn sum_normalize(s: &DVector<f32>) -> DVector<f32> {
-        Reference::sum_normalize(s)
-    }
-    fn softmax_naive(s: &DVector<f32>) -> DVector<f32> {
-        Reference::softmax_naive(s)
-    }
-    fn softmax(s: &DVector<f32>) -> DVector<f32> {
-        Reference::softmax(s)
-    }
-    fn context_vec(w: &DVector<f32>, inputs: &DMatrix<f32>) -> DVector<f32> {
-        Reference::context_vec(w, inputs)
-    }
-    fn attn_scores(inputs: &DMatrix<f32>) -> DMatrix<f32> {
-        Reference::attn_scores(inputs)
-    }
-    fn attn_weights(s: &DMatrix<f32>) -> DMatrix<f32> {
-        Reference::attn_weights(s)
-    }
-    fn context_vecs(w: &DMatrix<f32>, inputs: &DMatrix<f32>) -> DMatrix<f32> {
-        Reference::context_vecs(w, inputs)
-    }
-    fn self_attention_v1_weights(
-        d_in: usize,
-        d_out: usize,
-        rng: &mut TorchRng,
-    ) -> [DMatrix<f32>; 3] {
-        Reference::self_attention_v1_weights(d_in, d_out, rng)
-    }
-    fn self_attention_v1(x: &DMatrix<f32>, w: &[DMatrix<f32>; 3]) -> DMatrix<f32> {
-        Reference::self_attention_v1(x, w)
-    }
-    fn self_attention_v2_layers(
-        d_in: usize,
-        d_out: usize,
-        bias: bool,
-        rng: &mut TorchRng,
-    ) -> [Linear; 3] {
-        Reference::self_attention_v2_layers(d_in, d_out, bias, rng)
-    }
-    fn self_attention_v2(x: &DMatrix<f32>, layers: &[Linear; 3]) -> DMatrix<f32> {
-        Reference::self_attention_v2(x, layers)
-    }
-    fn v1_weights_from_v2(layers: &[Linear; 3]) -> [DMatrix<f32>; 3] {
-        Reference::v1_weights_from_v2(layers)
-    }
-    fn mask_then_renormalize(w: &DMatrix<f32>) -> DMatrix<f32> {
-        Reference::mask_then_renormalize(w)
-    }
-    fn causal_attn_weights(s: &DMatrix<f32>, d_k: usize) -> DMatrix<f32> {
-        Reference::causal_attn_weights(s, d_k)
-    }
-    fn dropout(x: &DMatrix<f32>, p: f64, training: bool, rng: &mut TorchRng) -> DMatrix<f32> {
-        Reference::dropout(x, p, training, rng)
-    }
-    fn causal_attention(
-        batch: &[DMatrix<f32>],
-        layers: &[Linear; 3],
-        dropout: f64,
-        training: bool,
-        rng: &mut TorchRng,
-    ) -> Vec<DMatrix<f32>> {
-        Reference::causal_attention(batch, layers, dropout, training, rng)
-    }
-    fn multi_head_wrapper(batch: &[DMatrix<f32>], heads: &[[Linear; 3]]) -> Vec<DMatrix<f32>> {
-        Reference::multi_head_wrapper(batch, heads)
-    }
-    fn split_heads(m: &DMatrix<f32>, num_heads: usize) -> Vec<DMatrix<f32>> {
-        Reference::split_heads(m, num_heads)
-    }
-    fn multi_head_attention_layers(
-        d_in: usize,
-        d_out: usize,
-        bias: bool,
-        rng: &mut TorchRng,
-    ) -> [Linear; 4] {
-        Reference::multi_head_attention_layers(d_in, d_out, bias, rng)
-    }
-    fn multi_head_attention(
-        batch: &[DMatrix<f32>],
-        layers: &[Linear; 4],
-        heads: usize,
-    ) -> Vec<DMatrix<f32>> {
-        Reference::multi_head_attention(batch, layers, heads)
-    }
-    fn exercise_3_2() -> Vec<DMatrix<f32>> {
-        Reference::exercise_3_2()
-    }
-    fn num_parameters(d_in: usize, d_out: usize, heads: usize, bias: bool) -> usize {
-        Reference::num_parameters(d_in, d_out, heads, bias)
-    }
+/// Declares, from one list of `Chapter3`'s signatures, the trait [`Wrong`] (every function
+/// delegated to [`Reference`] by default, so a wrong implementation overrides only the function it
+/// gets wrong) and [`Twisted`], which makes a `Wrong` a `Chapter3` (a local wrapper: the trait is
+/// the crate's, so it cannot be implemented for every `Wrong` directly).
+macro_rules! delegating {
+    ($(fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        trait Wrong {
+            $(fn $name($($arg: $ty),*) -> $ret { Reference::$name($($arg),*) })*
+        }
+
+        struct Twisted<T>(PhantomData<T>);
+
+        impl<T: Wrong> Chapter3 for Twisted<T> {
+            $(fn $name($($arg: $ty),*) -> $ret { T::$name($($arg),*) })*
+        }
+    };
 }
 
-/// A [`Wrong`] as a `Chapter3` (a local wrapper: the trait is the crate's).
-struct Twisted<T>(PhantomData<T>);
-
-impl<T: Wrong> Chapter3 for Twisted<T> {
-    fn attn_scores_for(q: &DVector<f32>, i: &DMatrix<f32>) -> DVector<f32> {
-        T::attn_scores_for(q, i)
-    }
-    fn sum_normalize(s: &DVector<f32>) -> DVector<f32> {
-        T::sum_normalize(s)
-    }
-    fn softmax_naive(s: &DVector<f32>) -> DVector<f32> {
-        T::softmax_naive(s)
-    }
-    fn softmax(s: &DVector<f32>) -> DVector<f32> {
-        T::softmax(s)
-    }
-    fn context_vec(w: &DVector<f32>, i: &DMatrix<f32>) -> DVector<f32> {
-        T::context_vec(w, i)
-    }
-    fn attn_scores(i: &DMatrix<f32>) -> DMatrix<f32> {
-        T::attn_scores(i)
-    }
-    fn attn_weights(s: &DMatrix<f32>) -> DMatrix<f32> {
-        T::attn_weights(s)
-    }
-    fn context_vecs(w: &DMatrix<f32>, i: &DMatrix<f32>) -> DMatrix<f32> {
-        T::context_vecs(w, i)
-    }
-    fn self_attention_v1_weights(
-        d_in: usize,
-        d_out: usize,
-        rng: &mut TorchRng,
-    ) -> [DMatrix<f32>; 3] {
-        T::self_attention_v1_weights(d_in, d_out, rng)
-    }
-    fn self_attention_v1(x: &DMatrix<f32>, w: &[DMatrix<f32>; 3]) -> DMatrix<f32> {
-        T::self_attention_v1(x, w)
-    }
-    fn self_attention_v2_layers(
-        d_in: usize,
-        d_out: usize,
-        b: bool,
-        rng: &mut TorchRng,
-    ) -> [Linear; 3] {
-        T::self_attention_v2_layers(d_in, d_out, b, rng)
-    }
-    fn self_attention_v2(x: &DMatrix<f32>, l: &[Linear; 3]) -> DMatrix<f32> {
-        T::self_attention_v2(x, l)
-    }
-    fn v1_weights_from_v2(l: &[Linear; 3]) -> [DMatrix<f32>; 3] {
-        T::v1_weights_from_v2(l)
-    }
-    fn mask_then_renormalize(w: &DMatrix<f32>) -> DMatrix<f32> {
-        T::mask_then_renormalize(w)
-    }
-    fn causal_attn_weights(s: &DMatrix<f32>, d_k: usize) -> DMatrix<f32> {
-        T::causal_attn_weights(s, d_k)
-    }
-    fn dropout(x: &DMatrix<f32>, p: f64, training: bool, rng: &mut TorchRng) -> DMatrix<f32> {
-        T::dropout(x, p, training, rng)
-    }
-    fn causal_attention(
-        b: &[DMatrix<f32>],
-        l: &[Linear; 3],
-        p: f64,
-        training: bool,
-        rng: &mut TorchRng,
-    ) -> Vec<DMatrix<f32>> {
-        T::causal_attention(b, l, p, training, rng)
-    }
-    fn multi_head_wrapper(b: &[DMatrix<f32>], h: &[[Linear; 3]]) -> Vec<DMatrix<f32>> {
-        T::multi_head_wrapper(b, h)
-    }
-    fn split_heads(m: &DMatrix<f32>, n: usize) -> Vec<DMatrix<f32>> {
-        T::split_heads(m, n)
-    }
-    fn multi_head_attention_layers(
-        d_in: usize,
-        d_out: usize,
-        b: bool,
-        rng: &mut TorchRng,
-    ) -> [Linear; 4] {
-        T::multi_head_attention_layers(d_in, d_out, b, rng)
-    }
-    fn multi_head_attention(b: &[DMatrix<f32>], l: &[Linear; 4], n: usize) -> Vec<DMatrix<f32>> {
-        T::multi_head_attention(b, l, n)
-    }
-    fn exercise_3_2() -> Vec<DMatrix<f32>> {
-        T::exercise_3_2()
-    }
-    fn num_parameters(d_in: usize, d_out: usize, n: usize, b: bool) -> usize {
-        T::num_parameters(d_in, d_out, n, b)
-    }
+delegating! {
+    fn attn_scores_for(query: &DVector<f32>, inputs: &DMatrix<f32>) -> DVector<f32>;
+    fn sum_normalize(s: &DVector<f32>) -> DVector<f32>;
+    fn softmax_naive(s: &DVector<f32>) -> DVector<f32>;
+    fn softmax(s: &DVector<f32>) -> DVector<f32>;
+    fn context_vec(w: &DVector<f32>, inputs: &DMatrix<f32>) -> DVector<f32>;
+    fn attn_scores(inputs: &DMatrix<f32>) -> DMatrix<f32>;
+    fn attn_weights(s: &DMatrix<f32>) -> DMatrix<f32>;
+    fn context_vecs(w: &DMatrix<f32>, inputs: &DMatrix<f32>) -> DMatrix<f32>;
+    fn self_attention_v1_weights(d_in: usize, d_out: usize, rng: &mut TorchRng) -> [DMatrix<f32>; 3];
+    fn self_attention_v1(x: &DMatrix<f32>, w: &[DMatrix<f32>; 3]) -> DMatrix<f32>;
+    fn self_attention_v2_layers(d_in: usize, d_out: usize, bias: bool, rng: &mut TorchRng) -> [Linear; 3];
+    fn self_attention_v2(x: &DMatrix<f32>, layers: &[Linear; 3]) -> DMatrix<f32>;
+    fn v1_weights_from_v2(layers: &[Linear; 3]) -> [DMatrix<f32>; 3];
+    fn mask_then_renormalize(w: &DMatrix<f32>) -> DMatrix<f32>;
+    fn causal_attn_weights(s: &DMatrix<f32>, d_k: usize) -> DMatrix<f32>;
+    fn dropout(x: &DMatrix<f32>, p: f64, training: bool, rng: &mut TorchRng) -> DMatrix<f32>;
+    fn causal_attention(batch: &[DMatrix<f32>], layers: &[Linear; 3], dropout: f64, training: bool, rng: &mut TorchRng) -> Vec<DMatrix<f32>>;
+    fn multi_head_wrapper(batch: &[DMatrix<f32>], heads: &[[Linear; 3]]) -> Vec<DMatrix<f32>>;
+    fn split_heads(m: &DMatrix<f32>, num_heads: usize) -> Vec<DMatrix<f32>>;
+    fn multi_head_attention_layers(d_in: usize, d_out: usize, bias: bool, rng: &mut TorchRng) -> [Linear; 4];
+    fn multi_head_attention(batch: &[DMatrix<f32>], layers: &[Linear; 4], heads: usize) -> Vec<DMatrix<f32>>;
+    fn exercise_3_2() -> Vec<DMatrix<f32>>;
+    fn num_parameters(d_in: usize, d_out: usize, heads: usize, bias: bool) -> usize;
 }
 
 /// The verdict of `exercise` for the wrong implementation `T`.
