@@ -29,7 +29,7 @@
 //! // Section 3.4.1, cell [70]: the query of the second token, "journey".
 //! let query_2 = chapter::find("s3_4_1_query_2").unwrap();
 //! assert_eq!((query_2.section, query_2.cell), ("3.4.1", "[70]"));
-//! assert_eq!((query_2.compute)().unwrap(), "tensor([0.4306, 1.4551])");
+//! assert_eq!(query_2.compute().unwrap(), "tensor([0.4306, 1.4551])");
 //!
 //! // Nothing in the chapter differs from the book.
 //! assert!(chapter::check(chapter::printed()).is_empty());
@@ -51,8 +51,8 @@ use crate::torch::print::{TorchPrint, python_float_repr, strip_autograd_suffix, 
 use crate::torch::reduce::sum;
 use crate::torch::row;
 use crate::{
-    CausalAttention, Dropout, Error, Linear, MultiHeadAttention, MultiHeadAttentionWrapper,
-    SelfAttentionV1, SelfAttentionV2, TorchRng, book,
+    BernoulliPath, CausalAttention, Dropout, Error, Linear, MultiHeadAttention,
+    MultiHeadAttentionWrapper, SelfAttentionV1, SelfAttentionV2, TorchRng, book,
 };
 
 /// One result the chapter (or an exercise solution) prints.
@@ -69,14 +69,27 @@ pub struct Printed {
     pub name: &'static str,
     /// The book's text, verbatim (a constant from [`crate::book`], `grad_fn=<…>` included).
     pub book: &'static str,
-    /// Computes the result from scratch with the crate's modules and prints it as PyTorch would.
-    pub compute: fn() -> Result<String, Error>,
+    /// Computes the result from scratch with the crate's modules under a [`Setup`] (the book's
+    /// is [`Setup::BOOK`]) and prints it as PyTorch would.
+    pub compute_with: fn(&Setup) -> Result<String, Error>,
+    /// What the result depends on besides the six inputs: the [`Knob`]s a different setup can
+    /// turn (empty for a result that involves no random numbers and no choice of sizes).
+    pub varies: &'static [Knob],
 }
 
 impl Printed {
     /// `true` for a result of the exercise solutions, `false` for one of the chapter's 44.
     pub fn is_exercise(&self) -> bool {
         self.section.starts_with("exercise")
+    }
+
+    /// Computes the result as the book does ([`Setup::BOOK`]).
+    ///
+    /// # Errors
+    ///
+    /// The [`Error`] of the computation (none for the book's setup).
+    pub fn compute(&self) -> Result<String, Error> {
+        (self.compute_with)(&Setup::BOOK)
     }
 
     /// The book's text as this crate prints it: without PyTorch's `grad_fn=<…>` suffix (the crate
@@ -88,7 +101,7 @@ impl Printed {
     /// Computes the result and compares it with the book's text: `None` when they are identical,
     /// otherwise the [`Mismatch`] (a computation that fails is a mismatch too).
     pub fn check(&self) -> Option<Mismatch> {
-        let computed = match (self.compute)() {
+        let computed = match self.compute() {
             Ok(text) => text,
             Err(e) => format!("error: {e}"),
         };
@@ -111,6 +124,146 @@ impl fmt::Debug for Printed {
             "{} {} {} ({})",
             self.section, self.cell, self.label, self.name
         )
+    }
+}
+
+/// One thing a printed result depends on that a reader's run may set differently from the
+/// book's: the entries' [`varies`](Printed::varies) lists, and what
+/// [`crate::diagnose`] turns when it searches for how a printed tensor was produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Knob {
+    /// The random number generator: which `torch.manual_seed` ran last, and how many draws
+    /// were taken from it before this result drew its numbers ([`Setup::seed`],
+    /// [`Setup::offset`]).
+    Generator,
+    /// Which `bernoulli_` algorithm draws dropout masks ([`Setup::bernoulli`]); matters only
+    /// where a mask is drawn.
+    Bernoulli,
+    /// `qkv_bias=True` in the query, key and value layers ([`Setup::qkv_bias`]).
+    QkvBias,
+    /// The output width `d_out` ([`Setup::d_out`]).
+    DOut,
+    /// The number of heads ([`Setup::num_heads`]).
+    NumHeads,
+    /// Dropout in a module the book builds with rate 0.0: a rate above 0, in training mode
+    /// ([`DropoutMode::Train`]).
+    ModuleDropout,
+    /// Section 3.5.2's dropout layer in evaluation mode ([`DropoutMode::Eval`]).
+    DropoutOff,
+}
+
+/// The knob sets of the registry's entries, one per kind of computation.
+pub mod knobs {
+    use super::Knob::{
+        self, Bernoulli, DOut, DropoutOff, Generator, ModuleDropout, NumHeads, QkvBias,
+    };
+
+    /// 3.4.1's `torch.rand` weights and `SelfAttention_v1`.
+    pub const GEN_D: &[Knob] = &[Generator, DOut];
+    /// A shape that depends on `d_out` alone.
+    pub const D: &[Knob] = &[DOut];
+    /// `nn.Linear` query, key and value layers (`SelfAttention_v2`, 3.5.1).
+    pub const LINEAR: &[Knob] = &[Generator, DOut, QkvBias];
+    /// Section 3.5.2's `nn.Dropout(0.5)` demonstration.
+    pub const DROPOUT_DEMO: &[Knob] = &[Generator, Bernoulli, DropoutOff];
+    /// `CausalAttention` on the batch.
+    pub const CAUSAL: &[Knob] = &[Generator, DOut, QkvBias, ModuleDropout, Bernoulli];
+    /// The multi-head modules on the batch.
+    pub const HEADS: &[Knob] = &[Generator, DOut, NumHeads, QkvBias, ModuleDropout, Bernoulli];
+    /// A multi-head module's output shape.
+    pub const D_HEADS: &[Knob] = &[DOut, NumHeads];
+}
+
+/// How dropout runs in a [`Setup`].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum DropoutMode {
+    /// As the book: `Dropout(0.5)` in training mode in section 3.5.2, rate 0.0 in every module.
+    #[default]
+    Book,
+    /// Training mode with this rate: in 3.5.2 instead of 0.5, in a module instead of 0.0.
+    Train(f64),
+    /// Evaluation mode (`.eval()`): dropout passes its input through unchanged.
+    Eval,
+}
+
+/// The circumstances a printed result is computed under: the book's ([`Setup::BOOK`]), or one a
+/// reader's notebook may have had instead (another generator state, `qkv_bias=True`, another
+/// width, dropout left on, an older PyTorch's dropout algorithm).
+///
+/// ```
+/// use ch03_attention::chapter::{self, Setup};
+///
+/// let query_2 = chapter::find("s3_4_1_query_2").unwrap();
+/// assert_eq!(query_2.compute().unwrap(), "tensor([0.4306, 1.4551])");
+/// // The same cell after 18 more draws (W_query, W_key, W_value drawn twice after one seed):
+/// let twice = Setup { offset: 18, ..Setup::BOOK };
+/// assert_eq!((query_2.compute_with)(&twice).unwrap(), "tensor([1.3730, 1.5279])");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Setup {
+    /// The seed of the last `torch.manual_seed` before the result: `None` for the one the book
+    /// calls right before it (123 or 789).
+    pub seed: Option<u64>,
+    /// How many raw 32-bit draws were taken from the generator between that seed and the
+    /// result's own draws (the book: 0).
+    pub offset: u32,
+    /// The dropout mask's algorithm (the book: [`BernoulliPath::Serial`]).
+    pub bernoulli: BernoulliPath,
+    /// `qkv_bias` of the query, key and value layers (the book: `false`).
+    pub qkv_bias: bool,
+    /// The output width, `None` for the book's (2; 1 in exercise 3.2).
+    pub d_out: Option<usize>,
+    /// The number of heads, `None` for the book's (2).
+    pub num_heads: Option<usize>,
+    /// How dropout runs.
+    pub dropout: DropoutMode,
+}
+
+impl Setup {
+    /// The book's setup.
+    pub const BOOK: Setup = Setup {
+        seed: None,
+        offset: 0,
+        bernoulli: BernoulliPath::Serial,
+        qkv_bias: false,
+        d_out: None,
+        num_heads: None,
+        dropout: DropoutMode::Book,
+    };
+
+    /// The generator the result draws from: seeded with `book_seed` (or [`seed`](Self::seed)),
+    /// then advanced by [`offset`](Self::offset) draws.
+    pub fn rng(&self, book_seed: u64) -> TorchRng {
+        let mut rng =
+            TorchRng::manual_seed(self.seed.unwrap_or(book_seed)).with_bernoulli(self.bernoulli);
+        for _ in 0..self.offset {
+            rng.next_u32();
+        }
+        rng
+    }
+
+    /// The output width: [`d_out`](Self::d_out), or the book's.
+    pub fn d_out(&self, book: usize) -> usize {
+        self.d_out.unwrap_or(book)
+    }
+
+    /// The number of heads: [`num_heads`](Self::num_heads), or the book's.
+    pub fn num_heads(&self, book: usize) -> usize {
+        self.num_heads.unwrap_or(book)
+    }
+
+    /// The dropout rate of a module the book builds with 0.0.
+    pub fn module_dropout(&self) -> f64 {
+        match self.dropout {
+            DropoutMode::Train(p) => p,
+            DropoutMode::Book | DropoutMode::Eval => 0.0,
+        }
+    }
+}
+
+impl Default for Setup {
+    fn default() -> Setup {
+        Setup::BOOK
     }
 }
 
@@ -227,25 +380,27 @@ fn total(weights: &DVector<f32>) -> String {
     sum(weights.as_slice()).torch_str()
 }
 
-/// 3.4.1: `torch.manual_seed(123)`, then `W_query`, `W_key`, `W_value` = three `torch.rand(3, 2)`.
-fn seeded_qkv() -> [DMatrix<f32>; 3] {
-    let mut rng = TorchRng::manual_seed(123);
-    [rng.rand(3, 2), rng.rand(3, 2), rng.rand(3, 2)]
+/// 3.4.1: `torch.manual_seed(123)`, then `W_query`, `W_key`, `W_value` = three
+/// `torch.rand(d_in, d_out)`, (3, d_out) each (the book: d_out = 2).
+fn seeded_qkv(s: &Setup) -> [DMatrix<f32>; 3] {
+    let mut rng = s.rng(123);
+    let d_out = s.d_out(2);
+    [rng.rand(3, d_out), rng.rand(3, d_out), rng.rand(3, d_out)]
 }
 
 /// 3.4.1's projections of the inputs with the seed-123 weights.
 struct Projected {
-    /// q⁽²⁾ = x⁽²⁾ W_q, (2,).
+    /// q⁽²⁾ = x⁽²⁾ W_q, (d_out,).
     query_2: DVector<f32>,
-    /// K = X W_k, (6, 2): one key per token.
+    /// K = X W_k, (6, d_out): one key per token.
     keys: DMatrix<f32>,
-    /// V = X W_v, (6, 2).
+    /// V = X W_v, (6, d_out).
     values: DMatrix<f32>,
 }
 
 /// 3.4.1: q⁽²⁾ = x⁽²⁾ W_q, the keys X W_k and the values X W_v.
-fn projected() -> Result<Projected, Error> {
-    let [w_query, w_key, w_value] = seeded_qkv();
+fn projected(s: &Setup) -> Result<Projected, Error> {
+    let [w_query, w_key, w_value] = seeded_qkv(s);
     Ok(Projected {
         query_2: project(&x_2(), &w_query)?,
         keys: project_all(&inputs(), &w_key)?,
@@ -253,33 +408,42 @@ fn projected() -> Result<Projected, Error> {
     })
 }
 
-/// 3.4.1: softmax(q⁽²⁾ Kᵀ / √d_k) with d_k = 2.
-fn scaled_weights_2() -> Result<DVector<f32>, Error> {
-    let p = projected()?;
-    Ok(scaled_softmax(&attn_scores_of(&p.query_2, &p.keys)?, 2))
+/// 3.4.1: softmax(q⁽²⁾ Kᵀ / √d_k), where d_k = `keys.shape[1]` (the book: 2).
+fn scaled_weights_2(s: &Setup) -> Result<DVector<f32>, Error> {
+    let p = projected(s)?;
+    let d_k = p.keys.ncols();
+    Ok(scaled_softmax(&attn_scores_of(&p.query_2, &p.keys)?, d_k))
 }
 
 /// 3.4.2 and 3.5.1: `SelfAttention_v2(3, 2)` after `torch.manual_seed(789)`.
-fn sa_v2_789() -> SelfAttentionV2 {
-    SelfAttentionV2::new(3, 2, false, &mut TorchRng::manual_seed(789))
+fn sa_v2_789(s: &Setup) -> SelfAttentionV2 {
+    SelfAttentionV2::new(3, s.d_out(2), s.qkv_bias, &mut s.rng(789))
 }
 
 /// 3.5.1: `sa_v2`'s unmasked 6×6 attention weights.
-fn sa_v2_attn_weights() -> Result<DMatrix<f32>, Error> {
-    sa_v2_789().attn_weights(&inputs())
+fn sa_v2_attn_weights(s: &Setup) -> Result<DMatrix<f32>, Error> {
+    sa_v2_789(s).attn_weights(&inputs())
 }
 
-/// 3.5.1: route 2, softmax of the −∞-masked scores over √d_k.
-fn causal_weights() -> Result<DMatrix<f32>, Error> {
-    Ok(causal_attn_weights(&sa_v2_789().attn_scores(&inputs())?, 2))
+/// 3.5.1: route 2, softmax of the −∞-masked scores over √d_k (d_k = d_out).
+fn causal_weights(s: &Setup) -> Result<DMatrix<f32>, Error> {
+    let sa_v2 = sa_v2_789(s);
+    Ok(causal_attn_weights(
+        &sa_v2.attn_scores(&inputs())?,
+        s.d_out(2),
+    ))
 }
 
-/// 3.5.2: `torch.manual_seed(123)`, then `nn.Dropout(0.5)` in training mode on `x`.
-fn dropout_seed_123(x: &DMatrix<f32>) -> Result<String, Error> {
-    let dropout = Dropout::new(0.5)?;
-    Ok(dropout
-        .forward_train(x, &mut TorchRng::manual_seed(123))
-        .torch_str())
+/// 3.5.2: `torch.manual_seed(123)`, then `nn.Dropout(0.5)` in training mode on `x` (in
+/// evaluation mode under [`DropoutMode::Eval`]: `x` unchanged).
+fn dropout_seed_123(s: &Setup, x: &DMatrix<f32>) -> Result<String, Error> {
+    let mut rng = s.rng(123);
+    let out = match s.dropout {
+        DropoutMode::Book => Dropout::new(0.5)?.forward_train(x, &mut rng),
+        DropoutMode::Train(p) => Dropout::new(p)?.forward_train(x, &mut rng),
+        DropoutMode::Eval => Dropout::new(0.5)?.forward(x),
+    };
+    Ok(out.torch_str())
 }
 
 /// 3.5.3 onwards: `torch.stack((inputs, inputs))`, a batch of two copies, (2, 6, 3).
@@ -288,34 +452,48 @@ fn batch() -> Vec<DMatrix<f32>> {
 }
 
 /// 3.5.3: `CausalAttention(3, 2, 6, 0.0)` after `torch.manual_seed(123)`, on the batch.
-fn causal_context_vecs() -> Result<Vec<DMatrix<f32>>, Error> {
-    let ca = CausalAttention::new(3, 2, 6, 0.0, false, &mut TorchRng::manual_seed(123))?;
-    ca.forward(&batch()) // (2, 6, 2)
+///
+/// A new `nn.Module` is in training mode, so `ca(batch)` runs dropout in training mode: with
+/// the book's rate 0.0 it draws nothing and changes nothing.
+fn causal_context_vecs(s: &Setup) -> Result<Vec<DMatrix<f32>>, Error> {
+    let mut rng = s.rng(123);
+    let ca = CausalAttention::new(3, s.d_out(2), 6, s.module_dropout(), s.qkv_bias, &mut rng)?;
+    ca.forward_train(&batch(), &mut rng) // (2, 6, d_out)
 }
 
 /// 3.6.1 and exercise 3.2: `MultiHeadAttentionWrapper(3, d_out, 6, 0.0, num_heads=2)` after
-/// `torch.manual_seed(123)`, on the batch.
-fn wrapper_context_vecs(d_out: usize) -> Result<Vec<DMatrix<f32>>, Error> {
-    let mut rng = TorchRng::manual_seed(123);
-    let wrapper = MultiHeadAttentionWrapper::new(3, d_out, 6, 0.0, 2, false, &mut rng)?;
-    wrapper.forward(&batch()) // (2, 6, 2 · d_out)
+/// `torch.manual_seed(123)`, on the batch (3.6.1: d_out = 2; exercise 3.2: d_out = 1).
+fn wrapper_context_vecs(s: &Setup, book_d_out: usize) -> Result<Vec<DMatrix<f32>>, Error> {
+    let mut rng = s.rng(123);
+    let (d_out, num_heads) = (s.d_out(book_d_out), s.num_heads(2));
+    let dropout = s.module_dropout();
+    let wrapper =
+        MultiHeadAttentionWrapper::new(3, d_out, 6, dropout, num_heads, s.qkv_bias, &mut rng)?;
+    wrapper.forward_train(&batch(), &mut rng) // (2, 6, num_heads · d_out)
 }
 
 /// Exercise 3.2 as the Korean edition's solution computes it: the wrapper with `d_out = 1` and
 /// two heads, then an output projection `Linear(2, 2)` with bias, drawn after the heads from the
 /// same generator and applied to their concatenation.
-fn wrapper_with_out_proj_context_vecs() -> Result<Vec<DMatrix<f32>>, Error> {
-    let mut rng = TorchRng::manual_seed(123);
-    let wrapper = MultiHeadAttentionWrapper::new(3, 1, 6, 0.0, 2, false, &mut rng)?;
-    let out_proj = Linear::try_new(2, 2, true, &mut rng)?; // self.out_proj, after the heads
-    let concatenated = wrapper.forward(&batch())?; // (2, 6, 2)
-    concatenated.iter().map(|c| out_proj.forward(c)).collect() // (2, 6, 2)
+fn wrapper_with_out_proj_context_vecs(s: &Setup) -> Result<Vec<DMatrix<f32>>, Error> {
+    let mut rng = s.rng(123);
+    let (d_out, num_heads) = (s.d_out(1), s.num_heads(2));
+    let dropout = s.module_dropout();
+    let wrapper =
+        MultiHeadAttentionWrapper::new(3, d_out, 6, dropout, num_heads, s.qkv_bias, &mut rng)?;
+    let width = d_out * num_heads;
+    let out_proj = Linear::try_new(width, width, true, &mut rng)?; // self.out_proj, after the heads
+    let concatenated = wrapper.forward_train(&batch(), &mut rng)?; // (2, 6, width)
+    concatenated.iter().map(|c| out_proj.forward(c)).collect() // (2, 6, width)
 }
 
 /// 3.6.2: `MultiHeadAttention(3, 2, 6, 0.0, num_heads=2)` after `torch.manual_seed(123)`.
-fn mha_context_vecs() -> Result<Vec<DMatrix<f32>>, Error> {
-    let mha = MultiHeadAttention::new(3, 2, 6, 0.0, 2, false, &mut TorchRng::manual_seed(123))?;
-    mha.forward(&batch()) // (2, 6, 2)
+fn mha_context_vecs(s: &Setup) -> Result<Vec<DMatrix<f32>>, Error> {
+    let mut rng = s.rng(123);
+    let (d_out, num_heads) = (s.d_out(2), s.num_heads(2));
+    let dropout = s.module_dropout();
+    let mha = MultiHeadAttention::new(3, d_out, 6, dropout, num_heads, s.qkv_bias, &mut rng)?;
+    mha.forward_train(&batch(), &mut rng) // (2, 6, d_out)
 }
 
 /// 3.6.2: `a @ a.transpose(2, 3)` for the (1, 2, 3, 4) demo tensor `a`: (1, 2, 3, 3).
@@ -332,8 +510,13 @@ fn context_vecs_shape(context_vecs: &[DMatrix<f32>]) -> String {
 }
 
 /// Exercise 3.1: `SelfAttention_v2(3, 2)` after `torch.manual_seed(123)`.
-fn sa_v2_123() -> SelfAttentionV2 {
-    SelfAttentionV2::new(3, 2, false, &mut TorchRng::manual_seed(123))
+fn sa_v2_123(s: &Setup) -> SelfAttentionV2 {
+    SelfAttentionV2::new(3, s.d_out(2), s.qkv_bias, &mut s.rng(123))
+}
+
+/// 3.4.2 and exercise 3.1: `SelfAttention_v1(3, 2)` after `torch.manual_seed(123)`.
+fn sa_v1_123(s: &Setup) -> SelfAttentionV1 {
+    SelfAttentionV1::new(3, s.d_out(2), &mut s.rng(123))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -349,7 +532,8 @@ static PRINTED: &[Printed] = &[
         label: "attention scores ω₂ⱼ = x⁽ʲ⁾ · x⁽²⁾ of the query \"journey\"",
         name: "s3_3_1_attn_scores_2",
         book: book::ATTN_SCORES_2,
-        compute: || Ok(omega_2()?.torch_str()),
+        varies: &[],
+        compute_with: |_| Ok(omega_2()?.torch_str()),
     },
     Printed {
         section: "3.3.1",
@@ -357,7 +541,8 @@ static PRINTED: &[Printed] = &[
         label: "ω₂₁ as an explicit multiply-and-add loop",
         name: "s3_3_1_attn_score_21_loop",
         book: book::ATTN_SCORE_21_LOOP,
-        compute: || Ok(dot(&row(&inputs(), 0), &x_2())?.torch_str()),
+        varies: &[],
+        compute_with: |_| Ok(dot(&row(&inputs(), 0), &x_2())?.torch_str()),
     },
     Printed {
         section: "3.3.1",
@@ -365,7 +550,8 @@ static PRINTED: &[Printed] = &[
         label: "ω₂₁ as a library dot product",
         name: "s3_3_1_attn_score_21_dot",
         book: book::ATTN_SCORE_21_DOT,
-        compute: || Ok(row(&inputs(), 0).dot(&x_2()).torch_str()),
+        varies: &[],
+        compute_with: |_| Ok(row(&inputs(), 0).dot(&x_2()).torch_str()),
     },
     Printed {
         section: "3.3.1",
@@ -373,7 +559,8 @@ static PRINTED: &[Printed] = &[
         label: "weights by sum normalization",
         name: "s3_3_1_attn_weights_2_sum_normalized",
         book: book::ATTN_WEIGHTS_2_NAIVE_SUM,
-        compute: || {
+        varies: &[],
+        compute_with: |_| {
             let weights = sum_normalize(&omega_2()?);
             Ok(format!("Attention weights: {}", weights.torch_str()))
         },
@@ -384,7 +571,8 @@ static PRINTED: &[Printed] = &[
         label: "their sum (1.0000001 in f32, so 4 decimals)",
         name: "s3_3_1_attn_weights_2_sum_normalized_total",
         book: book::ATTN_WEIGHTS_2_NAIVE_SUM_TOTAL,
-        compute: || Ok(format!("Sum: {}", total(&sum_normalize(&omega_2()?)))),
+        varies: &[],
+        compute_with: |_| Ok(format!("Sum: {}", total(&sum_normalize(&omega_2()?)))),
     },
     Printed {
         section: "3.3.1",
@@ -392,7 +580,8 @@ static PRINTED: &[Printed] = &[
         label: "weights by the naive softmax exp(x)/Σexp(x)",
         name: "s3_3_1_attn_weights_2_naive_softmax",
         book: book::ATTN_WEIGHTS_2_NAIVE_SOFTMAX,
-        compute: || {
+        varies: &[],
+        compute_with: |_| {
             let weights = softmax_naive(&omega_2()?);
             Ok(format!("Attention weights: {}", weights.torch_str()))
         },
@@ -403,7 +592,8 @@ static PRINTED: &[Printed] = &[
         label: "their sum (exactly 1 in f32, so integer form)",
         name: "s3_3_1_attn_weights_2_naive_softmax_total",
         book: book::ATTN_WEIGHTS_2_NAIVE_SOFTMAX_TOTAL,
-        compute: || Ok(format!("Sum: {}", total(&softmax_naive(&omega_2()?)))),
+        varies: &[],
+        compute_with: |_| Ok(format!("Sum: {}", total(&softmax_naive(&omega_2()?)))),
     },
     Printed {
         section: "3.3.1",
@@ -411,7 +601,8 @@ static PRINTED: &[Printed] = &[
         label: "weights by the stable softmax (torch.softmax)",
         name: "s3_3_1_attn_weights_2_softmax",
         book: book::ATTN_WEIGHTS_2_TORCH_SOFTMAX,
-        compute: || {
+        varies: &[],
+        compute_with: |_| {
             let weights = softmax(&omega_2()?);
             Ok(format!("Attention weights: {}", weights.torch_str()))
         },
@@ -422,7 +613,8 @@ static PRINTED: &[Printed] = &[
         label: "their sum",
         name: "s3_3_1_attn_weights_2_softmax_total",
         book: book::ATTN_WEIGHTS_2_TORCH_SOFTMAX_TOTAL,
-        compute: || Ok(format!("Sum: {}", total(&softmax(&omega_2()?)))),
+        varies: &[],
+        compute_with: |_| Ok(format!("Sum: {}", total(&softmax(&omega_2()?)))),
     },
     Printed {
         section: "3.3.1",
@@ -430,7 +622,8 @@ static PRINTED: &[Printed] = &[
         label: "context vector z⁽²⁾ = Σᵢ α₂ᵢ x⁽ⁱ⁾",
         name: "s3_3_1_context_vec_2",
         book: book::CONTEXT_VEC_2,
-        compute: context_vec_2,
+        varies: &[],
+        compute_with: |_| context_vec_2(),
     },
     // 3.3.2: computing attention weights for all input tokens.
     Printed {
@@ -439,7 +632,8 @@ static PRINTED: &[Printed] = &[
         label: "all scores ωᵢⱼ with two loops",
         name: "s3_3_2_attn_scores_loop",
         book: book::ATTN_SCORES_LOOP,
-        compute: || Ok(attn_scores_loop(&inputs()).torch_str()),
+        varies: &[],
+        compute_with: |_| Ok(attn_scores_loop(&inputs()).torch_str()),
     },
     Printed {
         section: "3.3.2",
@@ -447,7 +641,8 @@ static PRINTED: &[Printed] = &[
         label: "all scores as one product X·Xᵀ",
         name: "s3_3_2_attn_scores",
         book: book::ATTN_SCORES_MATMUL,
-        compute: || Ok(attn_scores(&inputs()).torch_str()),
+        varies: &[],
+        compute_with: |_| Ok(attn_scores(&inputs()).torch_str()),
     },
     Printed {
         section: "3.3.2",
@@ -455,7 +650,8 @@ static PRINTED: &[Printed] = &[
         label: "attention weights: softmax of each row",
         name: "s3_3_2_attn_weights",
         book: book::ATTN_WEIGHTS,
-        compute: || Ok(attn_weights_3_3().torch_str()),
+        varies: &[],
+        compute_with: |_| Ok(attn_weights_3_3().torch_str()),
     },
     Printed {
         section: "3.3.2",
@@ -463,7 +659,8 @@ static PRINTED: &[Printed] = &[
         label: "row 2's printed (rounded) weights, summed as Python floats",
         name: "s3_3_2_row_2_sum",
         book: book::ROW_2_SUM,
-        compute: || {
+        varies: &[],
+        compute_with: |_| {
             // Python's `sum([...])` of the six row-2 weights as printed (rounded to 4 decimals).
             let row_2_printed_sum: f64 = row(&attn_weights_3_3(), QUERY_INDEX)
                 .iter()
@@ -485,7 +682,8 @@ static PRINTED: &[Printed] = &[
         label: "every row sums to 1",
         name: "s3_3_2_all_row_sums",
         book: book::ALL_ROW_SUMS,
-        compute: || {
+        varies: &[],
+        compute_with: |_| {
             let sums = row_sums(&attn_weights_3_3());
             Ok(format!("All row sums: {}", sums.torch_str()))
         },
@@ -496,7 +694,8 @@ static PRINTED: &[Printed] = &[
         label: "all context vectors as one product A·X",
         name: "s3_3_2_context_vecs",
         book: book::ALL_CONTEXT_VECS,
-        compute: || Ok(context_vecs(&attn_weights_3_3(), &inputs())?.torch_str()),
+        varies: &[],
+        compute_with: |_| Ok(context_vecs(&attn_weights_3_3(), &inputs())?.torch_str()),
     },
     Printed {
         section: "3.3.2",
@@ -504,7 +703,8 @@ static PRINTED: &[Printed] = &[
         label: "z⁽²⁾ from 3.3.1, equal to row 2 above",
         name: "s3_3_2_previous_context_vec_2",
         book: book::PREVIOUS_CONTEXT_VEC_2,
-        compute: || Ok(format!("Previous 2nd context vector: {}", context_vec_2()?)),
+        varies: &[],
+        compute_with: |_| Ok(format!("Previous 2nd context vector: {}", context_vec_2()?)),
     },
     // 3.4.1: computing the attention weights step by step.
     Printed {
@@ -513,7 +713,8 @@ static PRINTED: &[Printed] = &[
         label: "query q⁽²⁾ = x⁽²⁾ W_q",
         name: "s3_4_1_query_2",
         book: book::QUERY_2,
-        compute: || Ok(projected()?.query_2.torch_str()),
+        varies: knobs::GEN_D,
+        compute_with: |s| Ok(projected(s)?.query_2.torch_str()),
     },
     Printed {
         section: "3.4.1",
@@ -521,8 +722,9 @@ static PRINTED: &[Printed] = &[
         label: "keys = X W_k: one key per token",
         name: "s3_4_1_keys_shape",
         book: book::KEYS_SHAPE,
-        compute: || {
-            let keys = projected()?.keys;
+        varies: knobs::D,
+        compute_with: |s| {
+            let keys = projected(s)?.keys;
             Ok(format!("keys.shape: {}", torch_size(&keys.torch_shape())))
         },
     },
@@ -532,8 +734,9 @@ static PRINTED: &[Printed] = &[
         label: "values = X W_v",
         name: "s3_4_1_values_shape",
         book: book::VALUES_SHAPE,
-        compute: || {
-            let values = projected()?.values;
+        varies: knobs::D,
+        compute_with: |s| {
+            let values = projected(s)?.values;
             Ok(format!(
                 "values.shape: {}",
                 torch_size(&values.torch_shape())
@@ -546,8 +749,9 @@ static PRINTED: &[Printed] = &[
         label: "one score ω₂₂ = q⁽²⁾ · k⁽²⁾",
         name: "s3_4_1_attn_score_22",
         book: book::ATTN_SCORE_22,
-        compute: || {
-            let p = projected()?;
+        varies: knobs::GEN_D,
+        compute_with: |s| {
+            let p = projected(s)?;
             let key_2 = row(&p.keys, QUERY_INDEX);
             Ok(dot(&p.query_2, &key_2)?.torch_str())
         },
@@ -558,8 +762,9 @@ static PRINTED: &[Printed] = &[
         label: "all scores of query 2: q⁽²⁾ Kᵀ",
         name: "s3_4_1_attn_scores_2",
         book: book::ATTN_SCORES_2_QK,
-        compute: || {
-            let p = projected()?;
+        varies: knobs::GEN_D,
+        compute_with: |s| {
+            let p = projected(s)?;
             Ok(attn_scores_of(&p.query_2, &p.keys)?.torch_str())
         },
     },
@@ -569,7 +774,8 @@ static PRINTED: &[Printed] = &[
         label: "weights: softmax(ω₂ / √d_k), d_k = 2",
         name: "s3_4_1_attn_weights_2",
         book: book::ATTN_WEIGHTS_2_SCALED,
-        compute: || Ok(scaled_weights_2()?.torch_str()),
+        varies: knobs::GEN_D,
+        compute_with: |s| Ok(scaled_weights_2(s)?.torch_str()),
     },
     Printed {
         section: "3.4.1",
@@ -577,9 +783,10 @@ static PRINTED: &[Printed] = &[
         label: "context vector z⁽²⁾ = α₂ V",
         name: "s3_4_1_context_vec_2",
         book: book::CONTEXT_VEC_2_QKV,
-        compute: || {
-            let values = projected()?.values;
-            Ok(weighted_values(&scaled_weights_2()?, &values)?.torch_str())
+        varies: knobs::GEN_D,
+        compute_with: |s| {
+            let values = projected(s)?.values;
+            Ok(weighted_values(&scaled_weights_2(s)?, &values)?.torch_str())
         },
     },
     // 3.4.2: implementing a compact self-attention Python class.
@@ -589,10 +796,8 @@ static PRINTED: &[Printed] = &[
         label: "SelfAttentionV1 (seed 123, torch.rand weights)",
         name: "s3_4_2_sa_v1_output",
         book: book::SA_V1_OUTPUT,
-        compute: || {
-            let sa_v1 = SelfAttentionV1::new(3, 2, &mut TorchRng::manual_seed(123));
-            Ok(sa_v1.forward(&inputs())?.torch_str())
-        },
+        varies: knobs::GEN_D,
+        compute_with: |s| Ok(sa_v1_123(s).forward(&inputs())?.torch_str()),
     },
     Printed {
         section: "3.4.2",
@@ -600,7 +805,8 @@ static PRINTED: &[Printed] = &[
         label: "SelfAttentionV2 (seed 789, nn.Linear weights)",
         name: "s3_4_2_sa_v2_output",
         book: book::SA_V2_OUTPUT,
-        compute: || Ok(sa_v2_789().forward(&inputs())?.torch_str()),
+        varies: knobs::LINEAR,
+        compute_with: |s| Ok(sa_v2_789(s).forward(&inputs())?.torch_str()),
     },
     // 3.5.1: applying a causal attention mask.
     Printed {
@@ -609,7 +815,8 @@ static PRINTED: &[Printed] = &[
         label: "sa_v2's attention weights, unmasked",
         name: "s3_5_1_attn_weights",
         book: book::SA_V2_ATTN_WEIGHTS,
-        compute: || Ok(sa_v2_attn_weights()?.torch_str()),
+        varies: knobs::LINEAR,
+        compute_with: |s| Ok(sa_v2_attn_weights(s)?.torch_str()),
     },
     Printed {
         section: "3.5.1",
@@ -617,7 +824,8 @@ static PRINTED: &[Printed] = &[
         label: "the simple mask tril(ones(6, 6))",
         name: "s3_5_1_simple_mask",
         book: book::SIMPLE_MASK,
-        compute: || Ok(simple_mask(6).torch_str()),
+        varies: &[],
+        compute_with: |_| Ok(simple_mask(6).torch_str()),
     },
     Printed {
         section: "3.5.1",
@@ -625,7 +833,8 @@ static PRINTED: &[Printed] = &[
         label: "route 1: weights × mask (rows no longer sum to 1)",
         name: "s3_5_1_masked_simple",
         book: book::MASKED_SIMPLE,
-        compute: || Ok(mask_then_renormalize(&sa_v2_attn_weights()?).0.torch_str()),
+        varies: knobs::LINEAR,
+        compute_with: |s| Ok(mask_then_renormalize(&sa_v2_attn_weights(s)?).0.torch_str()),
     },
     Printed {
         section: "3.5.1",
@@ -633,7 +842,8 @@ static PRINTED: &[Printed] = &[
         label: "route 1: each row divided by its sum",
         name: "s3_5_1_masked_simple_norm",
         book: book::MASKED_SIMPLE_NORM,
-        compute: || Ok(mask_then_renormalize(&sa_v2_attn_weights()?).1.torch_str()),
+        varies: knobs::LINEAR,
+        compute_with: |s| Ok(mask_then_renormalize(&sa_v2_attn_weights(s)?).1.torch_str()),
     },
     Printed {
         section: "3.5.1",
@@ -641,8 +851,9 @@ static PRINTED: &[Printed] = &[
         label: "route 2: future scores set to −∞ (unscaled)",
         name: "s3_5_1_masked_neg_inf",
         book: book::MASKED_NEG_INF,
-        compute: || {
-            let attn_scores = sa_v2_789().attn_scores(&inputs())?; // (6, 6), unscaled
+        varies: knobs::LINEAR,
+        compute_with: |s| {
+            let attn_scores = sa_v2_789(s).attn_scores(&inputs())?; // (6, 6), unscaled
             Ok(mask_future_with_neg_inf(&attn_scores).torch_str())
         },
     },
@@ -652,7 +863,8 @@ static PRINTED: &[Printed] = &[
         label: "route 2: softmax(masked / √d_k): same as route 1",
         name: "s3_5_1_causal_attn_weights",
         book: book::CAUSAL_ATTN_WEIGHTS,
-        compute: || Ok(causal_weights()?.torch_str()),
+        varies: knobs::LINEAR,
+        compute_with: |s| Ok(causal_weights(s)?.torch_str()),
     },
     // 3.5.2: masking additional attention weights with dropout.
     Printed {
@@ -661,7 +873,8 @@ static PRINTED: &[Printed] = &[
         label: "Dropout(0.5) on ones(6, 6): kept entries scaled to 1/(1−p) = 2",
         name: "s3_5_2_dropout_ones",
         book: book::DROPOUT_ONES,
-        compute: || dropout_seed_123(&DMatrix::from_element(6, 6, 1.0)),
+        varies: knobs::DROPOUT_DEMO,
+        compute_with: |s| dropout_seed_123(s, &DMatrix::from_element(6, 6, 1.0)),
     },
     Printed {
         section: "3.5.2",
@@ -669,7 +882,8 @@ static PRINTED: &[Printed] = &[
         label: "the same mask on the causal weights (reseeded)",
         name: "s3_5_2_dropout_attn_weights",
         book: book::DROPOUT_ATTN_WEIGHTS,
-        compute: || dropout_seed_123(&causal_weights()?),
+        varies: knobs::DROPOUT_DEMO,
+        compute_with: |s| dropout_seed_123(s, &causal_weights(&Setup::BOOK)?),
     },
     // 3.5.3: implementing a compact causal self-attention class.
     Printed {
@@ -678,7 +892,8 @@ static PRINTED: &[Printed] = &[
         label: "batch = two copies of the input",
         name: "s3_5_3_batch_shape",
         book: book::BATCH_SHAPE,
-        compute: || Ok(torch_size(&batch().torch_shape())),
+        varies: &[],
+        compute_with: |_| Ok(torch_size(&batch().torch_shape())),
     },
     Printed {
         section: "3.5.3",
@@ -686,7 +901,8 @@ static PRINTED: &[Printed] = &[
         label: "CausalAttention(3, 2, 6, 0.0), seed 123",
         name: "s3_5_3_causal_context_vecs",
         book: book::CAUSAL_CONTEXT_VECS,
-        compute: || Ok(causal_context_vecs()?.torch_str()),
+        varies: knobs::CAUSAL,
+        compute_with: |s| Ok(causal_context_vecs(s)?.torch_str()),
     },
     Printed {
         section: "3.5.3",
@@ -694,7 +910,8 @@ static PRINTED: &[Printed] = &[
         label: "its shape",
         name: "s3_5_3_causal_context_vecs_shape",
         book: book::CAUSAL_CONTEXT_VECS_SHAPE,
-        compute: || Ok(context_vecs_shape(&causal_context_vecs()?)),
+        varies: knobs::D,
+        compute_with: |s| Ok(context_vecs_shape(&causal_context_vecs(s)?)),
     },
     // 3.6.1: stacking multiple single-head attention layers.
     Printed {
@@ -703,7 +920,8 @@ static PRINTED: &[Printed] = &[
         label: "MultiHeadAttentionWrapper, 2 heads of d_out 2, seed 123",
         name: "s3_6_1_wrapper_context_vecs",
         book: book::WRAPPER_CONTEXT_VECS,
-        compute: || Ok(wrapper_context_vecs(2)?.torch_str()),
+        varies: knobs::HEADS,
+        compute_with: |s| Ok(wrapper_context_vecs(s, 2)?.torch_str()),
     },
     Printed {
         section: "3.6.1",
@@ -711,7 +929,8 @@ static PRINTED: &[Printed] = &[
         label: "its shape: d_out · num_heads = 4 wide",
         name: "s3_6_1_wrapper_context_vecs_shape",
         book: book::WRAPPER_CONTEXT_VECS_SHAPE,
-        compute: || Ok(context_vecs_shape(&wrapper_context_vecs(2)?)),
+        varies: knobs::D_HEADS,
+        compute_with: |s| Ok(context_vecs_shape(&wrapper_context_vecs(s, 2)?)),
     },
     // 3.6.2: implementing multi-head attention with weight splits.
     Printed {
@@ -720,7 +939,8 @@ static PRINTED: &[Printed] = &[
         label: "MultiHeadAttention, 2 heads of head_dim 1, seed 123",
         name: "s3_6_2_mha_context_vecs",
         book: book::MHA_CONTEXT_VECS,
-        compute: || Ok(mha_context_vecs()?.torch_str()),
+        varies: knobs::HEADS,
+        compute_with: |s| Ok(mha_context_vecs(s)?.torch_str()),
     },
     Printed {
         section: "3.6.2",
@@ -728,7 +948,8 @@ static PRINTED: &[Printed] = &[
         label: "its shape: d_out = 2 wide whatever the head count",
         name: "s3_6_2_mha_context_vecs_shape",
         book: book::MHA_CONTEXT_VECS_SHAPE,
-        compute: || Ok(context_vecs_shape(&mha_context_vecs()?)),
+        varies: knobs::D_HEADS,
+        compute_with: |s| Ok(context_vecs_shape(&mha_context_vecs(s)?)),
     },
     Printed {
         section: "3.6.2",
@@ -736,7 +957,8 @@ static PRINTED: &[Printed] = &[
         label: "a @ a.transpose(2, 3) on a (1, 2, 3, 4) tensor: all heads at once",
         name: "s3_6_2_batched_head_scores",
         book: book::HEADS_SCORES_BATCHED,
-        compute: || Ok(head_scores().as_slice().torch_str()),
+        varies: &[],
+        compute_with: |_| Ok(head_scores().as_slice().torch_str()),
     },
     Printed {
         section: "3.6.2",
@@ -744,7 +966,8 @@ static PRINTED: &[Printed] = &[
         label: "the same product for head 0 alone",
         name: "s3_6_2_first_head",
         book: book::FIRST_HEAD,
-        compute: || Ok(format!("First head:\n {}", head_scores()[0][0].torch_str())),
+        varies: &[],
+        compute_with: |_| Ok(format!("First head:\n {}", head_scores()[0][0].torch_str())),
     },
     Printed {
         section: "3.6.2",
@@ -752,7 +975,8 @@ static PRINTED: &[Printed] = &[
         label: "the same product for head 1 alone",
         name: "s3_6_2_second_head",
         book: book::SECOND_HEAD,
-        compute: || {
+        varies: &[],
+        compute_with: |_| {
             Ok(format!(
                 "Second head:\n {}",
                 head_scores()[0][1].torch_str()
@@ -766,8 +990,9 @@ static PRINTED: &[Printed] = &[
         label: "SelfAttentionV1 holding v2's weights, transposed",
         name: "exercise_3_1_sa_v1",
         book: book::EX_3_1_SA_V1,
-        compute: || {
-            Ok(SelfAttentionV1::from_v2(&sa_v2_123())?
+        varies: knobs::LINEAR,
+        compute_with: |s| {
+            Ok(SelfAttentionV1::from_v2(&sa_v2_123(s))?
                 .forward(&inputs())?
                 .torch_str())
         },
@@ -778,7 +1003,8 @@ static PRINTED: &[Printed] = &[
         label: "SelfAttentionV2 (seed 123): the same output",
         name: "exercise_3_1_sa_v2",
         book: book::EX_3_1_SA_V2,
-        compute: || Ok(sa_v2_123().forward(&inputs())?.torch_str()),
+        varies: knobs::LINEAR,
+        compute_with: |s| Ok(sa_v2_123(s).forward(&inputs())?.torch_str()),
     },
     Printed {
         section: "exercise 3.2",
@@ -786,7 +1012,8 @@ static PRINTED: &[Printed] = &[
         label: "wrapper with d_out = 1, 2 heads (corrected, current-code values)",
         name: "exercise_3_2_context_vecs",
         book: book::EX_3_2_CONTEXT_VECS,
-        compute: || Ok(wrapper_context_vecs(1)?.torch_str()),
+        varies: knobs::HEADS,
+        compute_with: |s| Ok(wrapper_context_vecs(s, 1)?.torch_str()),
     },
     Printed {
         section: "exercise 3.2",
@@ -794,7 +1021,8 @@ static PRINTED: &[Printed] = &[
         label: "its shape: 2 wide",
         name: "exercise_3_2_context_vecs_shape",
         book: book::EX_3_2_CONTEXT_VECS_SHAPE,
-        compute: || Ok(context_vecs_shape(&wrapper_context_vecs(1)?)),
+        varies: knobs::D_HEADS,
+        compute_with: |s| Ok(context_vecs_shape(&wrapper_context_vecs(s, 1)?)),
     },
     Printed {
         section: "exercise 3.2 (Korean edition)",
@@ -802,7 +1030,8 @@ static PRINTED: &[Printed] = &[
         label: "the Korean edition's solution: the same wrapper plus an output projection",
         name: "exercise_3_2_korean_edition_context_vecs",
         book: book::KO_EX_3_2_CONTEXT_VECS,
-        compute: || Ok(wrapper_with_out_proj_context_vecs()?.torch_str()),
+        varies: knobs::HEADS,
+        compute_with: |s| Ok(wrapper_with_out_proj_context_vecs(s)?.torch_str()),
     },
     Printed {
         section: "exercise 3.3",
@@ -810,7 +1039,8 @@ static PRINTED: &[Printed] = &[
         label: "parameters of a GPT-2-small attention module (768, 12 heads, 1024)",
         name: "exercise_3_3_num_parameters",
         book: book::EX_3_3_NUM_PARAMETERS_PRINTED,
-        compute: || {
+        varies: &[],
+        compute_with: |_| {
             let mut rng = TorchRng::manual_seed(123);
             let gpt2 = MultiHeadAttention::new(768, 768, 1024, 0.0, 12, false, &mut rng)?;
             Ok(gpt2.num_parameters().to_string())
@@ -897,7 +1127,7 @@ mod tests {
     #[test]
     fn mismatch_marks_the_differing_lines() {
         let wrong = Printed {
-            compute: || Ok("tensor([[1., 0.],\n        [0., 1.]])".to_string()),
+            compute_with: |_| Ok("tensor([[1., 0.],\n        [0., 1.]])".to_string()),
             book: "tensor([[1., 0.],\n        [1., 1.]])",
             ..*find("s3_5_1_simple_mask").unwrap()
         };

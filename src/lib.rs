@@ -16,6 +16,7 @@ pub mod walkthrough;
 
 pub mod causal;
 pub mod context;
+pub mod diagnose;
 pub mod efficient;
 pub mod multihead;
 pub mod normalize;

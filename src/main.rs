@@ -17,6 +17,13 @@ USAGE:
                                  the Korean notebook prints (어텐션 가중치:, 합:, ...)
     cargo run -- --list          the sections with their titles and number of results
     cargo run -- --help          this text
+    cargo run -- diagnose [FILE] [--json] [--section S]
+                                 reads a tensor as PyTorch printed it (from FILE, or pasted on
+                                 standard input) and says which of the chapter's results it is
+                                 and why it differs from the book: a re-run cell, a missing
+                                 seed, an older PyTorch's dropout mask, qkv_bias, ... (see the
+                                 `diagnose` page of `cargo doc --open`); --section 3.4.2
+                                 looks only among that section's results
 
 SECTIONS:
     3.3  3.3.1  3.3.2           attention without trainable weights
@@ -35,10 +42,14 @@ READING THE OUTPUT:
               does not print (seeded weights, as bit patterns); `claim` a measured statement
 
 Exit status: 0 when every shown result matches, 1 when any differs, 2 on bad arguments.
+`diagnose`: 0 when the tensor is recognised, 1 when it is not, 2 when it is not a tensor.
 ";
 
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("diagnose") {
+        return diagnose(&args[1..]);
+    }
     let mut lang = Lang::English;
     if let Some(i) = args.iter().position(|a| a == "--lang") {
         match args.get(i + 1).map(String::as_str) {
@@ -101,6 +112,61 @@ fn list(lang: Lang) -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo run -- diagnose [FILE] [--json]`.
+fn diagnose(args: &[String]) -> ExitCode {
+    use ch03_attention::diagnose::{self, BadInput};
+
+    let mut args = args.to_vec();
+    let json = args.iter().any(|a| a == "--json");
+    args.retain(|a| a != "--json");
+    let mut section = None;
+    if let Some(i) = args.iter().position(|a| a == "--section") {
+        let Some(s) = args.get(i + 1).cloned() else {
+            eprintln!("--section takes a section, e.g. `--section 3.4.2`");
+            return ExitCode::from(2);
+        };
+        section = Some(s);
+        args.drain(i..i + 2);
+    }
+    let paths: Vec<&String> = args.iter().collect();
+    let text = match paths.as_slice() {
+        [] => diagnose::read_input(std::io::stdin().lock()),
+        [p] if p.as_str() == "-" => diagnose::read_input(std::io::stdin().lock()),
+        [p] if !p.starts_with('-') => match std::fs::File::open(p) {
+            Ok(file) => diagnose::read_input(file),
+            Err(e) => Err(BadInput::Unreadable(format!("{p}: {e}"))),
+        },
+        _ => {
+            eprintln!(
+                "diagnose takes one FILE (or none, for standard input) and --json; got {args:?}"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let diagnosis = text.and_then(|t| diagnose::diagnose_in(&t, section.as_deref()));
+    match diagnosis {
+        Ok(d) => {
+            if json {
+                println!("{}", d.to_json());
+            } else {
+                println!("{d}");
+            }
+            if d.matched.is_some() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            if json {
+                println!("{}", e.to_json());
+            }
+            eprintln!("diagnose: {e}");
+            ExitCode::from(2)
         }
     }
 }

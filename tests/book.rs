@@ -42,7 +42,7 @@ fn every_printed_result_matches_the_book() {
 #[test]
 fn every_printed_result_has_a_snapshot() {
     for p in chapter::printed() {
-        let computed = (p.compute)().unwrap_or_else(|e| panic!("{p:?}: {e}"));
+        let computed = p.compute().unwrap_or_else(|e| panic!("{p:?}: {e}"));
         let description = format!("{} cell {}: {}", p.section, p.cell, p.label);
         common::snapshot(p.name, &description, &computed);
     }
@@ -70,11 +70,11 @@ fn mha_that_cannot_be_built() -> Result<String, Error> {
 fn a_wrong_computation_is_reported_beside_the_book() {
     let entry = |name| *chapter::find(name).expect("a registry name");
     let unscaled = Printed {
-        compute: weights_without_scaling,
+        compute_with: |_| weights_without_scaling(),
         ..entry("s3_4_1_attn_weights_2")
     };
     let broken = Printed {
-        compute: mha_that_cannot_be_built,
+        compute_with: |_| mha_that_cannot_be_built(),
         ..entry("s3_6_2_mha_context_vecs")
     };
     let mismatches = chapter::check(&[entry("s3_4_1_query_2"), unscaled, broken]);

@@ -15,6 +15,7 @@ mod common;
 mod bad_input;
 mod book;
 mod causal;
+mod diagnose;
 mod docs;
 mod edges;
 mod efficient;

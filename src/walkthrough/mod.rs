@@ -115,7 +115,7 @@ impl Item {
         Ok(Item {
             cell,
             what: p.label,
-            computed: (p.compute)()?,
+            computed: p.compute()?,
             expected: p.book.to_string(),
             source: Source::Book,
         })

@@ -1,0 +1,385 @@
+//! `cargo run -- diagnose`: every variant named from its printed tensor, real PyTorch printouts
+//! (tests/data/diagnose_fixtures.json, written by scripts/diagnose_fixtures.py, and the Linux
+//! matrix published in rasbt/LLMs-from-scratch issue #57), and bad input never panicking.
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+
+use crate::common;
+
+use ch03_attention::book;
+use ch03_attention::chapter::{self, DropoutMode, Setup};
+use ch03_attention::diagnose::{self, BadInput, Diagnosis, MAX_INPUT_BYTES};
+use ch03_attention::torch::BernoulliPath;
+use proptest::prelude::*;
+use rstest::rstest;
+use tinyjson::JsonValue;
+
+/// The tags of the match, or a message showing what the diagnosis said instead.
+fn tags(d: &Diagnosis) -> Vec<String> {
+    let m = d
+        .matched
+        .as_ref()
+        .unwrap_or_else(|| panic!("not recognised:\n{d}"));
+    m.causes.iter().map(|c| c.tag()).collect()
+}
+
+/// Whether the diagnosis names the entry `name`: as its match, or as a result printing the same
+/// text under an equally simple setup (3.5.1's two routes print the same weights).
+fn names(d: &Diagnosis, name: &str) -> bool {
+    let m = d
+        .matched
+        .as_ref()
+        .unwrap_or_else(|| panic!("not recognised:\n{d}"));
+    m.printed.name == name || d.also.iter().any(|a| a.printed.name == name)
+}
+
+/// Computes the entry `name` under `setup`, prints it, and diagnoses the text.
+fn round_trip(name: &str, setup: Setup, section: Option<&str>) -> Diagnosis {
+    let entry = chapter::find(name).expect("a registry name");
+    let text = (entry.compute_with)(&setup).expect("the variant computes");
+    diagnose::diagnose_in(&text, section).expect("our own printout reads")
+}
+
+/// Every variant, produced by the crate, printed, fed back, and named: the entry and the tags.
+#[rstest]
+#[case::book("s3_6_2_mha_context_vecs", Setup::BOOK, None, &["book"])]
+#[case::mkl_mask(
+    "s3_5_2_dropout_ones",
+    Setup { bernoulli: BernoulliPath::MklLegacy, ..Setup::BOOK },
+    None,
+    &["bernoulli-mkl"],
+)]
+#[case::mkl_weights(
+    "s3_5_2_dropout_attn_weights",
+    Setup { bernoulli: BernoulliPath::MklLegacy, ..Setup::BOOK },
+    None,
+    &["bernoulli-mkl"],
+)]
+#[case::offset_dropout(
+    "s3_5_2_dropout_ones",
+    Setup { offset: 72, ..Setup::BOOK },
+    None,
+    &["generator-offset:72"],
+)]
+#[case::offset_wrapper(
+    "s3_6_1_wrapper_context_vecs",
+    Setup { offset: 36, ..Setup::BOOK },
+    None,
+    &["generator-offset:36"],
+)]
+#[case::offset_far(
+    "s3_5_3_causal_context_vecs",
+    Setup { offset: diagnose::MAX_OFFSET, ..Setup::BOOK },
+    None,
+    &["generator-offset:300"],
+)]
+#[case::seed_missing(
+    "s3_5_3_causal_context_vecs",
+    Setup { seed: Some(789), ..Setup::BOOK },
+    None,
+    &["seed-missing"],
+)]
+#[case::seed_missing_after_draws(
+    "s3_5_1_causal_attn_weights",
+    Setup { seed: Some(123), offset: 18, ..Setup::BOOK },
+    Some("3.5"),
+    &["seed-missing", "generator-offset:18"],
+)]
+#[case::qkv_bias(
+    "s3_6_2_mha_context_vecs",
+    Setup { qkv_bias: true, ..Setup::BOOK },
+    None,
+    &["qkv-bias"],
+)]
+#[case::dropout_in_eval(
+    "s3_5_3_causal_context_vecs",
+    Setup { dropout: DropoutMode::Train(0.1), ..Setup::BOOK },
+    None,
+    &["dropout-in-eval"],
+)]
+#[case::dropout_in_eval_mkl(
+    "s3_6_2_mha_context_vecs",
+    Setup {
+        dropout: DropoutMode::Train(0.5),
+        bernoulli: BernoulliPath::MklLegacy,
+        ..Setup::BOOK
+    },
+    None,
+    &["dropout-in-eval", "bernoulli-mkl"],
+)]
+#[case::dropout_off(
+    "s3_5_2_dropout_attn_weights",
+    Setup { dropout: DropoutMode::Eval, ..Setup::BOOK },
+    Some("3.5.2"),
+    &["dropout-off"],
+)]
+#[case::d_out(
+    "s3_4_1_attn_weights_2",
+    Setup { d_out: Some(3), ..Setup::BOOK },
+    None,
+    &["d-out:3"],
+)]
+#[case::num_heads(
+    "s3_6_2_mha_context_vecs",
+    Setup { num_heads: Some(1), ..Setup::BOOK },
+    None,
+    &["num-heads:1"],
+)]
+#[case::d_out_and_heads(
+    "s3_6_2_mha_context_vecs",
+    Setup { d_out: Some(4), num_heads: Some(4), ..Setup::BOOK },
+    None,
+    &["d-out:4", "num-heads:4"],
+)]
+#[case::korean("exercise_3_2_korean_edition_context_vecs", Setup::BOOK, None, &["korean-ex3.2"])]
+#[case::korean_twice(
+    "exercise_3_2_korean_edition_context_vecs",
+    Setup { offset: 18, ..Setup::BOOK },
+    None,
+    &["korean-ex3.2", "generator-offset:18"],
+)]
+fn each_variant_is_named(
+    #[case] name: &str,
+    #[case] setup: Setup,
+    #[case] section: Option<&str>,
+    #[case] expected: &[&str],
+) {
+    let d = round_trip(name, setup, section);
+    assert!(names(&d, name), "{d}");
+    assert_eq!(tags(&d), expected, "{d}");
+}
+
+/// The book's printed text of every entry is recognised as itself (or as an earlier entry
+/// printing the same value), under the book's setup; the Korean edition's exercise 3.2 is
+/// named as such.
+#[test]
+fn every_book_text_is_the_book() {
+    for p in chapter::printed() {
+        let d = diagnose::diagnose(p.book).unwrap();
+        let korean = p.name == "exercise_3_2_korean_edition_context_vecs";
+        let expected = if korean { "korean-ex3.2" } else { "book" };
+        assert_eq!(tags(&d), [expected], "{p:?}\n{d}");
+        let m = d.matched.as_ref().unwrap();
+        let same_text = diagnose::parse(&m.printed.expected()).unwrap().value
+            == diagnose::parse(&p.expected()).unwrap().value;
+        assert!(names(&d, p.name) || same_text, "{p:?} diagnosed as\n{d}");
+    }
+}
+
+/// Real printouts, by PyTorch: each is named with its section, cell and tags.
+#[test]
+fn pytorch_printouts_are_named() {
+    let json: JsonValue = common::data_file("diagnose_fixtures.json").parse().unwrap();
+    let cases: &Vec<JsonValue> = json["cases"].get().unwrap();
+    assert!(cases.len() >= 14);
+    for case in cases {
+        let s = |k: &str| case[k].get::<String>().unwrap().clone();
+        let hint = case["hint"].get::<String>().cloned();
+        let d = diagnose::diagnose_in(&s("text"), hint.as_deref()).unwrap();
+        let m = d
+            .matched
+            .as_ref()
+            .unwrap_or_else(|| panic!("{}: not recognised\n{d}", s("name")));
+        let expected: Vec<String> = case["causes"]
+            .get::<Vec<JsonValue>>()
+            .unwrap()
+            .iter()
+            .map(|t| t.get::<String>().unwrap().clone())
+            .collect();
+        assert_eq!(
+            (m.printed.section, m.printed.cell, tags(&d)),
+            (s("section").as_str(), s("cell").as_str(), expected),
+            "{}: {}\n{d}",
+            s("name"),
+            s("steps")
+        );
+    }
+}
+
+/// The Linux/Colab matrices (issue #57; PyTorch ≤ 2.6 with MKL): named `bernoulli-mkl`.
+#[test]
+fn the_published_linux_matrices_are_bernoulli_mkl() {
+    for (text, cell) in [
+        (book::DROPOUT_ONES_LINUX_MKL, "[115]"),
+        (book::DROPOUT_WEIGHTS_LINUX_MKL, "[116]"),
+    ] {
+        let d = diagnose::diagnose(text).unwrap();
+        assert_eq!(tags(&d), ["bernoulli-mkl"], "{d}");
+        assert_eq!(d.matched.as_ref().unwrap().printed.cell, cell);
+        let shown = d.to_string();
+        assert!(shown.contains("PyTorch 2.6 and older"), "{shown}");
+        // The book's matrix is shown for comparison.
+        let book_text = d.matched.as_ref().unwrap().printed.expected();
+        assert!(shown.contains(book_text.lines().nth(1).unwrap()), "{shown}");
+    }
+}
+
+/// A label before the tensor (English or Korean) and a `grad_fn` suffix change nothing; the
+/// label decides between two cells printing the same value.
+#[test]
+fn labels_and_suffixes() {
+    let korean = "어텐션 가중치: tensor([0.1385, 0.2379, 0.2333, 0.1240, 0.1082, 0.1581])";
+    let d = diagnose::diagnose(korean).unwrap();
+    assert_eq!(d.input.label, "어텐션 가중치");
+    assert_eq!(d.matched.unwrap().printed.cell, "[35]"); // the first of three equal cells
+    let previous = "Previous 2nd context vector: tensor([0.4419, 0.6515, 0.5683])";
+    let d = diagnose::diagnose(previous).unwrap();
+    assert_eq!(
+        d.matched.unwrap().printed.name,
+        "s3_3_2_previous_context_vec_2"
+    );
+    let plain = diagnose::diagnose("tensor([0.4419, 0.6515, 0.5683])").unwrap();
+    assert_eq!(plain.matched.unwrap().printed.name, "s3_3_1_context_vec_2");
+}
+
+/// Nothing matches: "not recognised", the closest result, and which numbers differ.
+#[test]
+fn an_unknown_tensor_gets_the_closest_and_its_differences() {
+    let text = book::MHA_CONTEXT_VECS.replacen("0.3190", "0.3191", 1);
+    let d = diagnose::diagnose(&text).unwrap();
+    assert!(d.matched.is_none());
+    let c = d.closest.as_ref().unwrap();
+    assert_eq!(c.found.printed.name, "s3_6_2_mha_context_vecs");
+    assert_eq!(
+        c.differing,
+        [(0, "0.3191".to_string(), "0.3190".to_string())]
+    );
+    assert_eq!(c.of, 24);
+    assert!((c.max_abs_diff - 1e-4).abs() < 1e-9);
+    let shown = d.to_string();
+    assert!(shown.starts_with("not recognised"), "{shown}");
+    assert!(shown.contains("1 of 24 numbers differ"), "{shown}");
+    let json = d.to_json();
+    assert!(json.starts_with("{\"matched\": false"), "{json}");
+    let parsed: JsonValue = json.parse().expect("valid JSON");
+    assert_eq!(
+        parsed["closest"]["name"].get::<String>().unwrap(),
+        "s3_6_2_mha_context_vecs"
+    );
+    // A shape no result has: no closest either.
+    let d = diagnose::diagnose("tensor([1., 2., 3., 4., 5., 6., 7.])").unwrap();
+    assert!(d.matched.is_none() && d.closest.is_none());
+    assert!(
+        d.to_string()
+            .contains("no printed result of the chapter has shape [7]")
+    );
+}
+
+/// `--json`: one object with the documented fields.
+#[test]
+fn json_has_the_documented_fields() {
+    let d = diagnose::diagnose(book::DROPOUT_ONES_LINUX_MKL).unwrap();
+    let json: JsonValue = d.to_json().parse().expect("valid JSON");
+    assert_eq!(json["matched"].get::<bool>(), Some(&true));
+    assert_eq!(json["section"].get::<String>().unwrap(), "3.5.2");
+    assert_eq!(json["cell"].get::<String>().unwrap(), "[115]");
+    let causes: &Vec<JsonValue> = json["causes"].get().unwrap();
+    assert_eq!(causes[0].get::<String>().unwrap(), "bernoulli-mkl");
+    assert!(json["closest"].is_null());
+}
+
+/// Bad input: a message naming what is wrong, never a panic.
+#[rstest]
+#[case::empty("", "empty")]
+#[case::blank(" \n\t ", "empty")]
+#[case::cut_off("tensor([[0.4306, 1.4551],\n        [0.1", "never closed")]
+#[case::unopened("tensor([0.1, 0.2]])", "closes nothing")]
+#[case::letters("tensor([0.1, abc])", "\"abc\"")]
+#[case::ragged("tensor([[1., 2.], [3.]])", "ragged")]
+#[case::prose("my output is different", "no tensor")]
+#[case::trailing("tensor([1.]) and more", "not a number")]
+fn bad_input_is_explained(#[case] text: &str, #[case] says: &str) {
+    let e = diagnose::diagnose(text).expect_err("not a tensor");
+    let message = e.to_string();
+    assert!(message.contains(says), "{message}");
+}
+
+/// A 100 MB line is refused after reading 64 KiB + 1 byte, with a message.
+#[test]
+fn a_100_megabyte_line_is_refused() {
+    let line = std::io::repeat(b'1').take(100 << 20);
+    let e = diagnose::read_input(line).expect_err("too long");
+    assert_eq!(
+        e,
+        BadInput::TooLong {
+            bytes: MAX_INPUT_BYTES + 1
+        }
+    );
+    assert!(e.to_string().contains("longer than 65536 bytes"));
+    let bytes = diagnose::read_input(&[0x66, 0xff, 0x66][..]).expect_err("not UTF-8");
+    assert_eq!(bytes, BadInput::NotUtf8 { at: 1 });
+}
+
+/// The binary: status 0 recognised, 1 not recognised, 2 not a tensor (even 100 MB of it, on
+/// standard input).
+#[test]
+fn the_command_line_exit_statuses() {
+    let run = |input: Vec<u8>, args: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ch03-attention"))
+            .arg("diagnose")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&input); // the reader may stop early: a broken pipe is fine
+        });
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, _) = run(book::DROPOUT_ONES_LINUX_MKL.into(), &["--json"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("\"causes\": [\"bernoulli-mkl\"]"), "{out}");
+    let (code, out, _) = run(b"tensor([0.1, 0.2])".to_vec(), &[]);
+    assert_eq!(code, Some(1));
+    assert!(out.starts_with("not recognised"), "{out}");
+    let (code, _, err) = run(vec![b'x'; 100 << 20], &[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("longer than 65536 bytes"), "{err}");
+    let (code, out, err) = run(b"tensor([[1.".to_vec(), &["--json"]);
+    assert_eq!(code, Some(2));
+    assert!(out.starts_with("{\"error\": "), "{out}");
+    assert!(err.contains("brackets"), "{err}");
+    let (code, _, err) = run(Vec::new(), &["/no/such/file"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("/no/such/file"), "{err}");
+    let (code, out, _) = run(Vec::new(), &["--section"]);
+    assert_eq!((code, out.as_str()), (Some(2), ""));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Arbitrary text: an answer or a message, never a panic.
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+        match diagnose::diagnose(&text) {
+            Ok(d) => prop_assert!(!d.to_string().is_empty()),
+            Err(e) => prop_assert!(!e.to_string().is_empty()),
+        }
+    }
+
+    /// Text made of a tensor's own characters (brackets, digits, commas), in any order: the
+    /// parser's hard cases.
+    #[test]
+    fn tensor_shaped_noise_never_panics(text in "(tensor\\(|torch.Size\\(|[\\[\\](),.0-9e+-]|nan|inf| ){0,60}") {
+        let _ = diagnose::diagnose(&text);
+    }
+
+    /// Every prefix of a real printout is either read or refused with a message.
+    #[test]
+    fn every_cut_of_a_printout_is_handled(cut in 0usize..400) {
+        let text = book::CAUSAL_CONTEXT_VECS;
+        let cut = text.char_indices().map(|(i, _)| i).nth(cut).unwrap_or(text.len());
+        let _ = diagnose::diagnose(&text[..cut]);
+    }
+}
