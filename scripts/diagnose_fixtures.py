@@ -10,6 +10,7 @@ from here (PyTorch 2.7 and later draw every mask with the serial kernel); the te
 from the output published in rasbt/LLMs-from-scratch issue #57.
 """
 import os
+import subprocess
 import sys
 
 import torch
@@ -138,8 +139,12 @@ def main():
                       "num_heads=2, then out_proj = nn.Linear(2, 2); print(out_proj(wrapper(batch)))",
                       str(out_proj(wrapper(BATCH))), "exercise 3.2 (Korean edition)", "[9]",
                       ["korean-ex3.2"]))
+    # Without torch.manual_seed, each new Python process starts from another seed.
+    fresh = [int(subprocess.run([sys.executable, "-c", "import torch; print(torch.initial_seed())"],
+                                capture_output=True, text=True, check=True).stdout)
+             for _ in range(2)]
     data = {"generator": "scripts/diagnose_fixtures.py", "torch_version": torch.__version__,
-            "cases": cases}
+            "fresh_process_initial_seeds": [str(s) for s in fresh], "cases": cases}
     with open(OUT, "w") as f:
         diffable_json.dump(data, f)
     print(f"wrote {OUT}: {len(cases)} cases")

@@ -10,7 +10,10 @@
 //! - **what**: a few words on the idea it shows, and a stable snake_case `name`;
 //! - **the book's text**, a constant from [`crate::book`], copied from the notebook outputs;
 //! - **how to compute it**: a function that starts from the six input embeddings, runs the
-//!   crate's modules, and prints the result the way PyTorch would.
+//!   crate's modules, and prints the result the way PyTorch would, under a [`Setup`]: the
+//!   book's ([`Setup::BOOK`]), or a variant a reader's notebook may have run (another generator
+//!   state, `qkv_bias`, sizes, dropout), listed by the entry's [`Knob`]s. [`crate::diagnose`]
+//!   searches those variants for the one that prints a reader's tensor.
 //!
 //! Everything else reads this list: `cargo run` shows each entry beside the book's text
 //! ([`crate::walkthrough`]), the test `tests/book.rs` checks every entry and keeps one insta

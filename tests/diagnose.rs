@@ -383,3 +383,37 @@ proptest! {
         let _ = diagnose::diagnose(&text[..cut]);
     }
 }
+
+/// The search's bound, as the `diagnose` page states it: a 6×6 tensor that matches nothing
+/// costs 11,481 candidates, the most of any shape the chapter prints.
+#[test]
+fn the_largest_search_is_a_6x6_tensor() {
+    let tensor = |shape: &[usize]| {
+        let row = |n: usize| format!("[{}]", vec!["9.9999"; n].join(", "));
+        match shape {
+            [r, c] => format!("tensor([{}])", vec![row(*c); *r].join(", ")),
+            [b, r, c] => {
+                let item = format!("[{}]", vec![row(*c); *r].join(", "));
+                format!("tensor([{}])", vec![item; *b].join(", "))
+            }
+            _ => unreachable!(),
+        }
+    };
+    let six_by_six = diagnose::diagnose(&tensor(&[6, 6])).unwrap();
+    assert!(six_by_six.matched.is_none());
+    assert_eq!(six_by_six.candidates, 11_481);
+    for shape in [[2, 6, 2], [2, 6, 4], [2, 6, 3]] {
+        let d = diagnose::diagnose(&tensor(&shape)).unwrap();
+        assert!(d.candidates < 11_481, "{shape:?}: {}", d.candidates);
+    }
+}
+
+/// Without `torch.manual_seed`, each new PyTorch process starts from another seed (recorded by
+/// the fixture script): there is no seed to recompute, which is why `diagnose` cannot name it.
+#[test]
+fn fresh_processes_start_from_different_seeds() {
+    let json: JsonValue = common::data_file("diagnose_fixtures.json").parse().unwrap();
+    let seeds: &Vec<JsonValue> = json["fresh_process_initial_seeds"].get().unwrap();
+    assert_eq!(seeds.len(), 2);
+    assert_ne!(seeds[0].get::<String>(), seeds[1].get::<String>());
+}

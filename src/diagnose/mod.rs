@@ -604,10 +604,10 @@ fn dropout_causes(dropout: DropoutMode, bernoulli: BernoulliPath) -> Vec<Cause> 
 }
 
 impl Found {
-    /// `3.5.2 cell [115] (Dropout(0.5) on ones(6, 6): …)`.
+    /// `3.5.2 cell [115]: Dropout(0.5) on ones(6, 6) …`.
     fn place(&self) -> String {
         let p = self.printed;
-        format!("{} cell {} ({})", p.section, p.cell, p.label)
+        format!("{} cell {}: {}", p.section, p.cell, p.label)
     }
 }
 
@@ -615,14 +615,14 @@ impl fmt::Display for Diagnosis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.matched, &self.closest) {
             (Some(m), _) => {
-                writeln!(f, "recognised: {}", m.place())?;
+                wrapped(f, "recognised: ", &m.place())?;
                 if m.causes == [Cause::Book] {
-                    writeln!(f, "  ✓ {}", Cause::Book.why())?;
+                    wrapped(f, "  ✓ ", &Cause::Book.why())?;
                 } else {
                     writeln!(f, "  computed under: {}", tags(&m.causes).join(", "))?;
                     for c in &m.causes {
-                        writeln!(f, "  ✗ {}: {}", c.tag(), c.why())?;
-                        writeln!(f, "    fix: {}", c.fix())?;
+                        wrapped(f, "  ✗ ", &format!("{}: {}", c.tag(), c.why()))?;
+                        wrapped(f, "    ", &format!("fix: {}", c.fix()))?;
                     }
                     writeln!(f, "  the book prints:")?;
                     for line in m.printed.expected().lines() {
@@ -630,7 +630,7 @@ impl fmt::Display for Diagnosis {
                     }
                 }
                 for a in &self.also {
-                    writeln!(f, "  (the same text is also {})", a.place())?;
+                    wrapped(f, "  ", &format!("the same text is also {}", a.place()))?;
                 }
             }
             (None, Some(c)) => {
@@ -639,10 +639,10 @@ impl fmt::Display for Diagnosis {
                     "not recognised: no printed result of the chapter, under any"
                 )?;
                 writeln!(f, "setup tried, prints exactly this text.")?;
+                wrapped(f, "closest: ", &c.found.place())?;
                 writeln!(
                     f,
-                    "closest: {} under {}: {} of {} numbers differ (largest difference {:.4}):",
-                    c.found.place(),
+                    "  under {}: {} of {} numbers differ (largest difference {:.4}):",
                     tags(&c.found.causes).join(", "),
                     c.differing.len(),
                     c.of,
@@ -672,6 +672,30 @@ impl fmt::Display for Diagnosis {
         )
     }
 }
+
+/// Writes `text` after `first`, wrapped at [`WIDTH`] columns, continuation lines indented to
+/// line up with the text.
+fn wrapped(f: &mut fmt::Formatter<'_>, first: &str, text: &str) -> fmt::Result {
+    let indent = " ".repeat(first.chars().count());
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && line.chars().count() + 1 + word.chars().count() > WIDTH {
+            writeln!(f, "{line}")?;
+            line.clone_from(&indent);
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    writeln!(f, "{line}")
+}
+
+/// The width the explanations are wrapped at: the width of a code line on the docs pages.
+const WIDTH: usize = 88;
 
 /// The tags of `causes`.
 fn tags(causes: &[Cause]) -> Vec<String> {

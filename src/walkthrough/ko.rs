@@ -92,6 +92,10 @@ pub fn label(english: &str) -> Option<&'static str> {
         "the same mask on the causal weights (reseeded)" => {
             "코잘 어텐션 가중치에 같은 마스크 (시드 다시 설정)"
         }
+        "the same cell on Linux or Colab with PyTorch <= 2.6 (MKL's dropout mask)" => {
+            "파이토치 2.6 이하의 리눅스나 Colab에서 같은 셀 (MKL의 드롭아웃 마스크)"
+        }
+        "`cargo run -- diagnose` on that printout" => "그 출력에 `cargo run -- diagnose` 실행",
         "batch = two copies of the input" => "배치 = 입력 두 벌",
         "CausalAttention(3, 2, 6, 0.0), seed 123" => "CausalAttention(3, 2, 6, 0.0), 시드 123",
         "its shape" => "그 크기",

@@ -4,8 +4,9 @@
 
 use super::torch_values::SEED_123_LINEAR_QKV;
 use super::{Item, Section, seeded_parameter, with_printed};
+use crate::chapter::{self, Setup};
 use crate::torch::print::row_major;
-use crate::{CausalAttention, Error, TorchRng};
+use crate::{BernoulliPath, CausalAttention, Error, TorchRng, book, diagnose};
 
 pub(super) fn sections() -> Result<Vec<Section>, Error> {
     let s351 = Section {
@@ -13,10 +14,18 @@ pub(super) fn sections() -> Result<Vec<Section>, Error> {
         title: "Applying a causal attention mask",
         items: with_printed("3.5.1", Vec::new())?,
     };
+    let mut items = with_printed("3.5.2", Vec::new())?;
+    for linux in linux_colab_masks()? {
+        let after = items
+            .iter()
+            .rposition(|i| i.cell == linux.cell)
+            .map_or(items.len(), |k| k + 1);
+        items.insert(after, linux);
+    }
     let s352 = Section {
         id: "3.5.2",
         title: "Masking additional attention weights with dropout",
-        items: with_printed("3.5.2", Vec::new())?,
+        items,
     };
 
     // 3.5.3: the class's weights (seed 123), created in cell [121].
@@ -34,4 +43,47 @@ pub(super) fn sections() -> Result<Vec<Section>, Error> {
         items: with_printed("3.5.3", seeded)?,
     };
     Ok(vec![s351, s352, s353])
+}
+
+/// 3.5.2's two dropout cells as PyTorch 2.6 or older prints them on x86-64 Linux or Colab (the
+/// MKL mask; readers posted the first in the book's repository, issue #57), computed by the
+/// registry's entries under that setup; then `diagnose` naming the cause from the printed text.
+fn linux_colab_masks() -> Result<Vec<Item>, Error> {
+    let mkl = Setup {
+        bernoulli: BernoulliPath::MklLegacy,
+        ..Setup::BOOK
+    };
+    let mut items = Vec::new();
+    for (name, linux) in [
+        ("s3_5_2_dropout_ones", book::DROPOUT_ONES_LINUX_MKL),
+        (
+            "s3_5_2_dropout_attn_weights",
+            book::DROPOUT_WEIGHTS_LINUX_MKL,
+        ),
+    ] {
+        let entry = chapter::find(name).expect("a registry entry");
+        items.push(Item::pytorch(
+            entry.cell,
+            "the same cell on Linux or Colab with PyTorch <= 2.6 (MKL's dropout mask)",
+            (entry.compute_with)(&mkl)?,
+            linux.to_string(),
+        ));
+        let named = diagnose::diagnose(linux).ok().and_then(|d| d.matched);
+        let tags: Vec<String> = named
+            .iter()
+            .flat_map(|m| m.causes.iter().map(|c| c.tag()))
+            .collect();
+        let holds = named.is_some_and(|m| m.printed.name == name) && tags == ["bernoulli-mkl"];
+        items.push(Item::claim(
+            entry.cell,
+            "`cargo run -- diagnose` on that printout",
+            format!("diagnose: {}", tags.join(", ")),
+            format!(
+                "names {} {} and the cause bernoulli-mkl",
+                entry.section, entry.cell
+            ),
+            holds,
+        ));
+    }
+    Ok(items)
 }
