@@ -156,8 +156,8 @@ def main():
     masked, unmasked = run(True, CONFIG), run(False, CONFIG)
     assert masked["initial"] == unmasked["initial"], "both runs start from the same weights"
 
-    print(f"torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()}), float64, "
-          f"torch.optim.Adam(lr={CONFIG['learning_rate']}, betas={ADAM['betas']}, "
+    print(f"torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()}), float64")
+    print(f"torch.optim.Adam(lr={CONFIG['learning_rate']}, betas={ADAM['betas']}, "
           f"eps={ADAM['eps']})")
     print(f"{'step':>4}  {'masked loss':>19} {'grad norm':>19}  "
           f"{'unmasked loss':>19} {'grad norm':>19}")
