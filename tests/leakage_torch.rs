@@ -71,8 +71,12 @@ fn worst(ours: &[f64], theirs: &[f64]) -> (f64, usize) {
         .map(|(a, b)| (a - b).abs() / b.abs())
         .enumerate()
         .fold((0.0, 0), |(w, at), (s, e)| {
-            // `!(e <= w)` so that a NaN counts as the worst
-            if !(e <= w) { (e, s) } else { (w, at) }
+            // A NaN counts as the worst, and stays so.
+            if w.is_nan() || e <= w {
+                (w, at)
+            } else {
+                (e, s)
+            }
         })
 }
 
