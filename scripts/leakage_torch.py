@@ -23,8 +23,9 @@ follows the sentence (u < 0.8) and one for a uniform word, where u is the draw's
 2^53. (torch.rand in float64 keeps the low 53 bits instead, so it would give other words.)
 
 The model computes in float64, like the crate's. The JSON holds the config, the torch version, the
-initial weights as float32 bit patterns, the first batch, torch.rand(4) after each run (where the
-generator stands), and per step the loss and gradient norm of each run.
+initial weights as float32 bit patterns, the first batch, torch.rand(4) after a run's last draw
+(where the generator stands; the same for both runs), per step the loss and gradient norm of each
+run, and each trained model's held-out and inference losses. tests/leakage_torch.rs reads it.
 """
 import argparse
 import math
