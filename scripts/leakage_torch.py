@@ -9,6 +9,8 @@ the steps the crate records in `RunTrace`. Optional tool (cargo test never runs 
     python scripts/leakage_torch.py                  # the table, every step
     python scripts/leakage_torch.py --every 50       # every 50th step (and the last)
     python scripts/leakage_torch.py --json tests/data/torch_leakage.json
+    ATEN_CPU_CAPABILITY=default python scripts/leakage_torch.py \
+        --json tests/data/torch_leakage_default_kernel.json   # PyTorch's portable kernels
 
 Everything random comes from one generator, seeded with torch.manual_seed(123) at the start of
 each run and used in the crate's order:
@@ -26,6 +28,9 @@ The model computes in float64, like the crate's. The JSON holds the config, the 
 initial weights as float32 bit patterns, the first batch, torch.rand(4) after a run's last draw
 (where the generator stands; the same for both runs), per step the loss and gradient norm of each
 run, and each trained model's held-out and inference losses. tests/leakage_torch.rs reads it.
+Under ATEN_CPU_CAPABILITY=default, PyTorch's portable uniform kernel rounds x*r + f twice instead
+of once, so 181 of the 1222 initial weights differ in their last bits: the crate's
+UniformKernel::Unfused draws those.
 """
 import argparse
 import math
