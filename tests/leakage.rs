@@ -271,9 +271,9 @@ fn walkthrough_printout_why_mask() {
     let sections = select(Some("why-mask")).unwrap();
     assert_eq!(sections.len(), 1);
     let t = &tally(&sections)[0];
-    assert_eq!((t.chapter.as_str(), t.claims), ("why-mask", (10, 10)));
+    assert_eq!((t.chapter.as_str(), t.claims), ("why-mask", (11, 11)));
     let text = render(&sections);
-    assert!(text.ends_with("why-mask: 10 of 10 claims hold\n"), "{text}");
+    assert!(text.ends_with("why-mask: 11 of 11 claims hold\n"), "{text}");
     common::snapshot(
         "leakage_walkthrough",
         "`cargo run -- why-mask`: the reader's questions, answered by measured claims",

@@ -22,6 +22,7 @@ mod efficient;
 mod figures;
 mod invariants;
 mod leakage;
+mod leakage_torch;
 mod multihead;
 mod print;
 mod qkv;

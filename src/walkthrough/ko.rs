@@ -161,6 +161,9 @@ pub fn label(english: &str) -> Option<&'static str> {
         "hand-written backpropagation vs five-point finite differences (masked and unmasked)" => {
             "직접 쓴 역전파와 5점 유한 차분 비교 (마스크 있음/없음)"
         }
+        "the PyTorch rerun (autograd, torch.optim.Adam) agrees at every logged step" => {
+            "PyTorch로 다시 실행한 결과(autograd, torch.optim.Adam)가 기록된 모든 단계에서 일치"
+        }
         _ => return None,
     })
 }
