@@ -222,7 +222,7 @@ fn labels_and_suffixes() {
     let korean = "어텐션 가중치: tensor([0.1385, 0.2379, 0.2333, 0.1240, 0.1082, 0.1581])";
     let d = diagnose::diagnose(korean).unwrap();
     assert_eq!(d.input.label, "어텐션 가중치");
-    assert_eq!(d.matched.unwrap().printed.cell, "[35]"); // the first of three equal cells
+    assert_eq!(d.matched.unwrap().printed.cell, "[35]"); // the first of two equal cells
     let previous = "Previous 2nd context vector: tensor([0.4419, 0.6515, 0.5683])";
     let d = diagnose::diagnose(previous).unwrap();
     assert_eq!(
@@ -416,4 +416,120 @@ fn fresh_processes_start_from_different_seeds() {
     let seeds: &Vec<JsonValue> = json["fresh_process_initial_seeds"].get().unwrap();
     assert_eq!(seeds.len(), 2);
     assert_ne!(seeds[0].get::<String>(), seeds[1].get::<String>());
+}
+
+/// Every cause says what happened and what to do, with its own numbers.
+#[test]
+fn every_cause_explains_itself() {
+    use ch03_attention::diagnose::Cause;
+    let causes = [
+        (Cause::Book, "book", "nothing differs", "nothing to fix"),
+        (
+            Cause::BernoulliMkl,
+            "bernoulli-mkl",
+            "MKL",
+            "PyTorch 2.7 or newer",
+        ),
+        (
+            Cause::GeneratorOffset {
+                draws: 36,
+                seed: 123,
+            },
+            "generator-offset:36",
+            "advanced by 36 draws after torch.manual_seed(123)",
+            "run torch.manual_seed(123) again",
+        ),
+        (
+            Cause::SeedMissing {
+                found: 123,
+                book: 789,
+            },
+            "seed-missing",
+            "seeded with 123, not 789",
+            "call torch.manual_seed(789)",
+        ),
+        (
+            Cause::QkvBias,
+            "qkv-bias",
+            "qkv_bias=True",
+            "qkv_bias=False",
+        ),
+        (
+            Cause::DropoutInEval(0.1),
+            "dropout-in-eval",
+            "dropout 0.1",
+            ".eval()",
+        ),
+        (
+            Cause::DropoutOff,
+            "dropout-off",
+            "evaluation mode",
+            ".train()",
+        ),
+        (
+            Cause::DOut { found: 3, book: 2 },
+            "d-out:3",
+            "d_out is 3; the book uses 2",
+            "d_out = 2",
+        ),
+        (
+            Cause::NumHeads { found: 1, book: 2 },
+            "num-heads:1",
+            "num_heads is 1; the book uses 2",
+            "num_heads = 2",
+        ),
+        (
+            Cause::KoreanEx32,
+            "korean-ex3.2",
+            "Korean edition",
+            "both are valid answers",
+        ),
+    ];
+    for (cause, tag, why, fix) in causes {
+        assert_eq!(cause.tag(), tag);
+        assert!(cause.why().contains(why), "{tag}: {}", cause.why());
+        assert!(cause.fix().contains(fix), "{tag}: {}", cause.fix());
+    }
+}
+
+/// The text shows each cause's explanation and fix, wrapped to 88 columns, and names the other
+/// results that print the same text.
+#[test]
+fn the_text_shows_causes_fixes_and_alternatives() {
+    let d = diagnose::diagnose(book::DROPOUT_ONES_LINUX_MKL).unwrap();
+    let shown = d.to_string();
+    assert!(
+        shown.contains("  computed under: bernoulli-mkl\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("  ✗ bernoulli-mkl: the dropout mask was drawn"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("    fix: nothing is wrong with your code"),
+        "{shown}"
+    );
+    assert!(shown.lines().all(|l| l.chars().count() <= 88), "{shown}");
+    assert!(
+        shown.lines().count() > 12,
+        "the explanation is wrapped, not one long line"
+    );
+    // 3.3.1 prints the same weights in two cells ([35] and [37]): the first is named, then the other.
+    let weights = "tensor([0.1385, 0.2379, 0.2333, 0.1240, 0.1082, 0.1581])";
+    let d = diagnose::diagnose(weights).unwrap();
+    let shown = d.to_string();
+    assert!(
+        shown.contains("✓ identical to the book's printed result"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("the same text is also 3.3.1 cell [37]"),
+        "{shown}"
+    );
+    let json: JsonValue = d.to_json().parse().unwrap();
+    let also: &Vec<JsonValue> = json["also"].get().unwrap();
+    assert_eq!(also[0]["cell"].get::<String>().unwrap(), "[37]");
+    assert!(shown.ends_with(" ms)"), "{shown}");
+    assert!(shown.contains(&format!("({} candidates compared in", d.candidates)));
 }
