@@ -533,3 +533,17 @@ fn the_text_shows_causes_fixes_and_alternatives() {
     assert!(shown.ends_with(" ms)"), "{shown}");
     assert!(shown.contains(&format!("({} candidates compared in", d.candidates)));
 }
+
+/// The search stops after the first level that matches: the Linux matrix (one cause, no draws
+/// skipped) is found after the 42 candidates up to that level, not after all of them; a label
+/// that is not the book's leaves the chapter's order alone.
+#[test]
+fn the_search_stops_at_the_simplest_match() {
+    let d = diagnose::diagnose(book::DROPOUT_ONES_LINUX_MKL).unwrap();
+    assert_eq!(d.candidates, 42);
+    assert!(d.also.is_empty());
+    let foreign = "My result: tensor([0.4419, 0.6515, 0.5683])";
+    let d = diagnose::diagnose(foreign).unwrap();
+    assert_eq!(d.matched.unwrap().printed.name, "s3_3_1_context_vec_2");
+    assert_eq!(d.also[0].printed.name, "s3_3_2_previous_context_vec_2");
+}
