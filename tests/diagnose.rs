@@ -402,10 +402,12 @@ fn the_largest_search_is_a_6x6_tensor() {
     let six_by_six = diagnose::diagnose(&tensor(&[6, 6])).unwrap();
     assert!(six_by_six.matched.is_none());
     assert_eq!(six_by_six.candidates, 11_481);
+    let mut counts = Vec::new();
     for shape in [[2, 6, 2], [2, 6, 4], [2, 6, 3]] {
-        let d = diagnose::diagnose(&tensor(&shape)).unwrap();
-        assert!(d.candidates < 11_481, "{shape:?}: {}", d.candidates);
+        counts.push(diagnose::diagnose(&tensor(&shape)).unwrap().candidates);
     }
+    // Each size is tried once: `d_out = 2` written out is the book's setup, not a variant.
+    assert_eq!(counts, [5_757, 2_739, 616]);
 }
 
 /// Without `torch.manual_seed`, each new PyTorch process starts from another seed (recorded by
@@ -416,6 +418,55 @@ fn fresh_processes_start_from_different_seeds() {
     let seeds: &Vec<JsonValue> = json["fresh_process_initial_seeds"].get().unwrap();
     assert_eq!(seeds.len(), 2);
     assert_ne!(seeds[0].get::<String>(), seeds[1].get::<String>());
+}
+
+/// A variant's cause names the book's value beside the reader's.
+#[test]
+fn a_size_cause_names_the_books_size() {
+    let d = round_trip(
+        "s3_4_1_attn_weights_2",
+        Setup {
+            d_out: Some(3),
+            ..Setup::BOOK
+        },
+        None,
+    );
+    let cause = d.matched.unwrap().causes[0];
+    assert!(
+        cause.why().contains("d_out is 3; the book uses 2"),
+        "{}",
+        cause.why()
+    );
+    let d = round_trip(
+        "s3_6_2_mha_context_vecs",
+        Setup {
+            num_heads: Some(1),
+            ..Setup::BOOK
+        },
+        None,
+    );
+    let cause = d.matched.unwrap().causes[0];
+    assert!(
+        cause.why().contains("num_heads is 1; the book uses 2"),
+        "{}",
+        cause.why()
+    );
+}
+
+/// The closest result: the smallest largest difference, then the fewest differing numbers; on
+/// a tie the earlier cell.
+#[test]
+fn the_closest_is_the_fewest_then_the_least_different() {
+    // 3.3.1's softmax weights ([35] and [37] print the same) with one number changed.
+    let one_off = "tensor([0.1385, 0.2379, 0.2333, 0.1240, 0.1082, 0.1582])";
+    let c = diagnose::diagnose(one_off).unwrap().closest.unwrap();
+    assert_eq!((c.found.printed.cell, c.differing.len()), ("[35]", 1));
+    // Every number 0.0003 above those weights: some variant shares a printed number or two with
+    // it by chance, but the weights are nearest.
+    let all_off = "tensor([0.1388, 0.2382, 0.2336, 0.1243, 0.1085, 0.1584])";
+    let c = diagnose::diagnose(all_off).unwrap().closest.unwrap();
+    assert_eq!((c.found.printed.cell, c.differing.len()), ("[35]", 6));
+    assert!((c.max_abs_diff - 3e-4).abs() < 1e-9, "{}", c.max_abs_diff);
 }
 
 /// Every cause says what happened and what to do, with its own numbers.

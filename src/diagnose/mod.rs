@@ -345,8 +345,8 @@ fn same_label(input: &PrintedValue, found: &Found) -> bool {
     !label.is_empty() && label == input.label
 }
 
-/// `closest`, or the candidate `found` (whose value is `value`) if it differs from the reader's
-/// in fewer numbers (or as many, by less).
+/// `closest`, or the candidate `found` (whose value is `value`) if it is nearer the reader's:
+/// a smaller largest difference, then fewer differing numbers, then fewer causes.
 fn nearer(
     closest: Option<Closest>,
     input: &PrintedValue,
@@ -370,9 +370,17 @@ fn nearer(
             0.0,
             |m: f64, d| if d.is_nan() { f64::INFINITY } else { m.max(d) },
         );
+    // The smallest largest difference, then the fewest differing numbers, then the fewest
+    // causes; on a tie the earlier candidate (the simpler setup, the earlier cell) stays. (Among
+    // thousands of candidates some share a printed number with the reader's by chance, so the
+    // count alone would pick a stranger.)
+    let key = |n: usize, diff: f64, causes: &[Cause]| (diff, n, count(causes));
     let better = closest.as_ref().is_none_or(|c| {
-        (differing.len(), count(&found.causes)) < (c.differing.len(), count(&c.found.causes))
-            || (differing.len() == c.differing.len() && max_abs_diff < c.max_abs_diff)
+        key(differing.len(), max_abs_diff, &found.causes).partial_cmp(&key(
+            c.differing.len(),
+            c.max_abs_diff,
+            &c.found.causes,
+        )) == Some(std::cmp::Ordering::Less)
     });
     if !better {
         return closest;
