@@ -598,3 +598,85 @@ fn the_search_stops_at_the_simplest_match() {
     assert_eq!(d.matched.unwrap().printed.name, "s3_3_1_context_vec_2");
     assert_eq!(d.also[0].printed.name, "s3_3_2_previous_context_vec_2");
 }
+
+/// What `diagnose` prints for the closing note's three cases, pinned as snapshots (the time on
+/// the last line varies and is cut): the book's matrix, the Linux one, a cell run twice.
+#[test]
+fn three_diagnoses_as_printed() {
+    let without_time = |d: &Diagnosis| {
+        let text = d.to_string();
+        let cut = text.rfind(" in ").expect("the last line gives the time");
+        format!("{}", &text[..cut])
+    };
+    let twice = fixture_text("mha_cell_run_twice");
+    for (name, text) in [
+        ("diagnose_book_dropout", book::DROPOUT_ONES),
+        ("diagnose_linux_dropout", book::DROPOUT_ONES_LINUX_MKL),
+        ("diagnose_mha_cell_run_twice", twice.as_str()),
+    ] {
+        let d = diagnose::diagnose(text).unwrap();
+        common::snapshot(
+            name,
+            "cargo run -- diagnose, without the time",
+            &without_time(&d),
+        );
+    }
+}
+
+/// The text of the fixture `name` (tests/data/diagnose_fixtures.json).
+fn fixture_text(name: &str) -> String {
+    let json: JsonValue = common::data_file("diagnose_fixtures.json").parse().unwrap();
+    let cases: &Vec<JsonValue> = json["cases"].get().unwrap();
+    let case = cases
+        .iter()
+        .find(|c| c["name"].get::<String>().unwrap() == name)
+        .unwrap_or_else(|| panic!("no fixture {name}"));
+    case["text"].get::<String>().unwrap().clone()
+}
+
+/// At most 12 differing places are listed; the rest are counted.
+#[test]
+fn long_differences_are_counted_not_listed() {
+    // The book's MHA output with its second batch item (12 numbers) changed.
+    let book_text = book::MHA_CONTEXT_VECS;
+    let half = book_text.find("\n\n").unwrap();
+    let changed = format!("{}{}", &book_text[..half], nudged(&book_text[half..]));
+    let d = diagnose::diagnose(&changed).unwrap();
+    assert_eq!(d.closest.as_ref().unwrap().differing.len(), 12);
+    let shown = d.to_string();
+    assert!(!shown.contains("… and"), "{shown}");
+    let thirteen = changed.replacen("0.3190", "0.3191", 1);
+    let shown = diagnose::diagnose(&thirteen).unwrap().to_string();
+    assert!(shown.contains("    … and 1 more\n"), "{shown}");
+}
+
+/// Every number of a printed text, 0.0001 larger (4 decimals, as printed).
+fn nudged(text: &str) -> String {
+    let mut out = String::new();
+    let mut number = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_digit() || c == '.' || c == '-' {
+            number.push(c);
+            continue;
+        }
+        if !number.is_empty() {
+            let x: f64 = number.parse().unwrap();
+            out.push_str(&format!("{:.4}", x + 1e-4));
+            number.clear();
+        }
+        out.push(c);
+    }
+    out.pop(); // the space added at the end
+    out
+}
+
+/// An error with a control character in it (a file name with a newline) is still valid JSON.
+#[test]
+fn error_json_escapes_control_characters() {
+    let e = BadInput::Unreadable("a\nb\u{1}\"c\\".to_string());
+    let json: JsonValue = e.to_json().parse().expect("valid JSON");
+    assert_eq!(
+        json["error"].get::<String>().unwrap(),
+        "cannot read the input: a\nb\u{1}\"c\\"
+    );
+}

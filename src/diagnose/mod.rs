@@ -634,7 +634,11 @@ impl fmt::Display for Diagnosis {
                     }
                     writeln!(f, "  the book prints:")?;
                     for line in m.printed.expected().lines() {
-                        writeln!(f, "    {line}")?;
+                        if line.is_empty() {
+                            writeln!(f)?; // between batch items: no trailing spaces
+                        } else {
+                            writeln!(f, "    {line}")?;
+                        }
                     }
                 }
                 for a in &self.also {
