@@ -606,7 +606,7 @@ fn three_diagnoses_as_printed() {
     let without_time = |d: &Diagnosis| {
         let text = d.to_string();
         let cut = text.rfind(" in ").expect("the last line gives the time");
-        format!("{}", &text[..cut])
+        text[..cut].to_string()
     };
     let twice = fixture_text("mha_cell_run_twice");
     for (name, text) in [
