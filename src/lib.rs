@@ -10,6 +10,7 @@ pub mod book;
 pub mod chapter;
 pub mod figures;
 pub mod inputs;
+pub mod json;
 pub mod torch;
 pub mod validate;
 pub mod walkthrough;

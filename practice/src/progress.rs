@@ -254,26 +254,8 @@ pub fn status_word(status: Status) -> &'static str {
     }
 }
 
-/// `s` as a JSON string literal (quotes included).
-pub fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\u{:04x}", u32::from(c)));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+/// `s` as a JSON string literal (quotes included): the crate's [`ch03_attention::json::string`].
+pub use ch03_attention::json::string as json_string;
 
 /// One verdict as one line of JSON: `{"id": …, "status": …, "message": …}`.
 pub fn json_line(v: &Verdict) -> String {

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::BernoulliPath;
 use crate::chapter::{self, DropoutMode, Knob, Printed, Setup};
+use crate::json::string as json_string;
 
 mod parse;
 
@@ -471,20 +472,12 @@ struct Sizes {
 /// reader's shape. A size that prints the book's text is the book's own and is not listed
 /// again.
 fn structures(printed: &Printed, book_text: &str, input: &PrintedValue) -> Sizes {
-    let d_outs: Vec<Option<usize>> = if printed.varies.contains(&Knob::DOut) {
-        std::iter::once(None)
-            .chain((1..=MAX_SIZE).map(Some))
-            .collect()
-    } else {
-        vec![None]
+    // The book's size (`None`), then 1 to MAX_SIZE, for a size the entry depends on.
+    let tried = |knob: Knob| -> Vec<Option<usize>> {
+        let others = (1..=MAX_SIZE).filter(|_| printed.varies.contains(&knob));
+        std::iter::once(None).chain(others.map(Some)).collect()
     };
-    let heads: Vec<Option<usize>> = if printed.varies.contains(&Knob::NumHeads) {
-        std::iter::once(None)
-            .chain((1..=MAX_SIZE).map(Some))
-            .collect()
-    } else {
-        vec![None]
-    };
+    let (d_outs, heads) = (tried(Knob::DOut), tried(Knob::NumHeads));
     let mut computed = Vec::new();
     let mut sizes = Sizes {
         setups: Vec::new(),
@@ -760,20 +753,4 @@ impl Diagnosis {
             ),
         }
     }
-}
-
-/// `s` as a JSON string literal.
-fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }

@@ -97,7 +97,7 @@ impl std::error::Error for BadInput {}
 impl BadInput {
     /// The message as a JSON object, `{"error": "…"}`: what `diagnose --json` prints for it.
     pub fn to_json(&self) -> String {
-        format!("{{\"error\": {}}}", super::json_string(&self.to_string()))
+        format!("{{\"error\": {}}}", crate::json::string(&self.to_string()))
     }
 }
 
