@@ -17,6 +17,7 @@ pub mod walkthrough;
 pub mod causal;
 pub mod context;
 pub mod efficient;
+pub mod gradients;
 pub mod multihead;
 pub mod normalize;
 pub mod practice;

@@ -19,6 +19,7 @@ mod docs;
 mod edges;
 mod efficient;
 mod figures;
+mod gradients;
 mod invariants;
 mod leakage;
 mod multihead;
