@@ -381,6 +381,39 @@ fn gradients_match_pytorch_autograd() {
     );
 }
 
+/// The key bias's gradient is 0 in exact arithmetic: adding one vector to every key adds the
+/// same number `q_t · b` to all of row `t`'s scores, which the softmax ignores. What either side
+/// computes for it is rounding, within the tolerance of the key layer's scale, for PyTorch too.
+#[test]
+fn the_key_bias_gradient_is_rounding_alone() {
+    let mut checked = 0;
+    for case in cases()
+        .iter()
+        .filter(|c| *c["qkv_bias"].get::<bool>().unwrap())
+    {
+        let mut r = replay(case);
+        let d_output = r.d_output.clone();
+        let grads = r.tape().backward(&d_output).unwrap();
+        let key = &grads.w_key;
+        let scale = key.weight.amax();
+        let tol = tolerance(case) * f64::from(scale);
+        let ours = key.bias.as_ref().unwrap().amax();
+        let torch = floats(case, "grad_W_key_bias")
+            .iter()
+            .fold(0.0_f32, |a, v| a.max(v.abs()));
+        assert!(
+            f64::from(ours) <= tol && f64::from(torch) <= tol,
+            "{}",
+            describe(case)
+        );
+        // The query bias, by contrast, has a gradient of the weights' size.
+        let query_bias = grads.w_query.bias.as_ref().unwrap().amax();
+        assert!(f64::from(query_bias) > 100.0 * tol, "{}", describe(case));
+        checked += 1;
+    }
+    assert_eq!(checked, 15);
+}
+
 /// Training mode draws the mask where `forward_train` draws it: the recorded output is the
 /// module's `forward_train` bit for bit, and the generator ends in the same place.
 #[test]
@@ -684,6 +717,11 @@ fn unmasked_jacobian_blocks_are_all_nonzero() {
             assert_eq!(masked[(t, u)] == 0.0, u > t, "({t}, {u})");
         }
     }
+    // Without the mask every output token depends on every input token about equally.
+    assert!(
+        unmasked.iter().all(|v| (0.09..0.14).contains(v)),
+        "{unmasked}"
+    );
     // The first token's output sees only itself under the mask: its norm differs from the
     // unmasked one, in which all six tokens compete for its attention.
     assert_ne!(masked[(0, 0)], unmasked[(0, 0)]);
