@@ -41,7 +41,9 @@ use std::sync::OnceLock;
 use crate::common;
 
 use ch03_attention::gradients::jacobian::{token_blocks, token_norms};
-use ch03_attention::gradients::{AttentionGrads, LinearGrads, Tape, softmax_rows_backward};
+use ch03_attention::gradients::{
+    AttentionGrads, LinearGrads, Tape, cosine_upstream, softmax_rows_backward,
+};
 use ch03_attention::inputs::inputs;
 use ch03_attention::nalgebra::{DMatrix, DVector};
 use ch03_attention::{
@@ -314,6 +316,16 @@ fn the_recorded_cases_cover_modes_biases_heads_and_batches() {
     );
     assert!(text(data(), "torch_version").starts_with("2.15.0"));
     assert_eq!(all.len(), 27);
+}
+
+/// The upstream gradient of every case is the crate's `cosine_upstream`, bit for bit.
+#[test]
+fn the_recorded_upstream_gradient_is_cosine_upstream() {
+    for case in cases() {
+        let r = replay(case);
+        let (b, t, w) = (num(case, "batch"), num(case, "tokens"), num(case, "d_out"));
+        assert_eq!(r.d_output, cosine_upstream(b, t, w), "{}", describe(case));
+    }
 }
 
 /// Every gradient of every case, within the tolerance of the module docs; the forward pass's
@@ -923,4 +935,30 @@ fn gradient_shapes_follow_the_parameters() {
         &DVector::from_element(6, 7.0)
     );
     assert_eq!(g.attn_scores[0].len(), 3);
+}
+
+/// `cargo run -- gradients`: every claim holds, and the closing count says so. (The printed
+/// errors depend on the machine's summation order, so the text is not pinned as a snapshot.)
+#[test]
+fn walkthrough_section_gradients() {
+    use ch03_attention::walkthrough::{Source, render, select, tally};
+    let sections = select(Some("gradients")).unwrap();
+    assert_eq!(sections.len(), 1);
+    let items = &sections[0].items;
+    assert!(
+        items
+            .iter()
+            .all(|i| matches!(i.source, Source::Claim { holds: true }))
+    );
+    assert_eq!(tally(&sections)[0].claims, (7, 7));
+    let text = render(&sections);
+    assert!(
+        text.contains("15 blocks, 90 numbers, 0 with a nonzero bit"),
+        "{text}"
+    );
+    assert!(
+        text.contains("largest |∂L/∂score| above the diagonal = 0 "),
+        "{text}"
+    );
+    assert!(text.ends_with("gradients: 7 of 7 claims hold\n"), "{text}");
 }

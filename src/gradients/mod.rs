@@ -443,6 +443,28 @@ fn concat_heads(heads: &[DMatrix<f32>]) -> DMatrix<f32> {
     out
 }
 
+/// The fixed upstream gradient of the PyTorch ground truth (`scripts/torch_grad_truth.py`):
+/// `batch` matrices of `(tokens × width)` whose entry number `i` in row-major order (over the
+/// whole batch) is `cos(0.7 i + 0.3)`, computed in `f64` and rounded to `f32`. Of both signs, of
+/// order 1, and different for every output, so no gradient is 0 by symmetry.
+///
+/// ```
+/// use ch03_attention::gradients::cosine_upstream;
+/// let g = cosine_upstream(2, 3, 2);
+/// assert_eq!(g[0][(0, 0)], 0.3_f64.cos() as f32);
+/// assert_eq!(g[1][(0, 1)], (0.7 * 7.0 + 0.3_f64).cos() as f32); // entry 7
+/// ```
+pub fn cosine_upstream(batch: usize, tokens: usize, width: usize) -> Vec<DMatrix<f32>> {
+    (0..batch)
+        .map(|b| {
+            DMatrix::from_fn(tokens, width, |t, c| {
+                let i = (b * tokens + t) * width + c;
+                (0.7 * i as f64 + 0.3).cos() as f32
+            })
+        })
+        .collect()
+}
+
 // ---------------------------------------------------------------------------------------------
 // The modules' own backward, in evaluation mode.
 // ---------------------------------------------------------------------------------------------
