@@ -237,57 +237,74 @@ impl<'m> Tape<'m> {
             attn_scores: Vec::with_capacity(self.items.len()),
         };
         for (item, d_out) in self.items.iter().zip(d_output) {
-            // output = out_proj(context_vec), or output = context_vec without one
-            let d_context_vec = match (l.out_proj, grads.out_proj.as_mut()) {
-                (Some(out_proj), Some(g)) => linear_backward(out_proj, &item.context_vec, d_out, g),
-                _ => d_out.clone(),
-            }; // (T, d_out)
-            // context_vec = the heads side by side
-            let d_context_vecs = split_heads(&d_context_vec, l.num_heads); // (heads, T, head_dim)
-            let (mut d_queries, mut d_keys, mut d_values) = (Vec::new(), Vec::new(), Vec::new());
-            let mut d_scores_per_head = Vec::new();
-            for h in 0..l.num_heads {
-                let d_context = &d_context_vecs[h]; // (T, head_dim)
-                // context = dropped @ values
-                let d_dropped = matmul(d_context, &item.values[h].transpose()); // (T, T)
-                d_values.push(matmul(&item.dropped[h].transpose(), d_context)); // (T, head_dim)
-                // dropped = dropout(attn_weights)
-                let d_attn_weights = match &item.noise {
-                    Some(noise) => d_dropped.component_mul(&noise[h]), // (T, T)
-                    None => d_dropped,
-                };
-                // attn_weights = softmax(masked / √head_dim)
-                let d_masked =
-                    softmax_rows_backward(&item.attn_weights[h], &d_attn_weights) / l.scale(); // (T, T)
-                // masked = attn_scores.masked_fill(future, −∞): no gradient to a replaced score
-                let d_attn_scores = match l.causal {
-                    true => zero_future(&d_masked),
-                    false => d_masked.clone(),
-                }; // (T, T)
-                d_scores_per_head.push(d_masked);
-                // attn_scores = queries @ keysᵀ
-                d_queries.push(matmul(&d_attn_scores, &item.keys[h])); // (T, head_dim)
-                d_keys.push(matmul(&d_attn_scores.transpose(), &item.queries[h])); // (T, head_dim)
-            }
-            grads.attn_scores.push(d_scores_per_head);
-            // queries, keys, values = W_query(x), W_key(x), W_value(x), split into heads
-            let d_x =
-                linear_backward(
-                    l.w_query,
-                    &item.x,
-                    &concat_heads(&d_queries),
-                    &mut grads.w_query,
-                ) + linear_backward(l.w_key, &item.x, &concat_heads(&d_keys), &mut grads.w_key)
-                    + linear_backward(
-                        l.w_value,
-                        &item.x,
-                        &concat_heads(&d_values),
-                        &mut grads.w_value,
-                    ); // (T, d_in)
-            grads.inputs.push(d_x);
+            self.item_backward(item, d_out, &mut grads);
         }
         Ok(grads)
     }
+
+    /// One batch item's backward pass, from `∂output` to `∂x`, adding its share of the weight
+    /// gradients to `grads`.
+    fn item_backward(&self, item: &ItemTape, d_output: &DMatrix<f32>, grads: &mut AttentionGrads) {
+        let l = &self.layers;
+        // output = out_proj(context_vec) (MultiHeadAttention; the others output context_vec)
+        let d_context_vec = match (l.out_proj, grads.out_proj.as_mut()) {
+            (Some(out_proj), Some(g)) => linear_backward(out_proj, &item.context_vec, d_output, g),
+            _ => d_output.clone(),
+        }; // (T, d_out)
+        // context_vec = the heads side by side
+        let d_context = split_heads(&d_context_vec, l.num_heads); // (heads, T, head_dim)
+        let heads: Vec<HeadGrads> = (0..l.num_heads)
+            .map(|h| self.head_backward(item, h, &d_context[h]))
+            .collect();
+        // queries, keys, values = W_query(x), W_key(x), W_value(x), split into heads
+        let d_queries = concat_heads(&heads.iter().map(|g| g.queries.clone()).collect::<PerHead>());
+        let d_keys = concat_heads(&heads.iter().map(|g| g.keys.clone()).collect::<PerHead>());
+        let d_values = concat_heads(&heads.iter().map(|g| g.values.clone()).collect::<PerHead>());
+        let d_x_query = linear_backward(l.w_query, &item.x, &d_queries, &mut grads.w_query);
+        let d_x_key = linear_backward(l.w_key, &item.x, &d_keys, &mut grads.w_key);
+        let d_x_value = linear_backward(l.w_value, &item.x, &d_values, &mut grads.w_value);
+        grads.inputs.push(d_x_query + d_x_key + d_x_value); // (T, d_in)
+        grads
+            .attn_scores
+            .push(heads.into_iter().map(|g| g.attn_scores).collect());
+    }
+
+    /// Head `h`'s backward pass, from `∂context_h` to `∂queries_h`, `∂keys_h`, `∂values_h`.
+    fn head_backward(&self, item: &ItemTape, h: usize, d_context: &DMatrix<f32>) -> HeadGrads {
+        let l = &self.layers;
+        // context_h = dropped @ values_h
+        let d_dropped = matmul(d_context, &item.values[h].transpose()); // (T, T)
+        let d_values = matmul(&item.dropped[h].transpose(), d_context); // (T, head_dim)
+        // dropped = dropout(attn_weights): the noise the forward pass drew
+        let d_attn_weights = match &item.noise {
+            Some(noise) => d_dropped.component_mul(&noise[h]), // (T, T)
+            None => d_dropped,
+        };
+        // attn_weights = softmax(masked / √head_dim)
+        let d_masked = softmax_rows_backward(&item.attn_weights[h], &d_attn_weights) / l.scale();
+        // masked = attn_scores.masked_fill(future, −∞): a replaced score gets no gradient
+        let d_attn_scores = match l.causal {
+            true => zero_future(&d_masked),
+            false => d_masked.clone(),
+        }; // (T, T)
+        // attn_scores = queries_h @ keys_hᵀ
+        let d_queries = matmul(&d_attn_scores, &item.keys[h]); // (T, head_dim)
+        let d_keys = matmul(&d_attn_scores.transpose(), &item.queries[h]); // (T, head_dim)
+        HeadGrads {
+            queries: d_queries,
+            keys: d_keys,
+            values: d_values,
+            attn_scores: d_masked,
+        }
+    }
+}
+
+/// One head's share of a backward pass.
+struct HeadGrads {
+    queries: DMatrix<f32>,     // (T, head_dim)
+    keys: DMatrix<f32>,        // (T, head_dim)
+    values: DMatrix<f32>,      // (T, head_dim)
+    attn_scores: DMatrix<f32>, // (T, T): at the softmax's input, before the mask's backward
 }
 
 impl Layers<'_> {
