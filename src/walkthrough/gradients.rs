@@ -27,9 +27,9 @@ pub(super) fn sections() -> Result<Vec<Section>, Error> {
     let mha_train = Tape::multi_head(&mha, &batch, Some(&mut rng))?.backward(&d_output)?;
     let grads = [causal_eval, causal_train, mha_eval, mha_train];
     // The longest chain of f32 reductions (tests/gradients.rs): forward d_in + head_dim + 2T
-    // (+ d_out for out_proj), backward (d_out) + 2T + head_dim + d_out + batch·T.
-    let chain_causal = (3 + 2 + 2 * 6) + (2 * 6 + 2 + 2 + 2 * 6);
-    let chain_mha = (3 + 1 + 2 * 6 + 2) + (2 + 2 * 6 + 1 + 2 + 2 * 6);
+    // (+ d_out for out_proj), backward (d_out) + 2T + head_dim + batch·T + d_out.
+    let chain_causal = (3 + 2 + 2 * 6) + (2 * 6 + 2 + 2 * 6 + 2); // (2 + 2 = 2 · 2: reordered)
+    let chain_mha = (3 + 1 + 2 * 6 + 2) + (2 + 2 * 6 + 1 + 2 * 6 + 2);
     let cases = [
         (
             "CausalAttention (seed 123), evaluation mode",
