@@ -11,6 +11,9 @@
 //! * **unconverted math**: a `$` followed by LaTeX (`\cdot`, `\mathrm`, `_{`, `^{`) in the text
 //!   of a page, outside `<code>`, `<pre>` and `<math>`: a formula build.rs did not turn into
 //!   MathML, or one in a `///` comment, which build.rs never sees;
+//! * **emphasis inside a formula**: an `<em>` or `<strong>` inside a `<math>` element. Markdown
+//!   reads the MathML's text, so an underscore after a closing brace (`\mathrm{values}_u`) can open
+//!   emphasis that swallows the rest of the formula, and the page shows its LaTeX source;
 //! * **images** whose `src` is neither a `data:` URI nor a file that exists;
 //! * **broken links**: a relative `href` to a file that does not exist under `target/doc`, or a
 //!   fragment `#id` with no `id="id"` in the page it points to;
@@ -394,6 +397,7 @@ fn snippet(s: &str, n: usize) -> String {
 fn check_page(file: &str, html: &str, site: &Site) -> Vec<Problem> {
     let tokens = tokenize(html);
     let mut problems = check_math(file, html, &tokens);
+    problems.extend(check_math_emphasis(file, html, &tokens));
     problems.extend(check_references(file, html, &tokens, site));
     problems
 }
@@ -442,6 +446,32 @@ fn check_math(file: &str, html: &str, tokens: &[Token]) -> Vec<Problem> {
             search = start + 1 + formula.len();
         } else {
             search = start + 1;
+        }
+    }
+    problems
+}
+
+/// Markdown emphasis (`<em>`, `<strong>`) inside a `<math>` element: a formula broken apart.
+fn check_math_emphasis(file: &str, html: &str, tokens: &[Token]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut in_math = 0usize;
+    for t in tokens {
+        match t {
+            Token::Start { name, .. } if name == "math" => in_math += 1,
+            Token::End { name, .. } if name == "math" => in_math = in_math.saturating_sub(1),
+            Token::Start { name, at, .. } if in_math > 0 && (name == "em" || name == "strong") => {
+                problems.push(Problem {
+                    file: file.to_string(),
+                    line: line_of(html, *at),
+                    what: format!(
+                        "emphasis inside a formula: Markdown read an underscore or asterisk of the \
+                         MathML as `<{name}>` (rewrite the subscript, e.g. `x_u` for \
+                         `\\mathrm{{x}}_u`): `{}`",
+                        snippet(&html[*at..], 70)
+                    ),
+                });
+            }
+            _ => {}
         }
     }
     problems
@@ -787,6 +817,19 @@ mod tests {
         assert_eq!(problems[0].line, 2);
         assert!(problems[0].what.contains("$0 \\cdot \\mathrm{NaN} ="));
         assert!(problems[1].what.contains("$a^{2}$"));
+    }
+
+    #[test]
+    fn emphasis_inside_a_formula_is_found() {
+        let html = page(
+            "<p><math><mi>a</mi><em>b</em></math> and <em>prose</em></p>\n\
+             <p><math><strong>c</strong></math></p>",
+        );
+        let problems = check_math_emphasis("p.html", &html, &tokenize(&html));
+        assert_eq!(problems.len(), 2, "{problems:#?}");
+        assert!(problems[0].what.contains("as `<em>`"));
+        assert!(problems[1].what.contains("as `<strong>`"));
+        assert_eq!(problems[1].line, problems[0].line + 1);
     }
 
     #[test]

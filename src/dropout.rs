@@ -111,31 +111,128 @@ impl Dropout {
         batch: &[DMatrix<f32>],
         rng: &mut TorchRng,
     ) -> Vec<DMatrix<f32>> {
+        self.forward_train_batch_with_noise(batch, rng).0
+    }
+
+    /// [`forward_train_batch`](Self::forward_train_batch), also returning the *noise*: for
+    /// every element, the factor it was multiplied by (`1 / (1 − p)` where the mask kept it, 0
+    /// where it dropped it). The backward pass multiplies the upstream gradient by the same
+    /// factors ([`backward`](Self::backward)), so it needs the mask this forward pass drew.
+    ///
+    /// Draws exactly what `forward_train_batch` draws: nothing for `p = 0` (the noise is all
+    /// ones) or `p = 1` (all zeros), or for an empty batch.
+    ///
+    /// ```
+    /// use ch03_attention::{Dropout, TorchRng};
+    /// use ch03_attention::nalgebra::DMatrix;
+    ///
+    /// let x = DMatrix::from_element(1, 6, 0.25_f32);
+    /// let d = Dropout::new(0.5).unwrap();
+    /// let (out, noise) = d.forward_train_batch_with_noise(&[x], &mut TorchRng::manual_seed(123));
+    /// assert_eq!(noise[0].as_slice(), [2.0, 2.0, 0.0, 2.0, 2.0, 0.0]); // the kept mask times 2
+    /// assert_eq!(out[0].as_slice(), [0.5, 0.5, 0.0, 0.5, 0.5, 0.0]);
+    /// ```
+    pub fn forward_train_batch_with_noise(
+        &self,
+        batch: &[DMatrix<f32>],
+        rng: &mut TorchRng,
+    ) -> (Vec<DMatrix<f32>>, Vec<DMatrix<f32>>) {
+        let noise = self.draw_noise(batch, rng);
+        let out = batch
+            .iter()
+            .zip(&noise)
+            .map(|(x, n)| x.component_mul(n)) // x * noise
+            .collect();
+        (out, noise)
+    }
+
+    /// Training mode's backward pass: `∂L/∂x = ∂L/∂out ∘ noise`, element by element. A dropped
+    /// element passes no gradient back; a kept one passes it on multiplied by `1 / (1 − p)`, as
+    /// `nn.Dropout`'s autograd does. (Evaluation mode is the identity, and so is its backward.)
+    ///
+    /// ```
+    /// use ch03_attention::Dropout;
+    /// use ch03_attention::nalgebra::DMatrix;
+    ///
+    /// let noise = [DMatrix::from_row_slice(1, 3, &[2.0_f32, 0.0, 2.0])];
+    /// let d_out = [DMatrix::from_row_slice(1, 3, &[0.1_f32, 0.2, 0.3])];
+    /// let d_x = Dropout::backward(&noise, &d_out).unwrap();
+    /// assert_eq!(d_x[0].as_slice(), [0.2, 0.0, 0.6]);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::GradientBatch`] or [`Error::GradientShape`] if `d_out` does not have the shape
+    /// of `noise`.
+    pub fn backward(
+        noise: &[DMatrix<f32>],
+        d_out: &[DMatrix<f32>],
+    ) -> Result<Vec<DMatrix<f32>>, Error> {
+        check_gradient_shapes(noise, d_out)?;
+        Ok(d_out
+            .iter()
+            .zip(noise)
+            .map(|(g, n)| g.component_mul(n)) // d_out * noise
+            .collect())
+    }
+
+    /// The factor each element of `batch` is multiplied by in training mode, drawing the mask
+    /// from `rng` over the whole batch in row-major order, item 0 first.
+    fn draw_noise(&self, batch: &[DMatrix<f32>], rng: &mut TorchRng) -> Vec<DMatrix<f32>> {
         let total: usize = batch.iter().map(|x| x.len()).sum();
+        let filled = |v: f32| {
+            let fill = |x: &DMatrix<f32>| DMatrix::from_element(x.nrows(), x.ncols(), v);
+            batch.iter().map(fill).collect()
+        };
         if self.p == 0.0 || total == 0 {
-            return batch.to_vec();
+            return filled(1.0);
         }
         if self.p == 1.0 {
-            return batch.iter().map(|x| x * 0.0).collect();
+            return filled(0.0);
         }
         let keep = rng.bernoulli_mask(total, 1.0 - self.p); // row-major over the whole batch
         let scale = self.scale();
         let mut offset = 0;
-        let mut out = Vec::with_capacity(batch.len());
+        let mut noise = Vec::with_capacity(batch.len());
         for x in batch {
-            out.push(apply_mask(x, &keep[offset..offset + x.len()], scale));
+            noise.push(mask_noise(x, &keep[offset..offset + x.len()], scale));
             offset += x.len();
         }
-        out
+        noise
     }
 }
 
-/// `x * noise`, where `noise` is `scale` for a kept element and 0 for a dropped one; `keep` is
-/// in row-major order.
-fn apply_mask(x: &DMatrix<f32>, keep: &[bool], scale: f32) -> DMatrix<f32> {
+/// The noise of one matrix shaped like `x`: `scale` for a kept element and 0 for a dropped one;
+/// `keep` is in row-major order.
+fn mask_noise(x: &DMatrix<f32>, keep: &[bool], scale: f32) -> DMatrix<f32> {
     let cols = x.ncols();
     DMatrix::from_fn(x.nrows(), cols, |r, c| {
-        let noise = if keep[r * cols + c] { scale } else { 0.0 };
-        x[(r, c)] * noise
+        if keep[r * cols + c] { scale } else { 0.0 }
     })
+}
+
+/// Checks that an upstream gradient `d_out` has the shape of the tensor `like` it belongs to:
+/// as many batch items, each of the same shape.
+///
+/// # Errors
+///
+/// [`Error::GradientBatch`] for a different number of items, [`Error::GradientShape`] naming the
+/// first item whose shape differs.
+pub fn check_gradient_shapes(like: &[DMatrix<f32>], d_out: &[DMatrix<f32>]) -> Result<(), Error> {
+    if like.len() != d_out.len() {
+        return Err(Error::GradientBatch {
+            expected: like.len(),
+            got: d_out.len(),
+        });
+    }
+    for (index, (a, g)) in like.iter().zip(d_out).enumerate() {
+        if a.shape() != g.shape() {
+            return Err(Error::GradientShape {
+                index,
+                expected: a.shape(),
+                got: g.shape(),
+            });
+        }
+    }
+    Ok(())
 }

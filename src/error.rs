@@ -120,6 +120,24 @@ pub enum Error {
         /// The value.
         value: f64,
     },
+    /// An upstream gradient (`∂L/∂output`, handed to a backward pass) with a different number of
+    /// batch items than the output it belongs to.
+    GradientBatch {
+        /// Batch items of the output.
+        expected: usize,
+        /// Batch items of the gradient.
+        got: usize,
+    },
+    /// An upstream gradient whose batch item `index` has a different shape than that item of
+    /// the output it belongs to.
+    GradientShape {
+        /// Position in the batch of the first item that differs.
+        index: usize,
+        /// Shape (rows, cols) of the output's item.
+        expected: (usize, usize),
+        /// Shape (rows, cols) of the gradient's item.
+        got: (usize, usize),
+    },
     /// Elements that do not fill the shape they are given, or matrices that do not form one
     /// tensor.
     NotATensor {
@@ -203,6 +221,20 @@ impl fmt::Display for Error {
                     readable(*value)
                 )
             }
+            Error::GradientBatch { expected, got } => write!(
+                f,
+                "the upstream gradient has {got} batch items but the output has {expected}"
+            ),
+            Error::GradientShape {
+                index,
+                expected,
+                got,
+            } => write!(
+                f,
+                "the upstream gradient of batch item {index} has shape ({} × {}) but the \
+                 output's is ({} × {})",
+                got.0, got.1, expected.0, expected.1
+            ),
             Error::NotATensor { shape, len } => write!(
                 f,
                 "a tensor of shape {shape:?} holds {} elements, got {len}",

@@ -190,6 +190,7 @@ pub fn all() -> Result<Vec<(&'static str, String)>, Error> {
         ("leakage_grad_norm.svg", leakage_grad_norms()?),
         ("leakage_attention.svg", leakage_attention()?),
         ("efficient_block_schedule.svg", efficient_block_schedule()),
+        ("gradients_jacobian.svg", gradients_jacobian()?),
     ];
     Ok(figures)
 }
@@ -279,6 +280,34 @@ pub fn mha_heads_3_6() -> Result<String, Error> {
         .map(|(m, t)| Heatmap::new(t, m, &TOKENS, &TOKENS))
         .collect();
     Ok(svg(&panels))
+}
+
+/// The token-by-token Jacobian norms `‖∂out_t/∂x_u‖` on the book's six tokens, with the causal
+/// mask (`CausalAttention(3, 2, 6, 0.0)`) beside without it (`SelfAttentionV2(3, 2)`), both
+/// built from seed 789, so with the same three weight matrices. Above the diagonal the masked
+/// panel's blocks are exactly 0 (see [`gradients::jacobian`](crate::gradients::jacobian)).
+///
+/// # Errors
+///
+/// None expected on the book's inputs; propagates module errors.
+pub fn gradients_jacobian() -> Result<String, Error> {
+    use crate::gradients::{Tape, jacobian::token_norms};
+    use crate::inputs::{TOKENS, inputs};
+    let x = inputs();
+    let sa_v2 = crate::SelfAttentionV2::new(3, 2, false, &mut crate::TorchRng::manual_seed(789));
+    let ca =
+        crate::CausalAttention::new(3, 2, 6, 0.0, false, &mut crate::TorchRng::manual_seed(789))?;
+    let masked = token_norms(&Tape::causal(&ca, std::slice::from_ref(&x), None)?, 0)?;
+    let unmasked = token_norms(&Tape::self_attention_v2(&sa_v2, &x)?, 0)?;
+    Ok(svg(&[
+        Heatmap::new(
+            "‖∂out_t/∂x_u‖ with the causal mask",
+            &masked,
+            &TOKENS,
+            &TOKENS,
+        ),
+        Heatmap::new("‖∂out_t/∂x_u‖ without it", &unmasked, &TOKENS, &TOKENS),
+    ]))
 }
 
 /// Marks the positions a causal mask hides (above the diagonal) as NaN, which [`svg`] draws

@@ -19,6 +19,7 @@ pub mod causal;
 pub mod context;
 pub mod diagnose;
 pub mod efficient;
+pub mod gradients;
 pub mod multihead;
 pub mod normalize;
 pub mod practice;

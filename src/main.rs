@@ -32,6 +32,8 @@ SECTIONS:
     3.6  3.6.1  3.6.2           multi-head attention
     exercises                   exercises 3.1, 3.2 and 3.3
     why-mask                    why the causal mask matters (trains two small models, ~1 s)
+    gradients                   the backward passes against PyTorch's autograd, and the
+                                causal mask's exact zeros
     A number selects everything below it: 3.5 selects 3.5.1, 3.5.2 and 3.5.3.
 
 READING THE OUTPUT:

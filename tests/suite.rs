@@ -20,6 +20,7 @@ mod docs;
 mod edges;
 mod efficient;
 mod figures;
+mod gradients;
 mod invariants;
 mod leakage;
 mod leakage_torch;

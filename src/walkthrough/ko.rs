@@ -17,6 +17,7 @@ pub fn title(id: &str) -> Option<&'static str> {
         "3.6.2" => "가중치 분할로 멀티 헤드 어텐션 구현하기",
         "exercises" => "연습문제 3.1, 3.2, 3.3",
         "why-mask" => "마스크가 필요한 이유",
+        "gradients" => "그레이디언트: 역전파와 마스크의 정확한 0",
         _ => return None,
     })
 }
@@ -163,6 +164,26 @@ pub fn label(english: &str) -> Option<&'static str> {
         }
         "the PyTorch rerun (autograd, torch.optim.Adam) agrees at every logged step" => {
             "PyTorch로 다시 실행한 결과(autograd, torch.optim.Adam)가 기록된 모든 단계에서 일치"
+        }
+        // gradients
+        "CausalAttention (seed 123), evaluation mode" => "CausalAttention (시드 123), 평가 모드",
+        "CausalAttention, training mode: PyTorch's dropout mask" => {
+            "CausalAttention, 훈련 모드: 파이토치와 같은 드롭아웃 마스크"
+        }
+        "MultiHeadAttention (seed 123, 2 heads), evaluation mode" => {
+            "MultiHeadAttention (시드 123, 헤드 2개), 평가 모드"
+        }
+        "MultiHeadAttention, training mode: PyTorch's dropout mask" => {
+            "MultiHeadAttention, 훈련 모드: 파이토치와 같은 드롭아웃 마스크"
+        }
+        "∂out_t/∂x_u for every later token u > t, under the causal mask" => {
+            "코잘 마스크 아래에서 모든 뒤쪽 토큰 u > t에 대한 ∂out_t/∂x_u"
+        }
+        "the same weights without the mask (SelfAttentionV2): ‖∂out_t/∂x_u‖ for u > t" => {
+            "마스크 없이 같은 가중치(SelfAttentionV2): u > t에 대한 ‖∂out_t/∂x_u‖"
+        }
+        "the gradient reaching the masked scores through the softmax" => {
+            "소프트맥스를 거쳐 마스킹된 점수에 도달하는 그레이디언트"
         }
         _ => return None,
     })

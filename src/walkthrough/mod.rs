@@ -17,6 +17,7 @@ use crate::Error;
 use crate::chapter::{self, Printed};
 use crate::torch::print::strip_autograd_suffix;
 
+mod gradients;
 pub mod ko;
 mod leakage;
 mod s3_3;
@@ -179,6 +180,7 @@ const PARTS: &[(&[&str], BuildSections)] = &[
     (&["3.5.1", "3.5.2", "3.5.3"], s3_5::sections),
     (&["3.6.1", "3.6.2", "exercises"], s3_6::sections),
     (&["why-mask"], leakage::sections),
+    (&["gradients"], gradients::sections),
 ];
 
 /// `true` if section `id` is selected by `filter`: equal, or below it at a dot boundary
