@@ -8,6 +8,7 @@
 /// ```
 /// use ch03_attention::json::string;
 /// assert_eq!(string("a\"b\\c\nd\u{1}ω"), r#""a\"b\\c\nd\u0001ω""#);
+/// assert_eq!(string("a b\u{7f}"), r#""a b\u007f""#); // a space is not a control character
 /// ```
 pub fn string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -27,4 +28,18 @@ pub fn string(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every escape, and the characters at the edges of the control range that are left alone.
+    #[test]
+    fn escapes_exactly_the_control_characters() {
+        assert_eq!(super::string("\"\\\n\r\t"), r#""\"\\\n\r\t""#);
+        assert_eq!(
+            super::string("\u{0}\u{1f}\u{7f}"),
+            r#""\u0000\u001f\u007f""#
+        );
+        assert_eq!(super::string(" ~\u{80}ω"), "\" ~\u{80}ω\"");
+    }
 }

@@ -754,3 +754,36 @@ impl Diagnosis {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `first` then `text`, through [`wrapped`].
+    struct Wrapped<'a>(&'a str, &'a str);
+
+    impl fmt::Display for Wrapped<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            wrapped(f, self.0, self.1)
+        }
+    }
+
+    /// A line holds at most 88 characters: 88 fit, 89 wrap, continuations are indented.
+    #[test]
+    fn wraps_at_88_columns() {
+        let (a, b) = ("a".repeat(43), "b".repeat(44));
+        assert_eq!(
+            Wrapped("", &format!("{a} {b}")).to_string(),
+            format!("{a} {b}\n")
+        );
+        let a = "a".repeat(44);
+        assert_eq!(
+            Wrapped("", &format!("{a} {b}")).to_string(),
+            format!("{a}\n{b}\n")
+        );
+        assert_eq!(
+            Wrapped("  ✗ ", &format!("{a} {b} c")).to_string(),
+            format!("  ✗ {a}\n    {b} c\n")
+        );
+    }
+}
