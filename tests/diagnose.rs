@@ -680,3 +680,51 @@ fn error_json_escapes_control_characters() {
         "cannot read the input: a\nb\u{1}\"c\\"
     );
 }
+
+/// Exactly 64 KiB is read; one byte more is refused.
+#[test]
+fn the_input_limit_is_exact() {
+    let text = diagnose::read_input(&vec![b' '; MAX_INPUT_BYTES][..]).expect("at the limit");
+    assert_eq!(text.len(), MAX_INPUT_BYTES);
+    let e = diagnose::read_input(&vec![b' '; MAX_INPUT_BYTES + 1][..]).expect_err("over");
+    assert_eq!(
+        e,
+        BadInput::TooLong {
+            bytes: MAX_INPUT_BYTES + 1
+        }
+    );
+}
+
+/// `cargo run -- 3.5.2`: each dropout cell, then the same cell on Linux/Colab (PyTorch's
+/// published text), then diagnose naming it, all holding.
+#[test]
+fn the_walkthrough_shows_the_linux_matrices_after_the_books() {
+    use ch03_attention::walkthrough::{self, Source};
+    let sections = walkthrough::select(Some("3.5.2")).unwrap();
+    let items = &sections[0].items;
+    let order: Vec<(&str, &str)> = items
+        .iter()
+        .map(|i| {
+            let kind = match i.source {
+                Source::Book => "book",
+                Source::PyTorch => "linux",
+                Source::Claim { .. } => "diagnose",
+            };
+            (i.cell.as_str(), kind)
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("[115]", "book"),
+            ("[115]", "linux"),
+            ("[115]", "diagnose"),
+            ("[116]", "book"),
+            ("[116]", "linux"),
+            ("[116]", "diagnose"),
+        ]
+    );
+    assert!(items.iter().all(|i| i.matches()));
+    assert_eq!(items[1].expected, book::DROPOUT_ONES_LINUX_MKL);
+    assert_eq!(items[2].computed, "diagnose: bernoulli-mkl");
+}

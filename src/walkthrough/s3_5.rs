@@ -68,12 +68,11 @@ fn linux_colab_masks() -> Result<Vec<Item>, Error> {
             (entry.compute_with)(&mkl)?,
             linux.to_string(),
         ));
+        // The entry and tags diagnose names, compared in one piece with what the claim says.
         let named = diagnose::diagnose(linux).ok().and_then(|d| d.matched);
-        let tags: Vec<String> = named
-            .iter()
-            .flat_map(|m| m.causes.iter().map(|c| c.tag()))
-            .collect();
-        let holds = named.is_some_and(|m| m.printed.name == name) && tags == ["bernoulli-mkl"];
+        let said = named.map(|m| (m.printed.name, m.causes.iter().map(|c| c.tag()).collect()));
+        let holds = said == Some((name, vec!["bernoulli-mkl".to_string()]));
+        let tags: Vec<String> = said.map(|(_, tags)| tags).unwrap_or_default();
         items.push(Item::claim(
             entry.cell,
             "`cargo run -- diagnose` on that printout",
