@@ -251,12 +251,14 @@ pub(super) fn number(token: &str) -> Option<f64> {
         "nan" | "-nan" => return Some(f64::NAN),
         _ => {}
     }
-    let ok = !token.is_empty()
-        && token
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'))
-        && token.chars().any(|c| c.is_ascii_digit());
-    if ok { token.parse().ok() } else { None }
+    // Only the characters PyTorch prints in a number: Rust's parser alone would also take
+    // `infinity`, `NaN` or `Inf`.
+    let printable = |c: char| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E');
+    if token.chars().all(printable) {
+        token.parse().ok()
+    } else {
+        None
+    }
 }
 
 /// Reads `tensor(…)` or `torch.Size(…)` (whitespace already removed): the shape of the nested
@@ -404,6 +406,27 @@ mod tests {
         );
         let n = parse("Row 2 sum: 1.0").unwrap();
         assert_eq!((n.label.as_str(), n.value.as_str()), ("Row 2 sum", "1.0"));
+    }
+
+    /// The numbers PyTorch prints, and nothing else.
+    #[test]
+    fn numbers_as_pytorch_prints_them() {
+        for (token, value) in [
+            ("inf", f64::INFINITY),
+            ("-inf", f64::NEG_INFINITY),
+            ("2.", 2.0),
+        ] {
+            assert_eq!(number(token), Some(value), "{token}");
+        }
+        assert_eq!(number("-1.2e-03"), Some(-1.2e-3));
+        assert!(number("nan").is_some_and(f64::is_nan));
+        for token in [
+            "infinity", "NaN", "Inf", "", ".", "e", "-", "1x", "0x10", "1_0",
+        ] {
+            assert_eq!(number(token), None, "{token:?}");
+        }
+        let v = parse("tensor([inf, -inf, 1.])").unwrap();
+        assert_eq!(v.numbers, ["inf", "-inf", "1."]);
     }
 
     #[test]
