@@ -320,8 +320,8 @@ fn read_nested(value: &str) -> Result<(Vec<usize>, Vec<String>), BadInput> {
                     });
                 }
                 counts.push(0);
-                if lengths.len() < counts.len() {
-                    lengths.push(None);
+                while lengths.len() < counts.len() {
+                    lengths.push(None); // the first list at this depth: no length seen yet
                 }
                 shape_depth = shape_depth.max(counts.len());
             }
@@ -427,6 +427,31 @@ mod tests {
         }
         let v = parse("tensor([inf, -inf, 1.])").unwrap();
         assert_eq!(v.numbers, ["inf", "-inf", "1."]);
+    }
+
+    /// Where the text goes wrong, exactly: after the value, inside it, or never closed.
+    #[test]
+    fn errors_point_at_the_place() {
+        let trailing = parse("tensor([1.])x").unwrap_err();
+        assert_eq!(
+            trailing,
+            BadInput::NotANumber {
+                token: "x".into(),
+                at: 12
+            }
+        );
+        let nested = parse("tensor((1.))").unwrap_err();
+        assert_eq!(
+            nested,
+            BadInput::NotANumber {
+                token: "(1.)".into(),
+                at: 0
+            }
+        );
+        assert!(matches!(
+            parse("tensor((1.)"),
+            Err(BadInput::Brackets { .. })
+        ));
     }
 
     #[test]
