@@ -376,20 +376,25 @@ impl MultiHeadAttention {
         Ok((all_weights, all_values))
     }
 
-    /// `(T, d_out)` → `(heads, T, head_dim)`: head `h` owns columns `h·head_dim ..
-    /// (h+1)·head_dim`. Copied out as owned matrices (nalgebra must not multiply small strided
-    /// views: its issue #1616).
+    /// `(T, d_out)` → `(heads, T, head_dim)` for this module's heads: [`split_heads`].
     fn split_heads(&self, m: &DMatrix<f32>) -> PerHead {
-        let d = self.head_dim();
-        (0..self.num_heads)
-            .map(|h| m.columns(h * d, d).into_owned())
-            .collect()
+        split_heads(m, self.num_heads)
     }
+}
+
+/// `(T, d_out)` → `(heads, T, head_dim)`, `head_dim = d_out / num_heads`: head `h` owns columns
+/// `h·head_dim .. (h+1)·head_dim`, copied out as owned matrices (nalgebra must not multiply small
+/// strided views: its issue #1616). Shared with the backward pass ([`crate::gradients`]).
+pub(crate) fn split_heads(m: &DMatrix<f32>, num_heads: usize) -> PerHead {
+    let d = m.ncols() / num_heads;
+    (0..num_heads)
+        .map(|h| m.columns(h * d, d).into_owned())
+        .collect()
 }
 
 /// `(heads, T, head_dim)` → `(T, heads · head_dim)`: the heads side by side, head 0 first
 /// (PyTorch's `torch.cat(heads, dim=-1)`, or `.transpose(1, 2).contiguous().view(b, T, d_out)`).
-fn concat_heads(heads: &[DMatrix<f32>]) -> DMatrix<f32> {
+pub(crate) fn concat_heads(heads: &[DMatrix<f32>]) -> DMatrix<f32> {
     let rows = heads.first().map_or(0, |m| m.nrows());
     let cols = heads.iter().map(|m| m.ncols()).sum();
     let mut out = DMatrix::zeros(rows, cols);

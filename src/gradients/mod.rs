@@ -4,6 +4,7 @@ use nalgebra::{DMatrix, DVector};
 
 use crate::causal::mask_future_with_neg_inf;
 use crate::dropout::check_gradient_shapes;
+use crate::multihead::{concat_heads, split_heads};
 use crate::normalize::softmax_rows;
 use crate::torch::matmul;
 use crate::validate::{check_batch, check_width};
@@ -435,29 +436,6 @@ fn zero_future(d_masked: &DMatrix<f32>) -> DMatrix<f32> {
     DMatrix::from_fn(d_masked.nrows(), d_masked.ncols(), |i, j| {
         if j > i { 0.0 } else { d_masked[(i, j)] }
     })
-}
-
-/// `(T, d_out)` → `(heads, T, head_dim)`: head `h` owns columns `h·head_dim .. (h+1)·head_dim`,
-/// copied out as owned matrices (nalgebra must not multiply small strided views: its issue
-/// #1616).
-fn split_heads(m: &DMatrix<f32>, num_heads: usize) -> PerHead {
-    let d = m.ncols() / num_heads;
-    (0..num_heads)
-        .map(|h| m.columns(h * d, d).into_owned())
-        .collect()
-}
-
-/// `(heads, T, head_dim)` → `(T, heads · head_dim)`, head 0 first.
-fn concat_heads(heads: &[DMatrix<f32>]) -> DMatrix<f32> {
-    let rows = heads.first().map_or(0, |m| m.nrows());
-    let cols = heads.iter().map(|m| m.ncols()).sum();
-    let mut out = DMatrix::zeros(rows, cols);
-    let mut c0 = 0;
-    for m in heads {
-        out.columns_mut(c0, m.ncols()).copy_from(m);
-        c0 += m.ncols();
-    }
-    out
 }
 
 /// The fixed upstream gradient of the PyTorch ground truth (`scripts/torch_grad_truth.py`):
