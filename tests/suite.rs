@@ -29,7 +29,6 @@ mod print;
 mod qkv;
 mod section_3_3;
 mod snapshots_referenced;
-mod spec;
 mod torch_dropout;
 mod torch_linear;
 mod torch_rng;

@@ -1,6 +1,7 @@
 //! The chapter's exercises 3.1, 3.2 and 3.3.
 //!
-//! Replace each `todo!()`; check with `cargo run -p ch03-practice`.
+//! Replace each `your_code!(…)` line (or `todo!()`) with your code; check with
+//! `cargo run -p ch03-practice`.
 
 use ch03_attention::Linear;
 use ch03_attention::nalgebra::DMatrix;
@@ -16,7 +17,7 @@ use ch03_attention::nalgebra::DMatrix;
 /// Hint: `nn.Linear` stores its weight `(d_out × d_in)` and computes `x Wᵀ`; `SelfAttention_v1`
 /// computes `x W`.
 pub fn v1_weights_from_v2(layers: &[Linear; 3]) -> [DMatrix<f32>; 3] {
-    todo!()
+    your_code!(layers)
 }
 
 /// Exercise `exercise_3_2` (exercise 3.2, "Returning two-dimensional embedding vectors"): after
@@ -44,5 +45,5 @@ pub fn exercise_3_2() -> Vec<DMatrix<f32>> {
 /// Hint: the causal mask is a buffer, not a parameter; `num_heads` changes how the weights are
 /// split, not how many there are.
 pub fn num_parameters(d_in: usize, d_out: usize, num_heads: usize, qkv_bias: bool) -> usize {
-    todo!()
+    your_code!(d_in, d_out, num_heads, qkv_bias)
 }

@@ -1,6 +1,6 @@
 //! Section 3.3.1: a simple self-attention mechanism without trainable weights, one query.
 //!
-//! Your code goes in the bodies below: replace each `todo!()`. The book's inputs are the six
+//! Your code goes in the bodies below: replace each `your_code!(…)` line with your code. The book's inputs are the six
 //! embeddings "Your journey starts with one step" (`inputs`, `6 × 3`); `query` is `x⁽²⁾`
 //! ("journey", row 1). Check with `cargo run -p ch03-practice`.
 
@@ -16,7 +16,7 @@ use ch03_attention::nalgebra::{DMatrix, DVector};
 /// Hint: one dot product per row; `inputs.row(i)` is a row, and `inputs * query` computes them
 /// all at once.
 pub fn attn_scores_for(query: &DVector<f32>, inputs: &DMatrix<f32>) -> DVector<f32> {
-    todo!()
+    your_code!(query, inputs)
 }
 
 /// Exercise `sum_normalize` (3.3.1): each score divided by the sum of all scores.
@@ -27,7 +27,7 @@ pub fn attn_scores_for(query: &DVector<f32>, inputs: &DMatrix<f32>) -> DVector<f
 ///
 /// Hint: `DVector` has `.sum()`, and dividing a vector by an `f32` divides every entry.
 pub fn sum_normalize(attn_scores: &DVector<f32>) -> DVector<f32> {
-    todo!()
+    your_code!(attn_scores)
 }
 
 /// Exercise `softmax_naive` (3.3.1): the softmax as written, `exp(ω_j) / Σ_k exp(ω_k)`.
@@ -38,7 +38,7 @@ pub fn sum_normalize(attn_scores: &DVector<f32>) -> DVector<f32> {
 ///
 /// Hint: `attn_scores.map(f32::exp)` gives the numerators.
 pub fn softmax_naive(attn_scores: &DVector<f32>) -> DVector<f32> {
-    todo!()
+    your_code!(attn_scores)
 }
 
 /// Exercise `softmax` (3.3.1): the stable softmax, `exp(ω_j − m) / Σ_k exp(ω_k − m)` with `m`
@@ -51,7 +51,7 @@ pub fn softmax_naive(attn_scores: &DVector<f32>) -> DVector<f32> {
 /// Hint: subtracting the same `m` from every score does not change the result, and makes the
 /// largest `exp` exactly 1 (`attn_scores.max()`).
 pub fn softmax(attn_scores: &DVector<f32>) -> DVector<f32> {
-    todo!()
+    your_code!(attn_scores)
 }
 
 /// Exercise `context_vec` (3.3.1): the context vector, `z = Σ_i α_i x⁽ⁱ⁾`, the inputs weighted
@@ -63,5 +63,5 @@ pub fn softmax(attn_scores: &DVector<f32>) -> DVector<f32> {
 ///
 /// Hint: the sum of weighted rows is a product with the transpose: `inputs.transpose() * w`.
 pub fn context_vec(attn_weights: &DVector<f32>, inputs: &DMatrix<f32>) -> DVector<f32> {
-    todo!()
+    your_code!(attn_weights, inputs)
 }

@@ -3,8 +3,8 @@
 //! Seeded parts: where the book calls `torch.manual_seed(123)` and then `torch.rand` or
 //! `nn.Linear`, you get a [`TorchRng`] already seeded and draw from it in the book's order
 //! (`rng.rand(rows, cols)`, `Linear::new(d_in, d_out, bias, rng)`): a correct solution
-//! reproduces the book's numbers exactly. Replace each `todo!()`; check with
-//! `cargo run -p ch03-practice`.
+//! reproduces the book's numbers exactly. Replace each `your_code!(…)` line with your
+//! code; check with `cargo run -p ch03-practice`.
 
 use ch03_attention::nalgebra::DMatrix;
 use ch03_attention::{Linear, TorchRng};
@@ -24,7 +24,7 @@ pub fn self_attention_v1_weights(
     d_out: usize,
     rng: &mut TorchRng,
 ) -> [DMatrix<f32>; 3] {
-    todo!()
+    your_code!(d_in, d_out, rng)
 }
 
 /// Exercise `self_attention_v1` (3.4.2, listing 3.1), second half: the forward pass,
@@ -38,7 +38,7 @@ pub fn self_attention_v1_weights(
 ///
 /// Hint: `d_k` is the number of columns of the keys (`d_out`), not the number of tokens.
 pub fn self_attention_v1(x: &DMatrix<f32>, weights: &[DMatrix<f32>; 3]) -> DMatrix<f32> {
-    todo!()
+    your_code!(x, weights)
 }
 
 /// Exercise `self_attention_v2` (3.4.2, listing 3.2), first half: the three layers
@@ -57,7 +57,7 @@ pub fn self_attention_v2_layers(
     qkv_bias: bool,
     rng: &mut TorchRng,
 ) -> [Linear; 3] {
-    todo!()
+    your_code!(d_in, d_out, qkv_bias, rng)
 }
 
 /// Exercise `self_attention_v2` (3.4.2, listing 3.2), second half: the forward pass with the
@@ -70,5 +70,5 @@ pub fn self_attention_v2_layers(
 ///
 /// Hint: `layer.forward(x)` returns a `Result`; the shapes here always fit, so `.expect(…)` it.
 pub fn self_attention_v2(x: &DMatrix<f32>, layers: &[Linear; 3]) -> DMatrix<f32> {
-    todo!()
+    your_code!(x, layers)
 }

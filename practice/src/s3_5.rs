@@ -1,7 +1,8 @@
 //! Section 3.5: hiding future words with causal attention (listing 3.3).
 //!
 //! Two routes to the causal mask (3.5.1), dropout (3.5.2), and the `CausalAttention` class
-//! (3.5.3). Replace each `todo!()`; check with `cargo run -p ch03-practice`.
+//! (3.5.3). Replace each `your_code!(…)` line with your code; check with
+//! `cargo run -p ch03-practice`.
 
 use ch03_attention::nalgebra::DMatrix;
 use ch03_attention::{Linear, TorchRng};
@@ -16,7 +17,7 @@ use ch03_attention::{Linear, TorchRng};
 ///
 /// Hint: entry `(i, j)` is above the diagonal when `j > i`.
 pub fn mask_then_renormalize(attn_weights: &DMatrix<f32>) -> DMatrix<f32> {
-    todo!()
+    your_code!(attn_weights)
 }
 
 /// Exercise `causal_attn_weights` (3.5.1, route 2): scores above the diagonal set to `−∞`,
@@ -30,7 +31,7 @@ pub fn mask_then_renormalize(attn_weights: &DMatrix<f32>) -> DMatrix<f32> {
 ///
 /// Hint: `f32::NEG_INFINITY` exponentiates to exactly 0, so no renormalizing is needed.
 pub fn causal_attn_weights(attn_scores: &DMatrix<f32>, d_k: usize) -> DMatrix<f32> {
-    todo!()
+    your_code!(attn_scores, d_k)
 }
 
 /// Exercise `dropout` (3.5.2): `nn.Dropout(p)`. In training, each element is kept with
@@ -41,10 +42,13 @@ pub fn causal_attn_weights(attn_scores: &DMatrix<f32>, d_k: usize) -> DMatrix<f3
 ///
 /// PyTorch: `dropout = torch.nn.Dropout(0.5)`; `dropout(example)` (training mode).
 ///
+/// As in PyTorch, `p = 0` returns the input and `p = 1` returns zeros, both without drawing
+/// anything from `rng`.
+///
 /// Hint: `rng.bernoulli_mask(rows * cols, 1.0 - p)` gives the keep mask in **row-major**
 /// order (PyTorch's), while nalgebra stores matrices column-major: index it as `i * cols + j`.
 pub fn dropout(x: &DMatrix<f32>, p: f64, training: bool, rng: &mut TorchRng) -> DMatrix<f32> {
-    todo!()
+    your_code!(x, p, training, rng)
 }
 
 /// Exercise `causal_attention` (3.5.3, listing 3.3): the forward pass of `CausalAttention` with
@@ -58,8 +62,10 @@ pub fn dropout(x: &DMatrix<f32>, p: f64, training: bool, rng: &mut TorchRng) -> 
 /// `attn_weights = self.dropout(torch.softmax(attn_scores / keys.shape[-1]**0.5, dim=-1))`;
 /// `context_vec = attn_weights @ values`.
 ///
-/// Hint: reuse your `causal_attn_weights` and `dropout`; drawing one mask for the whole batch
-/// means drawing item 0's `T × T` entries, then item 1's, from the same `rng`.
+/// Hint: reuse your `causal_attn_weights` and `dropout`. To draw one mask for the whole batch,
+/// stack the items' weights into one `(batch · T × T)` matrix (item 0's rows first), call your
+/// `dropout` on it once, and split it again: on PyTorch's MKL path (Linux, PyTorch ≤ 2.6) one
+/// call per item draws a different mask.
 pub fn causal_attention(
     batch: &[DMatrix<f32>],
     layers: &[Linear; 3],
@@ -67,5 +73,5 @@ pub fn causal_attention(
     training: bool,
     rng: &mut TorchRng,
 ) -> Vec<DMatrix<f32>> {
-    todo!()
+    your_code!(batch, layers, dropout, training, rng)
 }

@@ -1,7 +1,7 @@
 //! Section 3.6: extending single-head attention to multi-head attention (listings 3.4, 3.5).
 //!
-//! All functions here run in evaluation mode (no dropout). Replace each `todo!()`; check with
-//! `cargo run -p ch03-practice`.
+//! All functions here run in evaluation mode (no dropout). Replace each `your_code!(…)` line with your
+//! code; check with `cargo run -p ch03-practice`.
 
 use ch03_attention::nalgebra::DMatrix;
 use ch03_attention::{Linear, TorchRng};
@@ -17,7 +17,7 @@ use ch03_attention::{Linear, TorchRng};
 /// Hint: your `causal_attention` with `training = false` is one head (any `TorchRng` will do:
 /// nothing is drawn); `DMatrix::from_fn` or `columns_mut` put the heads side by side.
 pub fn multi_head_wrapper(batch: &[DMatrix<f32>], heads: &[[Linear; 3]]) -> Vec<DMatrix<f32>> {
-    todo!()
+    your_code!(batch, heads)
 }
 
 /// Exercise `split_heads` (3.6.2): `(T × d_out)` → `num_heads` matrices `(T × head_dim)`, head
@@ -30,7 +30,7 @@ pub fn multi_head_wrapper(batch: &[DMatrix<f32>], heads: &[[Linear; 3]]) -> Vec<
 ///
 /// Hint: `m.columns(start, count)` is a view of consecutive columns; `.into_owned()` copies it.
 pub fn split_heads(m: &DMatrix<f32>, num_heads: usize) -> Vec<DMatrix<f32>> {
-    todo!()
+    your_code!(m, num_heads)
 }
 
 /// Exercise `multi_head_attention` (3.6.2, listing 3.5), first half: the layers `[W_query,
@@ -49,7 +49,7 @@ pub fn multi_head_attention_layers(
     qkv_bias: bool,
     rng: &mut TorchRng,
 ) -> [Linear; 4] {
-    todo!()
+    your_code!(d_in, d_out, qkv_bias, rng)
 }
 
 /// Exercise `multi_head_attention` (3.6.2, listing 3.5), second half: the forward pass in
@@ -68,5 +68,5 @@ pub fn multi_head_attention(
     layers: &[Linear; 4],
     num_heads: usize,
 ) -> Vec<DMatrix<f32>> {
-    todo!()
+    your_code!(batch, layers, num_heads)
 }

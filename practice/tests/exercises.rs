@@ -1,33 +1,40 @@
 //! `cargo test -p ch03-practice`: the spec's checks on your code, one test per exercise.
 //!
-//! A test fails with the exercise's verdict: "not started" while its function still calls
-//! `todo!()` (expected while you work through the chapter), otherwise the first check it fails.
-//! Run one exercise's test with a filter: `cargo test -p ch03-practice softmax`.
+//! Each test runs the judge (`ch03-practice-judge`, built from your files) on one exercise, in a
+//! process of its own, as `cargo run -p ch03-practice` does. A test fails with the exercise's
+//! verdict: "not started" while its functions are still stubs (expected while you work through
+//! the chapter), otherwise what failed. Run one exercise's test with a filter:
+//! `cargo test -p ch03-practice softmax`.
 
-use ch03_attention::spec::Status;
-use ch03_practice::progress;
+use ch03_attention::spec::isolate::Runner;
+use ch03_attention::spec::{EXERCISES, Status};
+
+/// The verdict of exercise `id` from the judge built with your code.
+fn verdict(id: &'static str) -> ch03_attention::spec::Verdict {
+    Runner::new(env!("CARGO_BIN_EXE_ch03-practice-judge")).verdict(id)
+}
 
 macro_rules! exercises {
     ($($id:ident),* $(,)?) => {
         $(
             #[test]
             fn $id() {
-                let v = progress::verdict(stringify!($id));
+                let v = verdict(stringify!($id));
                 assert!(
                     v.status == Status::Done,
-                    "exercise {} ({}): {}",
+                    "exercise {} ({}):\n{}",
                     stringify!($id),
-                    progress::status_word(v.status),
+                    v.status.word(),
                     v.message
                 );
             }
         )*
 
-        /// Every exercise the package lists has a test above.
+        /// Every exercise has a test above.
         #[test]
         fn every_exercise_has_a_test() {
             let tested = [$(stringify!($id)),*];
-            for e in progress::exercises().0 {
+            for e in EXERCISES {
                 assert!(tested.contains(&e.id), "exercise `{}` has no test", e.id);
             }
         }

@@ -140,8 +140,9 @@ impl Linear {
         Ok(self.apply(x))
     }
 
-    /// `x Wᵀ + b` for a checked `x`.
-    fn apply(&self, x: &DMatrix<f32>) -> DMatrix<f32> {
+    /// `x Wᵀ + b` for an `x` known to have `in_features` columns (the unchecked
+    /// [`forward`](Self::forward), for callers that built `x` to fit).
+    pub(crate) fn apply(&self, x: &DMatrix<f32>) -> DMatrix<f32> {
         // An owned transpose keeps the product on nalgebra's fast GEMM path.
         let mut y = matmul(x, &self.weight.transpose()); // (n, out)
         if let Some(b) = &self.bias {

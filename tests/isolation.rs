@@ -1,0 +1,230 @@
+//! Each exercise is judged in a process of its own (`spec::isolate`): code that overflows its
+//! stack, aborts, exits, fails to allocate, panics during a panic or never returns costs only its
+//! own exercise's verdict, which names what happened; the 19 others are judged as usual.
+//!
+//! This test binary is its own child: run with `CH03_CRASH_CASE=<case>`, it judges one exercise of
+//! that case's implementation and prints the verdict, as the practice package's judge does.
+//! (`harness = false`: libtest would refuse the child's arguments.) `cargo test` runs it in the
+//! debug build and CI again with `--release`.
+
+use std::time::{Duration, Instant};
+
+use ch03_attention::TorchRng;
+use ch03_attention::nalgebra::{DMatrix, DVector};
+use ch03_attention::spec::isolate::{Runner, child_main};
+use ch03_attention::spec::{EXERCISES, Implementation, Lang, REFERENCE, Status, Verdict};
+
+/// The variable that makes this binary a child, and names its case.
+const CASE: &str = "CH03_CRASH_CASE";
+
+/// `softmax_naive` that calls itself without end (with work after the call, so it stays a
+/// recursion).
+fn overflows(s: &DVector<f32>) -> DVector<f32> {
+    let mut v = if std::hint::black_box(true) {
+        overflows(s)
+    } else {
+        s.clone()
+    };
+    v[0] += 1.0;
+    v
+}
+
+fn aborts(_: &DMatrix<f32>) -> DMatrix<f32> {
+    std::process::abort()
+}
+
+fn exits(_: &DVector<f32>, _: &DMatrix<f32>) -> DVector<f32> {
+    std::process::exit(0)
+}
+
+/// `split_heads` that allocates 4 TiB: a size computed wrongly.
+fn allocates(m: &DMatrix<f32>, _: usize) -> Vec<DMatrix<f32>> {
+    let n = std::hint::black_box(1_usize << 40);
+    let huge = vec![0.5_f32; n];
+    vec![m.clone() * huge[n - 1]]
+}
+
+/// `dropout` whose guard panics while a first panic unwinds (a `todo!()` in a `Drop`).
+fn panics_twice(x: &DMatrix<f32>, _: f64, _: bool, _: &mut TorchRng) -> DMatrix<f32> {
+    struct Guard;
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                todo!("clean up")
+            }
+        }
+    }
+    let _guard = Guard;
+    if x.nrows() < usize::MAX {
+        panic!("first panic");
+    }
+    x.clone()
+}
+
+fn loops(_: &[DMatrix<f32>], _: &[[ch03_attention::Linear; 3]]) -> Vec<DMatrix<f32>> {
+    loop {
+        std::hint::black_box(0);
+    }
+}
+
+/// A case: its name, the implementation, the exercise that crashes, and the words its verdict
+/// must start with.
+struct Case {
+    name: &'static str,
+    implementation: Implementation,
+    exercise: &'static str,
+    starts: &'static str,
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "stack_overflow",
+            implementation: Implementation {
+                softmax_naive: overflows,
+                ..REFERENCE
+            },
+            exercise: "softmax_naive",
+            starts: "stack overflow: the process ran out of stack, which usually means a function that calls itself without end",
+        },
+        Case {
+            name: "abort",
+            implementation: Implementation {
+                attn_scores: aborts,
+                ..REFERENCE
+            },
+            exercise: "attn_scores",
+            starts: "the process aborted (std::process::abort",
+        },
+        Case {
+            name: "exit",
+            implementation: Implementation {
+                context_vec: exits,
+                ..REFERENCE
+            },
+            exercise: "context_vec",
+            starts: "your code ended the process with exit code 0 before the check finished",
+        },
+        Case {
+            name: "allocation",
+            implementation: Implementation {
+                split_heads: allocates,
+                ..REFERENCE
+            },
+            exercise: "split_heads",
+            starts: "out of memory while allocating 4398046511104 bytes",
+        },
+        Case {
+            name: "panic_during_panic",
+            implementation: Implementation {
+                dropout: panics_twice,
+                ..REFERENCE
+            },
+            exercise: "dropout",
+            starts: "a panic during a panic: code that panicked while the stack was unwinding",
+        },
+        Case {
+            name: "endless_loop",
+            implementation: Implementation {
+                multi_head_wrapper: loops,
+                ..REFERENCE
+            },
+            exercise: "multi_head_wrapper",
+            starts: "your code did not return within 2 s",
+        },
+    ]
+}
+
+/// Every verdict of `case`, each from a child process of this binary.
+fn judged(case: &Case, lang: Lang) -> Vec<Verdict> {
+    let ids: Vec<&'static str> = EXERCISES.iter().map(|e| e.id).collect();
+    Runner::new(std::env::current_exe().expect("this test binary"))
+        .env(CASE, case.name)
+        .lang(lang)
+        .limit(Duration::from_secs(2))
+        .verdicts(&ids)
+}
+
+/// The checks of one case; `Err` says what did not hold.
+fn check(case: &Case) -> Result<(), String> {
+    let verdicts = judged(case, Lang::En);
+    if verdicts.len() != 20 {
+        return Err(format!("{} verdicts", verdicts.len()));
+    }
+    for v in &verdicts {
+        if v.exercise == case.exercise {
+            if v.status != Status::Failing || !v.message.starts_with(case.starts) {
+                return Err(format!("{}: {:?} {}", v.exercise, v.status, v.message));
+            }
+            let functions = format!(
+                "practice/src/{}",
+                EXERCISES.iter().find(|e| e.id == v.exercise).unwrap().file
+            );
+            if !v.message.contains(&functions)
+                || !v
+                    .message
+                    .contains("every other exercise was judged on its own")
+            {
+                return Err(format!("the message names no place: {}", v.message));
+            }
+        } else if v.status != Status::Done {
+            return Err(format!(
+                "{} should be done: {:?} {}",
+                v.exercise, v.status, v.message
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn main() {
+    if let Ok(name) = std::env::var(CASE) {
+        let case = cases()
+            .into_iter()
+            .find(|c| c.name == name)
+            .expect("a known case");
+        std::process::exit(child_main(
+            case.implementation,
+            &[],
+            std::env::args().skip(1),
+        ));
+    }
+    let start = Instant::now();
+    let mut failed = 0;
+    let all = cases();
+    for case in &all {
+        let outcome = check(case);
+        println!(
+            "test isolation::{} ... {}",
+            case.name,
+            if outcome.is_ok() { "ok" } else { "FAILED" }
+        );
+        if let Err(e) = outcome {
+            println!("  {e}");
+            failed += 1;
+        }
+    }
+    // In Korean too.
+    let korean = judged(&all[0], Lang::Ko);
+    let overflow = korean
+        .iter()
+        .find(|v| v.exercise == "softmax_naive")
+        .unwrap();
+    let ko = overflow.message.starts_with("스택 오버플로: ")
+        && overflow.message.contains("다른 문제는 따로 채점했습니다");
+    println!(
+        "test isolation::stack_overflow_in_korean ... {}",
+        if ko { "ok" } else { "FAILED" }
+    );
+    if !ko {
+        println!("  {}", overflow.message);
+        failed += 1;
+    }
+    let passed = all.len() + 1 - failed;
+    println!(
+        "\ntest result: {}. {passed} passed; {failed} failed; finished in {:.2}s",
+        if failed == 0 { "ok" } else { "FAILED" },
+        start.elapsed().as_secs_f64()
+    );
+    std::process::exit(i32::from(failed > 0));
+}

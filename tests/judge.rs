@@ -1,0 +1,450 @@
+//! The judge (`spec`) judged: the reference passes every exercise; every misconception of the
+//! catalog, committed, fails its exercise with its own explanation and no other; results that are
+//! wrong in a way no misconception explains are never given a misconception's name; every
+//! failing verdict shows the book's printed tensor; every verdict exists in Korean.
+
+use std::time::{Duration, Instant};
+
+use ch03_attention::nalgebra::{DMatrix, DVector};
+use ch03_attention::spec::{
+    self, CATALOG, EXERCISES, Implementation, Judge, Lang, REFERENCE, Reference, Status, Verdict,
+    judge, judge_all,
+};
+use ch03_attention::{Linear, TorchRng};
+
+/// The verdict of `id` for `imp` in `lang`.
+fn verdict(imp: &Implementation, id: &str, lang: Lang) -> Verdict {
+    judge(imp, id, lang).expect("a known exercise")
+}
+
+#[test]
+fn the_reference_passes_every_exercise_in_both_languages() {
+    for lang in [Lang::En, Lang::Ko] {
+        let verdicts = judge_all(&REFERENCE, lang);
+        assert_eq!(verdicts.len(), EXERCISES.len());
+        let failing: Vec<&Verdict> = verdicts
+            .iter()
+            .filter(|v| v.status != Status::Done)
+            .collect();
+        assert!(failing.is_empty(), "{failing:#?}");
+    }
+    // The trait form reaches the same verdicts.
+    assert!(
+        spec::check_all::<Reference>()
+            .iter()
+            .all(|v| v.status == Status::Done)
+    );
+    assert!(spec::check::<Reference>("no_such_exercise").is_none());
+}
+
+#[test]
+fn the_exercise_table_is_complete() {
+    let ids: Vec<&str> = EXERCISES.iter().map(|e| e.id).collect();
+    assert_eq!(
+        ids,
+        [
+            "dot_scores",
+            "sum_normalize",
+            "softmax_naive",
+            "softmax",
+            "context_vec",
+            "attn_scores",
+            "attn_weights",
+            "context_vecs",
+            "self_attention_v1",
+            "self_attention_v2",
+            "exercise_3_1",
+            "mask_then_renormalize",
+            "causal_attn_weights",
+            "dropout",
+            "causal_attention",
+            "multi_head_wrapper",
+            "split_heads",
+            "multi_head_attention",
+            "exercise_3_2",
+            "exercise_3_3",
+        ]
+    );
+    let files = [
+        "s3_3_1.rs",
+        "s3_3_2.rs",
+        "s3_4.rs",
+        "s3_5.rs",
+        "s3_6.rs",
+        "exercises.rs",
+    ];
+    let guides = [
+        "similarity",
+        "normalize",
+        "context",
+        "qkv",
+        "causal",
+        "dropout",
+        "multihead",
+    ];
+    let mut functions: Vec<&str> = EXERCISES
+        .iter()
+        .flat_map(|e| e.functions.to_vec())
+        .collect();
+    for e in EXERCISES {
+        assert!(
+            files.contains(&e.file) && guides.contains(&e.guide),
+            "{e:?}"
+        );
+        for name in e.book {
+            assert!(ch03_attention::chapter::find(name).is_some(), "{name}");
+        }
+    }
+    assert_eq!(functions.len(), 23);
+    functions.sort_unstable();
+    functions.dedup();
+    assert_eq!(functions.len(), 23, "a function in two exercises");
+}
+
+#[test]
+fn the_catalog_has_at_least_40_misconceptions_and_at_least_two_per_exercise() {
+    assert!(CATALOG.len() >= 40, "{}", CATALOG.len());
+    let mut ids: Vec<&str> = CATALOG.iter().map(|m| m.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), CATALOG.len(), "ids are unique");
+    for e in EXERCISES {
+        let n = CATALOG.iter().filter(|m| m.exercise == e.id).count();
+        assert!(n >= 2, "{} has {n} misconceptions", e.id);
+    }
+}
+
+/// The explanations of `exercise`'s misconceptions found in `message` (the judge names only
+/// those of the exercise it judges).
+fn named_in(message: &str, lang: Lang, exercise: &str) -> Vec<&'static str> {
+    CATALOG
+        .iter()
+        .filter(|m| m.exercise == exercise && message.contains(m.text().get(lang)))
+        .map(|m| m.id)
+        .collect()
+}
+
+#[test]
+fn each_misconception_committed_is_named_alone_and_fails_only_its_exercise() {
+    for m in CATALOG {
+        for lang in [Lang::En, Lang::Ko] {
+            let v = verdict(&m.implementation, m.exercise, lang);
+            assert_eq!(v.status, Status::Failing, "{}: {}", m.id, v.message);
+            assert_eq!(
+                named_in(&v.message, lang, m.exercise),
+                [m.id],
+                "{}:\n{}",
+                m.id,
+                v.message
+            );
+        }
+        for e in EXERCISES.iter().filter(|e| e.id != m.exercise) {
+            let v = verdict(&m.implementation, e.id, Lang::En);
+            assert_eq!(
+                v.status,
+                Status::Done,
+                "{} changed {}: {}",
+                m.id,
+                e.id,
+                v.message
+            );
+        }
+    }
+}
+
+/// A result changed in a way no misconception is: `kind` 1 adds 0.375 to the last number, 2
+/// multiplies every number by 1.5, 3 swaps the first two numbers (or adds 1 when they are equal).
+trait Perturb {
+    fn perturb(self, kind: u8) -> Self;
+}
+
+fn perturb_slice(x: &mut [f32], kind: u8) {
+    let n = x.len();
+    match kind {
+        1 => x[n - 1] += 0.375,
+        2 => x.iter_mut().for_each(|v| *v *= 1.5),
+        _ if n > 1 && x[0] != x[1] => x.swap(0, 1),
+        _ => x[0] += 1.0,
+    }
+}
+
+impl Perturb for DMatrix<f32> {
+    fn perturb(mut self, kind: u8) -> Self {
+        perturb_slice(self.as_mut_slice(), kind);
+        self
+    }
+}
+
+impl Perturb for DVector<f32> {
+    fn perturb(mut self, kind: u8) -> Self {
+        perturb_slice(self.as_mut_slice(), kind);
+        self
+    }
+}
+
+impl Perturb for Vec<DMatrix<f32>> {
+    fn perturb(mut self, kind: u8) -> Self {
+        let last = self.len() - 1;
+        self[last] = self[last].clone().perturb(kind);
+        self
+    }
+}
+
+impl Perturb for [DMatrix<f32>; 3] {
+    fn perturb(mut self, kind: u8) -> Self {
+        self[0] = self[0].clone().perturb(kind);
+        self
+    }
+}
+
+impl<const N: usize> Perturb for [Linear; N] {
+    fn perturb(mut self, kind: u8) -> Self {
+        let weight = self[0].weight().clone().perturb(kind);
+        self[0] = Linear::from_parts(weight, self[0].bias().cloned()).unwrap();
+        self
+    }
+}
+
+impl Perturb for usize {
+    fn perturb(self, kind: u8) -> Self {
+        match kind {
+            1 => self + 7,
+            2 => self * 3 / 2,
+            _ => self + 1,
+        }
+    }
+}
+
+/// `perturbed::<K>()`: every function of the reference with its result perturbed by kind `K`.
+macro_rules! perturbed {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        $(fn $name<const K: u8>($($arg: $ty),*) -> $ret { (REFERENCE.$name)($($arg),*).perturb(K) })*
+        fn perturbed<const K: u8>() -> Implementation {
+            Implementation { $($name: $name::<K>,)* }
+        }
+    };
+}
+
+perturbed! {
+    attn_scores_for(query: &DVector<f32>, inputs: &DMatrix<f32>) -> DVector<f32>;
+    sum_normalize(s: &DVector<f32>) -> DVector<f32>;
+    softmax_naive(s: &DVector<f32>) -> DVector<f32>;
+    softmax(s: &DVector<f32>) -> DVector<f32>;
+    context_vec(w: &DVector<f32>, inputs: &DMatrix<f32>) -> DVector<f32>;
+    attn_scores(inputs: &DMatrix<f32>) -> DMatrix<f32>;
+    attn_weights(s: &DMatrix<f32>) -> DMatrix<f32>;
+    context_vecs(w: &DMatrix<f32>, inputs: &DMatrix<f32>) -> DMatrix<f32>;
+    self_attention_v1_weights(d_in: usize, d_out: usize, rng: &mut TorchRng) -> [DMatrix<f32>; 3];
+    self_attention_v1(x: &DMatrix<f32>, w: &[DMatrix<f32>; 3]) -> DMatrix<f32>;
+    self_attention_v2_layers(d_in: usize, d_out: usize, bias: bool, rng: &mut TorchRng) -> [Linear; 3];
+    self_attention_v2(x: &DMatrix<f32>, layers: &[Linear; 3]) -> DMatrix<f32>;
+    v1_weights_from_v2(layers: &[Linear; 3]) -> [DMatrix<f32>; 3];
+    mask_then_renormalize(w: &DMatrix<f32>) -> DMatrix<f32>;
+    causal_attn_weights(s: &DMatrix<f32>, d_k: usize) -> DMatrix<f32>;
+    dropout(x: &DMatrix<f32>, p: f64, training: bool, rng: &mut TorchRng) -> DMatrix<f32>;
+    causal_attention(batch: &[DMatrix<f32>], layers: &[Linear; 3], dropout: f64, training: bool, rng: &mut TorchRng) -> Vec<DMatrix<f32>>;
+    multi_head_wrapper(batch: &[DMatrix<f32>], heads: &[[Linear; 3]]) -> Vec<DMatrix<f32>>;
+    split_heads(m: &DMatrix<f32>, num_heads: usize) -> Vec<DMatrix<f32>>;
+    multi_head_attention_layers(d_in: usize, d_out: usize, bias: bool, rng: &mut TorchRng) -> [Linear; 4];
+    multi_head_attention(batch: &[DMatrix<f32>], layers: &[Linear; 4], heads: usize) -> Vec<DMatrix<f32>>;
+    exercise_3_2() -> Vec<DMatrix<f32>>;
+    num_parameters(d_in: usize, d_out: usize, heads: usize, bias: bool) -> usize;
+}
+
+#[test]
+fn results_wrong_in_other_ways_fail_with_no_misconception_named_and_the_book_shown() {
+    for imp in [perturbed::<1>(), perturbed::<2>(), perturbed::<3>()] {
+        for e in EXERCISES {
+            let v = verdict(&imp, e.id, Lang::En);
+            assert_eq!(v.status, Status::Failing, "{}: {}", e.id, v.message);
+            assert!(
+                named_in(&v.message, Lang::En, e.id).is_empty(),
+                "{}:\n{}",
+                e.id,
+                v.message
+            );
+            assert!(
+                !v.message.contains("exactly what this mistake computes"),
+                "{}",
+                v.message
+            );
+            for name in e.book {
+                let book = ch03_attention::chapter::find(name).unwrap().expected();
+                let first_line = book.lines().next().unwrap();
+                assert!(
+                    v.message.contains(first_line),
+                    "{} should show {name}:\n{}",
+                    e.id,
+                    v.message
+                );
+            }
+        }
+    }
+}
+
+/// The lines of a message that are sentences (not tables, tensors or the learner's output).
+fn sentences(message: &str) -> impl Iterator<Item = &str> {
+    message
+        .lines()
+        .filter(|l| !l.starts_with(' ') && !l.is_empty())
+}
+
+#[test]
+fn every_verdict_is_in_korean_too() {
+    let hangul = |l: &str| l.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c));
+    let mut checked = 0;
+    let wrong: Vec<Implementation> = CATALOG
+        .iter()
+        .map(|m| m.implementation)
+        .chain([perturbed::<1>(), perturbed::<2>()])
+        .collect();
+    for imp in &wrong {
+        for e in EXERCISES {
+            let (en, ko) = (verdict(imp, e.id, Lang::En), verdict(imp, e.id, Lang::Ko));
+            assert_eq!(en.status, ko.status);
+            for line in sentences(&ko.message) {
+                assert!(
+                    hangul(line),
+                    "untranslated in {}: {line:?}\n{}",
+                    e.id,
+                    ko.message
+                );
+                assert!(!sentences(&en.message).any(|e| e == line), "{line}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 300, "{checked}");
+}
+
+#[test]
+fn a_misconception_is_named_before_the_evidence_with_the_tables_whole() {
+    let m = CATALOG
+        .iter()
+        .find(|m| m.id == "softmax_over_columns")
+        .unwrap();
+    let v = Judge::new(m.implementation, Lang::En)
+        .with_width(200)
+        .verdict("attn_weights")
+        .unwrap();
+    let lines: Vec<&str> = v.message.lines().collect();
+    assert_eq!(
+        lines[0],
+        "Your results are exactly what this mistake computes on every input tried:"
+    );
+    assert_eq!(lines[1], m.en);
+    assert!(
+        lines[2].starts_with(
+            "the weights of the 6 tokens: your result differs from the book's (3.3.2, cell ["
+        ),
+        "{}",
+        v.message
+    );
+    assert!(
+        lines[3].starts_with("  book ") && lines[3].ends_with("yours"),
+        "{}",
+        v.message
+    );
+    assert!(lines[4].contains(" │ tensor([["), "{}", v.message);
+    // At 80 columns the table goes below, whole.
+    let narrow = Judge::new(m.implementation, Lang::En)
+        .verdict("attn_weights")
+        .unwrap();
+    assert!(
+        narrow
+            .message
+            .lines()
+            .all(|l| l.chars().count() <= 80 || !l.starts_with(' ')),
+        "{}",
+        narrow.message
+    );
+    assert!(
+        narrow.message.contains("\n  book\n    tensor([["),
+        "{}",
+        narrow.message
+    );
+}
+
+#[test]
+fn todo_is_not_started_a_panic_is_failing_and_a_loop_times_out() {
+    fn todo(_: &DVector<f32>) -> DVector<f32> {
+        todo!()
+    }
+    fn panics(_: &DVector<f32>, _: &DMatrix<f32>) -> DVector<f32> {
+        panic!("index out of bounds: the len is 3 but the index is 3")
+    }
+    fn slow(x: &DMatrix<f32>) -> DMatrix<f32> {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        REFERENCE.attn_scores.to_owned()(x)
+    }
+    let imp = Implementation {
+        softmax: todo,
+        context_vec: panics,
+        attn_scores: slow,
+        ..REFERENCE
+    };
+    let v = verdict(&imp, "softmax", Lang::En);
+    assert_eq!(
+        (v.status, v.message.as_str()),
+        (
+            Status::NotStarted,
+            "not started: the function still calls todo!()"
+        )
+    );
+    let v = verdict(&imp, "context_vec", Lang::Ko);
+    assert_eq!(v.status, Status::Failing);
+    assert!(
+        v.message
+            .starts_with("여러분의 코드에서 패닉이 일어났습니다 (tests/judge.rs:"),
+        "{}",
+        v.message
+    );
+    let lines: Vec<&str> = v.message.lines().collect();
+    assert!(
+        lines[0].ends_with("): index out of bounds: the len is 3 but the index is 3"),
+        "{}",
+        v.message
+    );
+    assert_eq!(lines[1], "일어난 곳: 쿼리 2의 문맥 벡터 z⁽²⁾.");
+    let start = Instant::now();
+    let v = Judge::new(imp, Lang::En)
+        .with_limit(Duration::from_millis(200))
+        .verdict("attn_scores")
+        .unwrap();
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert_eq!(v.status, Status::Failing);
+    assert!(
+        v.message
+            .starts_with("your code did not return within 0.2 s"),
+        "{}",
+        v.message
+    );
+}
+
+#[test]
+fn a_written_function_waiting_for_an_unwritten_one_is_waiting() {
+    // The learner's files, as the judge reads them: `attn_weights` is written and calls
+    // `softmax`, which is still its stub (line 4 of s3_3_1.rs).
+    static SOURCES: &[(&str, &str)] = &[
+        (
+            "s3_3_1.rs",
+            "use x;\n\npub fn softmax(s: &DVector<f32>) -> DVector<f32> {\n    your_code!(s)\n}\n",
+        ),
+        (
+            "s3_3_2.rs",
+            "pub fn attn_weights(s: &DMatrix<f32>) -> DMatrix<f32> {\n    rows(s)\n}\n\npub fn attn_scores(x: &DMatrix<f32>) -> DMatrix<f32> {\n    your_code!(x)\n}\n",
+        ),
+    ];
+    let judge = Judge::new(REFERENCE, Lang::En).with_sources(SOURCES);
+    let v = judge.verdict("attn_scores").unwrap();
+    assert_eq!(v.status, Status::NotStarted);
+    assert_eq!(
+        v.message,
+        "not started: write `attn_scores` (practice/src/s3_3_2.rs:5)"
+    );
+    assert_eq!(judge.verdict("softmax").unwrap().status, Status::NotStarted);
+    assert_eq!(judge.verdict("attn_weights").unwrap().status, Status::Done); // the reference runs
+}
