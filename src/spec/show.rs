@@ -185,19 +185,26 @@ mod tests {
             "tensor([[0.1000, 0.2000],\n        [0.3000, 0.4000]])",
             "tensor([[0.1000, 0.2500],\n        [0.3000, 0.4000]])",
         );
-        let wide = c.render(Lang::En, 100).join("\n");
         assert_eq!(
-            wide,
-            "  book                          yours\n  \
-             tensor([[0.1000, 0.2000],   │ tensor([[0.1000, 0.2500],\n  \
-                                                           ^^^^^^\n  \
-                     [0.3000, 0.4000]])  │         [0.3000, 0.4000]])"
+            c.render(Lang::En, 100),
+            [
+                "  book                         yours",
+                "  tensor([[0.1000, 0.2000],  │ tensor([[0.1000, 0.2500],",
+                "                                                ^^^^^^",
+                "          [0.3000, 0.4000]]) │         [0.3000, 0.4000]])",
+            ]
         );
-        let narrow = c.render(Lang::Ko, 40).join("\n");
         assert_eq!(
-            narrow,
-            "  책\n    tensor([[0.1000, 0.2000],\n            [0.3000, 0.4000]])\n  여러분의 결과\n    \
-             tensor([[0.1000, 0.2500],\n                     ^^^^^^\n            [0.3000, 0.4000]])"
+            c.render(Lang::Ko, 40),
+            [
+                "  책",
+                "    tensor([[0.1000, 0.2000],",
+                "            [0.3000, 0.4000]])",
+                "  여러분의 결과",
+                "    tensor([[0.1000, 0.2500],",
+                "                     ^^^^^^",
+                "            [0.3000, 0.4000]])",
+            ]
         );
     }
 
@@ -210,8 +217,8 @@ mod tests {
         );
         let c = compare("tensor([[1.],\n        [2.]])", "tensor([[1.]])");
         let lines = c.render(Lang::En, 80);
-        assert_eq!(lines.len(), 4, "{lines:#?}"); // titles, row 0, row 1 (no caret: nothing of yours)
-        assert_eq!(carets(None, "  [5., 6.]").unwrap(), "   ^^ ^^");
+        assert_eq!(lines.len(), 3, "{lines:#?}"); // titles, row 0, row 1 (no caret: nothing of yours)
+        assert_eq!(carets(None, "  [5., 6.]").unwrap(), "   ^^  ^^");
     }
 
     #[test]
