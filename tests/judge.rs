@@ -448,3 +448,43 @@ fn a_written_function_waiting_for_an_unwritten_one_is_waiting() {
     assert_eq!(judge.verdict("softmax").unwrap().status, Status::NotStarted);
     assert_eq!(judge.verdict("attn_weights").unwrap().status, Status::Done); // the reference runs
 }
+
+/// Every misconception's verdict, in English and in Korean, as a learner reads it (100
+/// columns): a change to a check, a wrong formula or a sentence shows in the snapshot's diff.
+#[test]
+fn the_catalogs_verdicts_are_pinned() {
+    let mut text = String::new();
+    for m in CATALOG {
+        for lang in [Lang::En, Lang::Ko] {
+            let v = Judge::new(m.implementation, lang)
+                .with_width(100)
+                .verdict(m.exercise)
+                .unwrap();
+            text.push_str(&format!(
+                "== {} ({}, {})\n{}\n\n",
+                m.id,
+                m.exercise,
+                lang.code(),
+                v.message
+            ));
+        }
+    }
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_description("every misconception of spec::CATALOG, judged (en, then ko)");
+    settings.set_omit_expression(true);
+    settings.bind(|| insta::assert_snapshot!("judge_catalog_verdicts", text));
+}
+
+#[test]
+fn languages_read_their_codes_back() {
+    for lang in [Lang::En, Lang::Ko] {
+        assert_eq!(Lang::parse(lang.code()), Some(lang));
+    }
+    assert_eq!(Lang::parse("fr"), None);
+    assert_eq!((Lang::En.code(), Lang::Ko.code()), ("en", "ko"));
+    let t = spec::Text::new("a", "가");
+    assert_eq!(t.join(" — ", &spec::Text::same("b")), spec::Text::new("a — b", "가 — b"));
+    assert_eq!(spec::Text::same("x"), spec::Text::new("x", "x"));
+}

@@ -45,7 +45,7 @@ pub(crate) fn weight_facts(got: &Got) -> Vec<Text> {
                 && (0..m.ncols()).all(|j| (m.column(j).sum() - 1.0).abs() <= 1e-4);
             facts.push(text!(
                 "Row {i} of yours sums to {s}; each row of attention weights sums to 1 (row i holds query i's weights over the keys).",
-                "여러분의 결과에서 {i}번 행의 합은 {s}입니다. 어텐션 가중치는 행마다 합이 1입니다({i}번 행은 쿼리 {i}가 키들에 주는 가중치).",
+                "여러분의 결과에서 {i}번 행의 합은 {s}입니다. 어텐션 가중치는 행마다 합이 1입니다({i}번 행은 쿼리 {i}의 가중치).",
                 i = i,
                 s = format!("{:.4}", rows[i]),
             ));
