@@ -104,6 +104,11 @@ fn the_exercise_table_is_complete() {
 #[test]
 fn the_catalog_has_at_least_40_misconceptions_and_at_least_two_per_exercise() {
     assert!(CATALOG.len() >= 40, "{}", CATALOG.len());
+    let readme = include_str!("../README.md");
+    assert!(
+        readme.contains(&format!("({} are known,", CATALOG.len())),
+        "README's count"
+    );
     let mut ids: Vec<&str> = CATALOG.iter().map(|m| m.id).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -485,6 +490,33 @@ fn languages_read_their_codes_back() {
     assert_eq!(Lang::parse("fr"), None);
     assert_eq!((Lang::En.code(), Lang::Ko.code()), ("en", "ko"));
     let t = spec::Text::new("a", "가");
-    assert_eq!(t.join(" — ", &spec::Text::same("b")), spec::Text::new("a — b", "가 — b"));
+    assert_eq!(
+        t.join(" — ", &spec::Text::same("b")),
+        spec::Text::new("a — b", "가 — b")
+    );
     assert_eq!(spec::Text::same("x"), spec::Text::new("x", "x"));
+}
+
+#[test]
+fn the_practice_pages_example_is_a_real_verdict() {
+    let m = CATALOG
+        .iter()
+        .find(|m| m.id == "naive_softmax_overflows")
+        .unwrap();
+    let v = Judge::new(m.implementation, Lang::En)
+        .with_width(100)
+        .verdict("softmax")
+        .unwrap();
+    let page = include_str!("../docs/practice.md");
+    assert!(
+        page.contains(&format!("```text\n{}\n```", v.message)),
+        "{}",
+        v.message
+    );
+    for claim in [
+        format!("one of the {} of", CATALOG.len()),
+        format!("등 {}가지", CATALOG.len()),
+    ] {
+        assert!(page.contains(&claim), "{claim}");
+    }
 }

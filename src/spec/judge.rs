@@ -268,8 +268,8 @@ impl Judge {
             Some(e) => (
                 Status::Waiting,
                 text!(
-                    "waiting for `{f}` (exercise {id}, {at}): your code calls it, and it still reaches its todo!()",
-                    "`{f}`를 기다리는 중입니다(문제 {id}, {at}): 여러분의 코드가 이 함수를 호출하는데 아직 todo!()에 도달합니다",
+                    "waiting for `{f}` (exercise {id}, {at})\nYour code calls `{f}`, which still reaches its todo!(): write it first.",
+                    "`{f}`를 기다리는 중(문제 {id}, {at})\n여러분의 코드가 `{f}`를 호출하는데, 이 함수가 아직 todo!()에 도달합니다. 먼저 작성하세요.",
                     f = f.name,
                     id = e.id,
                     at = at,

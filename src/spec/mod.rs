@@ -8,8 +8,8 @@
 //!
 //! Each exercise ([`EXERCISES`], one row each: id, section, title, study-guide page, practice
 //! file and functions, check) runs its check on an implementation: the book's printed numbers
-//! where the book prints them (seeded parts use [`TorchRng`](crate::TorchRng) and
-//! [`Linear`](crate::Linear) where the book uses `torch.manual_seed` and `nn.Linear`, so a
+//! where the book prints them (seeded parts use [`TorchRng`] and
+//! [`Linear`] where the book uses `torch.manual_seed` and `nn.Linear`, so a
 //! correct solution reproduces them exactly), then small random inputs chosen to separate the
 //! plausible wrong formulas (negatives, ties, non-square shapes, batches, several heads,
 //! `d_out ≠ d_in`, both Bernoulli paths). A failing verdict shows the book's tensor beside yours

@@ -334,7 +334,7 @@ fn compare(probe: &Probe, got: &Got, want: &Got) -> Option<Vec<Block>> {
             let kind = if g[k].is_nan() { "NaN" } else { "inf" };
             text!(
                 "{what}: your result holds {kind} (entry {k}, counted row by row from 0).",
-                "{what}: 여러분의 결과에 {kind}가 있습니다(행 순서로 0부터 센 {k}번째 원소).",
+                "{what}: 여러분의 결과에 {kind} 값이 있습니다(행 순서로 0부터 센 {k}번째 원소).",
                 what = what.clone(),
                 kind = kind,
                 k = k,

@@ -60,7 +60,7 @@ fn carets(left: Option<&str>, right: &str) -> Option<String> {
     let mut line = String::new();
     let mut column = 0;
     for (k, (start, end, text)) in mine.iter().enumerate() {
-        if theirs.get(k).map(|t| &t.2) == Some(text) {
+        if theirs.get(k).is_some_and(|t| same_printed(&t.2, text)) {
             continue;
         }
         line.push_str(&" ".repeat(start - column));
@@ -75,6 +75,16 @@ fn carets(left: Option<&str>, right: &str) -> Option<String> {
         line.push('^');
     }
     (!line.is_empty()).then_some(line)
+}
+
+/// Whether two printed numbers are the same at the printed precision: `0.` and `0.0000` are
+/// (a tensor with a NaN prints its zeros in integer form), `0.1385` and `0.1386` are not.
+fn same_printed(a: &str, b: &str) -> bool {
+    let value = |t: &str| t.trim_end_matches('.').parse::<f64>().ok();
+    match (value(a), value(b)) {
+        (Some(x), Some(y)) => x == y || (x.is_nan() && y.is_nan()) || (x - y).abs() < 5e-5,
+        _ => a == b,
+    }
 }
 
 impl Compare {
@@ -97,7 +107,10 @@ impl Compare {
             .max()
             .unwrap_or(0);
         let mut out = Vec::new();
-        if 2 + lw + 3 + rw <= width {
+        if self.left == self.right {
+            out.push(format!("  {lt} = {rt} ✓"));
+            out.extend(left.iter().map(|l| format!("    {l}")));
+        } else if 2 + lw + 3 + rw <= width {
             out.push(format!("  {}   {rt}", pad(lt, lw)).trim_end().to_string());
             for k in 0..left.len().max(right.len()) {
                 let l = left.get(k).copied().unwrap_or("");
@@ -177,6 +190,21 @@ mod tests {
             "1.0e-02"
         );
         assert!(numbers("yours").is_empty());
+        assert!(
+            same_printed("0.", "0.0000")
+                && same_printed("nan", "nan")
+                && same_printed("-inf", "-inf")
+        );
+        assert!(
+            !same_printed("0.1385", "0.1386")
+                && !same_printed("nan", "0.")
+                && !same_printed("inf", "-inf")
+        );
+        let same = compare("tensor([1., 2.])", "tensor([1., 2.])");
+        assert_eq!(
+            same.render(Lang::Ko, 80),
+            ["  책 = 여러분의 결과 ✓", "    tensor([1., 2.])"]
+        );
     }
 
     #[test]

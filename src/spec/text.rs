@@ -109,7 +109,8 @@ macro_rules! text {
         $crate::spec::text::Text::new($en, $ko)
     };
     ($en:literal, $ko:literal, $($name:ident = $value:expr),+ $(,)?) => {{
-        $(let $name = $value;)+
+        // `name = name` is the common case: the value is then evaluated once, not once per language.
+        $(#[allow(clippy::redundant_locals)] let $name = $value;)+
         $crate::spec::text::Text {
             en: format!($en, $($name = $crate::spec::text::Part::part(&$name, $crate::spec::text::Lang::En)),+),
             ko: format!($ko, $($name = $crate::spec::text::Part::part(&$name, $crate::spec::text::Lang::Ko)),+),
