@@ -84,7 +84,7 @@ pub(crate) fn causal_attn_weights(c: &Ctx) -> Outcome {
             changed[(i, j)] = noise[(i, j)];
         }
     }
-    let (s2, s3) = (s.clone(), s.clone());
+    let (s2, s3, changed_shown) = (s.clone(), s.clone(), changed.clone());
     c.probes([
         Probe::new(
             text!("the causal weights of 3.5.1 (d_k = 2)", "3.5.1의 코잘 어텐션 가중치(d_k = 2)"),
@@ -112,6 +112,7 @@ pub(crate) fn causal_attn_weights(c: &Ctx) -> Outcome {
                 first_rows_change(&[before], &[after], 4).into()
             },
         )
+        .input(text!("changed attn_scores", "바꾼 어텐션 점수"), &changed_shown)
         .facts(causality_facts),
     ])
 }
@@ -238,8 +239,8 @@ pub(crate) fn causal_attention(c: &Ctx) -> Outcome {
     probes.push(
         Probe::new(
             text!(
-                "CausalAttention(3, 2, qkv_bias=True) in evaluation on a random batch of 2 × (4 × 3)",
-                "무작위 2 × (4 × 3) 배치에 평가 모드 CausalAttention(3, 2, qkv_bias=True)"
+                "CausalAttention(3, 2, qkv_bias=True), layers after torch.manual_seed(20), in evaluation on a random batch of 2 × (4 × 3)",
+                "무작위 2 × (4 × 3) 배치에 torch.manual_seed(20) 다음 만든 층의 평가 모드 CausalAttention(3, 2, qkv_bias=True)"
             ),
             move |imp: &Implementation| causal_got(imp, &b, &l, 0.0, false, TorchRng::manual_seed(0)),
         )
@@ -249,8 +250,8 @@ pub(crate) fn causal_attention(c: &Ctx) -> Outcome {
     probes.push(
         Probe::new(
             text!(
-                "the same batch with tokens 2 and 3 replaced: the change in the outputs of tokens 0 and 1",
-                "같은 배치에서 토큰 2와 3만 바꾼 경우: 토큰 0과 1의 출력이 바뀐 양"
+                "CausalAttention(3, 2, qkv_bias=True), layers after torch.manual_seed(20), on the batch above with tokens 2 and 3 replaced: the change in the outputs of tokens 0 and 1",
+                "torch.manual_seed(20) 다음 만든 층의 CausalAttention(3, 2, qkv_bias=True)에서 위 배치의 토큰 2와 3만 바꾼 경우: 토큰 0과 1의 출력이 바뀐 양"
             ),
             move |imp: &Implementation| {
                 let before = (imp.causal_attention)(&b, &l, 0.0, false, &mut TorchRng::manual_seed(0));
@@ -263,21 +264,21 @@ pub(crate) fn causal_attention(c: &Ctx) -> Outcome {
     let (b, l) = (batch.clone(), layers.clone());
     probes.push(Probe::new(
         text!(
-            "the same batch in evaluation with dropout = 0.5 (nothing is dropped, nothing drawn)",
-            "같은 배치에 dropout = 0.5인 평가 모드(아무것도 드롭하지 않고 난수도 뽑지 않음)"
+            "CausalAttention(3, 2, qkv_bias=True), layers after torch.manual_seed(20), in evaluation with dropout = 0.5 (nothing is dropped, nothing drawn)",
+            "torch.manual_seed(20) 다음 만든 층의 CausalAttention(3, 2, qkv_bias=True), dropout = 0.5인 평가 모드(아무것도 드롭하지 않고 난수도 뽑지 않음)"
         ),
         move |imp: &Implementation| causal_got(imp, &b, &l, 0.5, false, TorchRng::manual_seed(0)),
-    ));
+    ).input(text!("batch", "배치"), &batch));
     for path in [BernoulliPath::Serial, BernoulliPath::MklLegacy] {
         let (b, l) = (batch.clone(), layers.clone());
         probes.push(Probe::new(
             text!(
-                "the same batch in training, dropout 0.5, after torch.manual_seed(24), {path}",
-                "같은 배치에 훈련 모드, dropout 0.5, torch.manual_seed(24) 다음, {path}",
+                "CausalAttention(3, 2, qkv_bias=True), layers after torch.manual_seed(20), in training with dropout 0.5 after torch.manual_seed(24), {path}",
+                "torch.manual_seed(20) 다음 만든 층의 CausalAttention(3, 2, qkv_bias=True), 훈련 모드, dropout 0.5, torch.manual_seed(24) 다음, {path}",
                 path = super::text::Text::new(path_name(path), path_name_ko(path)),
             ),
             move |imp: &Implementation| causal_got(imp, &b, &l, 0.5, true, rng(24, path)),
-        ));
+        ).input(text!("batch", "배치"), &batch));
     }
     c.probes(probes)
 }

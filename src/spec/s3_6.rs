@@ -105,19 +105,20 @@ pub(crate) fn multi_head_attention(c: &Ctx) -> Outcome {
         ),
         Probe::new(
             text!(
-                "MultiHeadAttention(3, 4, qkv_bias=True), 2 heads of 2, on a random batch of 2 × (4 × 3)",
-                "무작위 2 × (4 × 3) 배치에 MultiHeadAttention(3, 4, qkv_bias=True), 너비 2인 헤드 2개"
+                "MultiHeadAttention(3, 4, qkv_bias=True), 2 heads of 2, layers after torch.manual_seed(33), on a random batch of 2 × (4 × 3)",
+                "무작위 2 × (4 × 3) 배치에 torch.manual_seed(33) 다음 만든 층의 MultiHeadAttention(3, 4, qkv_bias=True), 너비 2인 헤드 2개"
             ),
             move |imp: &Implementation| Out::Batch((imp.multi_head_attention)(&b2, &two, 2)).into(),
         )
         .input(text!("batch", "배치"), &batch),
         Probe::new(
             text!(
-                "MultiHeadAttention(3, 8), 4 heads of 2, on the same batch",
-                "같은 배치에 MultiHeadAttention(3, 8), 너비 2인 헤드 4개"
+                "MultiHeadAttention(3, 8), 4 heads of 2, layers after torch.manual_seed(34), on a random batch of 2 × (4 × 3)",
+                "무작위 2 × (4 × 3) 배치에 torch.manual_seed(34) 다음 만든 층의 MultiHeadAttention(3, 8), 너비 2인 헤드 4개"
             ),
             move |imp: &Implementation| Out::Batch((imp.multi_head_attention)(&b4, &four, 4)).into(),
-        ),
+        )
+        .input(text!("batch", "배치"), &batch),
         Probe::new(
             text!(
                 "MultiHeadAttention(3, 2, 6, 0.0, num_heads=2) on the book's batch, with your layers after seed 123",
