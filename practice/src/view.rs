@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 
 use ch03_attention::json::string as json_string;
-use ch03_attention::spec::text::display_width;
+use ch03_attention::spec::text::{display_width, wrap};
 use ch03_attention::spec::{EXERCISES, Exercise, Lang, Status, Verdict, source};
 
 use crate::compile::{Build, strip_colors};
@@ -319,41 +319,9 @@ pub fn json(verdicts: &[Verdict]) {
     }
 }
 
-/// `line` cut at spaces into pieces of at most `width` columns (a word longer than that stays
-/// whole). A line that starts with a space is a table or a tensor: it is never cut.
-pub fn wrap(line: &str, width: usize) -> Vec<String> {
-    if line.starts_with(' ') || display_width(line) <= width {
-        return vec![line.to_string()];
-    }
-    let mut pieces = Vec::new();
-    let mut current = String::new();
-    for word in line.split(' ') {
-        let needed =
-            display_width(&current) + usize::from(!current.is_empty()) + display_width(word);
-        if !current.is_empty() && needed > width {
-            pieces.push(std::mem::take(&mut current));
-        }
-        if !current.is_empty() {
-            current.push(' ');
-        }
-        current.push_str(word);
-    }
-    pieces.push(current);
-    pieces
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sentences_are_cut_at_spaces_tables_never() {
-        assert_eq!(wrap("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
-        assert_eq!(wrap("abcdefghij x", 4), ["abcdefghij", "x"]);
-        let table = "  book                          yours  with many columns beyond the width";
-        assert_eq!(wrap(table, 20), [table]);
-        assert_eq!(wrap("가나다 라마", 7), ["가나다", "라마"]); // Hangul is two columns wide
-    }
 
     #[test]
     fn json_lines_escape_their_strings() {

@@ -132,3 +132,50 @@ fn is_wide(c: char) -> bool {
         | 0xA960..=0xA97F | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60
         | 0xFFE0..=0xFFE6)
 }
+
+/// `line` cut at spaces into pieces of at most `width` columns (a word longer than that stays
+/// whole). A line that starts with a space is a table or a tensor of a verdict: it is never cut.
+pub fn wrap(line: &str, width: usize) -> Vec<String> {
+    if line.starts_with(' ') || display_width(line) <= width {
+        return vec![line.to_string()];
+    }
+    let mut pieces = Vec::new();
+    let mut current = String::new();
+    for word in line.split(' ') {
+        let needed =
+            display_width(&current) + usize::from(!current.is_empty()) + display_width(word);
+        if !current.is_empty() && needed > width {
+            pieces.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    pieces.push(current);
+    pieces
+}
+
+/// A verdict's message with every sentence [`wrap`]ped at `width` (its tables as they are).
+pub fn wrap_message(message: &str, width: usize) -> String {
+    message
+        .lines()
+        .flat_map(|l| wrap(l, width))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentences_are_cut_at_spaces_tables_never() {
+        assert_eq!(wrap("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
+        assert_eq!(wrap("abcdefghij x", 4), ["abcdefghij", "x"]);
+        let table = "  book                          yours  with many columns beyond the width";
+        assert_eq!(wrap(table, 20), [table]);
+        assert_eq!(wrap("가나다 라마", 7), ["가나다", "라마"]); // Hangul is two columns wide
+        assert_eq!(wrap_message("a bb ccc\n  x y z", 4), "a bb\nccc\n  x y z");
+    }
+}
