@@ -414,6 +414,9 @@ fn todo_is_not_started_a_panic_is_failing_and_a_loop_times_out() {
         v.message
     );
     assert_eq!(lines[1], "일어난 곳: 쿼리 2의 문맥 벡터 z⁽²⁾.");
+    // Nothing of the learner's to compare: the book's tensor alone.
+    assert_eq!(lines[2], "책의 출력(3.3.1, 셀 [40]):", "{}", v.message);
+    assert_eq!(lines[4], "    tensor([0.4419, 0.6515, 0.5683])", "{}", v.message);
     let start = Instant::now();
     let v = Judge::new(imp, Lang::En)
         .with_limit(Duration::from_millis(200))

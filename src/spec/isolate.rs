@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use super::exercises::exercise;
 use super::harness::{Status, Verdict, quiet_all_panics};
-use super::judge::Judge;
+use super::judge::{Judge, book_alone};
 use super::text::{Lang, Text, text};
 use super::{Implementation, TIME_LIMIT};
 
@@ -188,7 +188,7 @@ impl Runner {
                 return Verdict::failing(id, message.get(self.lang));
             }
         };
-        read_verdict(id, &ended, self.lang, self.limit)
+        read_verdict(id, &ended, self.lang, self.width, self.limit)
     }
 }
 
@@ -251,7 +251,13 @@ fn run(mut command: Command, limit: Duration) -> std::io::Result<Ended> {
 }
 
 /// The verdict in a child's output, or, when there is none, the way it died.
-fn read_verdict(id: &'static str, ended: &Ended, lang: Lang, limit: Duration) -> Verdict {
+fn read_verdict(
+    id: &'static str,
+    ended: &Ended,
+    lang: Lang,
+    width: usize,
+    limit: Duration,
+) -> Verdict {
     let (printed, verdict) = match ended.stdout.split_once(BEGIN) {
         Some((before, rest)) => (before.strip_suffix('\n').unwrap_or(before), Some(rest)),
         None => (ended.stdout.as_str(), None),
@@ -265,10 +271,16 @@ fn read_verdict(id: &'static str, ended: &Ended, lang: Lang, limit: Duration) ->
     });
     let (status, mut message) = match parsed {
         Some(v) => v,
-        None => (
-            Status::Failing,
-            died(id, ended, limit).get(lang).to_string(),
-        ),
+        None => {
+            let mut message = died(id, ended, limit).get(lang).to_string();
+            let book = exercise(id)
+                .map(|e| book_alone(e, lang, width))
+                .unwrap_or_default();
+            if !book.is_empty() {
+                message = format!("{message}\n{book}");
+            }
+            (Status::Failing, message)
+        }
     };
     let printed = printed.trim_end();
     if status != Status::Done && !printed.is_empty() {
@@ -428,14 +440,14 @@ mod tests {
     #[test]
     fn a_printed_verdict_is_read_back_with_the_learners_output() {
         let out = format!("debug 1\ndebug 2\n\n{BEGIN}failing\nline one\n  table\n{END}\n");
-        let v = read_verdict("softmax", &ended(&out, "", 0), Lang::En, TIME_LIMIT);
+        let v = read_verdict("softmax", &ended(&out, "", 0), Lang::En, 80, TIME_LIMIT);
         assert_eq!(v.status, Status::Failing);
         assert_eq!(
             v.message,
             "line one\n  table\nYour code printed (2 of 2 lines):\n  | debug 1\n  | debug 2"
         );
         let out = format!("\n{BEGIN}done\n\n{END}\n");
-        let v = read_verdict("softmax", &ended(&out, "", 0), Lang::En, TIME_LIMIT);
+        let v = read_verdict("softmax", &ended(&out, "", 0), Lang::En, 80, TIME_LIMIT);
         assert_eq!((v.status, v.message.as_str()), (Status::Done, ""));
     }
 
@@ -446,7 +458,16 @@ mod tests {
             "softmax_naive",
             &ended("", overflow, 0),
             Lang::En,
+            80,
             TIME_LIMIT,
+        );
+        // The book's tensor, alone: the child died before giving a result.
+        assert!(
+            v.message.contains(
+                "The book prints (3.3.1, cell [35]):\n  book\n    Attention weights: tensor([0.1385,"
+            ),
+            "{}",
+            v.message
         );
         assert!(v.message.starts_with("stack overflow: "), "{}", v.message);
         assert!(
@@ -456,7 +477,7 @@ mod tests {
             v.message
         );
         let oom = "memory allocation of 4398046511104 bytes failed\n";
-        let v = read_verdict("softmax", &ended("", oom, 0), Lang::Ko, TIME_LIMIT);
+        let v = read_verdict("softmax", &ended("", oom, 0), Lang::Ko, 80, TIME_LIMIT);
         assert!(
             v.message.starts_with("4398046511104바이트를 할당하다"),
             "{}",
@@ -470,7 +491,7 @@ mod tests {
             allocation_failure("memory allocation of x bytes failed"),
             None
         );
-        let v = read_verdict("softmax", &ended("", "", 7), Lang::En, TIME_LIMIT);
+        let v = read_verdict("softmax", &ended("", "", 7), Lang::En, 80, TIME_LIMIT);
         assert!(
             v.message
                 .starts_with("your code ended the process with exit code 7"),
@@ -479,7 +500,7 @@ mod tests {
         );
         let mut slow = ended("", "", 0);
         slow.timed_out = true;
-        let v = read_verdict("softmax", &slow, Lang::En, Duration::from_secs(2));
+        let v = read_verdict("softmax", &slow, Lang::En, 80, Duration::from_secs(2));
         assert!(
             v.message.starts_with("your code did not return within 2 s"),
             "{}",

@@ -129,7 +129,21 @@ impl Judge {
         });
         let mut blocks = match first_problem {
             None => return Verdict::done(exercise.id),
-            Some(Seen::Interrupted(i, what)) => return self.interrupted_on(exercise, i, what),
+            Some(Seen::Interrupted(i, what)) => {
+                let mut v = self.interrupted_on(exercise, i, what);
+                if v.status == Status::Failing {
+                    let book: Vec<Block> = exercise
+                        .book
+                        .iter()
+                        .flat_map(|name| book_beside(name, seen))
+                        .collect();
+                    if !book.is_empty() {
+                        v.message =
+                            format!("{}\n{}", v.message, render(&book, self.lang, self.width));
+                    }
+                }
+                return v;
+            }
             Some(Seen::Returned { failure, .. }) => failure.clone().unwrap_or_default(),
         };
         if let Some(Seen::Interrupted(i, what)) = seen.last() {
@@ -347,6 +361,17 @@ fn short_place(p: &Place) -> String {
         .filter(|(head, _)| head.starts_with("index."))
         .map_or(file, |(_, rest)| rest);
     format!("{file}:{}", p.line)
+}
+
+/// The book's printed results of `exercise` alone, rendered: what a verdict shows when the
+/// learner's code gave nothing to compare (the child process judging it died).
+pub(crate) fn book_alone(exercise: &Exercise, lang: Lang, width: usize) -> String {
+    let blocks: Vec<Block> = exercise
+        .book
+        .iter()
+        .flat_map(|name| book_beside(name, &[]))
+        .collect();
+    render(&blocks, lang, width)
 }
 
 /// `a`, `b` and `c` as `` `a`, `b` ``.
