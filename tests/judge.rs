@@ -29,12 +29,21 @@ fn the_reference_passes_every_exercise_in_both_languages() {
         assert!(failing.is_empty(), "{failing:#?}");
     }
     // The trait form reaches the same verdicts.
-    assert!(
-        spec::check_all::<Reference>()
-            .iter()
-            .all(|v| v.status == Status::Done)
+    let all = spec::check_all::<Reference>();
+    assert_eq!(all.len(), 20);
+    assert!(all.iter().all(|v| v.status == Status::Done));
+    assert_eq!(
+        spec::check::<Reference>("softmax"),
+        Some(Verdict::done("softmax"))
     );
+    let quick = spec::check_with_limit::<Reference>("softmax", Duration::from_secs(5));
+    assert_eq!(quick, Some(Verdict::done("softmax")));
     assert!(spec::check::<Reference>("no_such_exercise").is_none());
+    let m = &CATALOG[0];
+    assert_eq!(
+        format!("{m:?}"),
+        format!("Misconception({} in {})", m.id, m.exercise)
+    );
 }
 
 #[test]
@@ -416,7 +425,11 @@ fn todo_is_not_started_a_panic_is_failing_and_a_loop_times_out() {
     assert_eq!(lines[1], "일어난 곳: 쿼리 2의 문맥 벡터 z⁽²⁾.");
     // Nothing of the learner's to compare: the book's tensor alone.
     assert_eq!(lines[2], "책의 출력(3.3.1, 셀 [40]):", "{}", v.message);
-    assert_eq!(lines[4], "    tensor([0.4419, 0.6515, 0.5683])", "{}", v.message);
+    assert_eq!(
+        lines[4], "    tensor([0.4419, 0.6515, 0.5683])",
+        "{}",
+        v.message
+    );
     let start = Instant::now();
     let v = Judge::new(imp, Lang::En)
         .with_limit(Duration::from_millis(200))
