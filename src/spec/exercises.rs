@@ -2,7 +2,6 @@
 //! judge, the practice package's progress list, `--reset`, the tests).
 
 use super::probe::{Ctx, Outcome};
-use super::text::Text;
 use super::{s3_3, s3_4, s3_5, s3_6, solutions};
 
 /// One exercise.
@@ -27,13 +26,6 @@ pub struct Exercise {
     pub book: &'static [&'static str],
     /// The check.
     pub(crate) check: fn(&Ctx) -> Outcome,
-}
-
-impl Exercise {
-    /// The title in both languages.
-    pub fn title_text(&self) -> Text {
-        Text::new(self.title, self.title_ko)
-    }
 }
 
 impl std::fmt::Debug for Exercise {

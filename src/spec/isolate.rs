@@ -74,7 +74,6 @@ pub fn child_main(
 #[derive(Debug, Clone)]
 pub struct Runner {
     program: PathBuf,
-    args: Vec<String>,
     envs: Vec<(String, String)>,
     lang: Lang,
     width: usize,
@@ -83,25 +82,17 @@ pub struct Runner {
 }
 
 impl Runner {
-    /// Children run `program` (with [`args`](Self::args) first, then `--exercise ID --lang …
-    /// --width …`), in English, 80 columns wide, [`TIME_LIMIT`] each, as many at a time as
-    /// the machine has cores.
+    /// Children run `program --exercise ID --lang … --width …`: in English, 80 columns wide,
+    /// [`TIME_LIMIT`] each, as many at a time as the machine has cores.
     pub fn new(program: impl Into<PathBuf>) -> Runner {
         Runner {
             program: program.into(),
-            args: Vec::new(),
             envs: Vec::new(),
             lang: Lang::En,
             width: 80,
             limit: TIME_LIMIT,
             jobs: std::thread::available_parallelism().map_or(1, usize::from),
         }
-    }
-
-    /// Arguments that come before the child's own (e.g. a test filter).
-    pub fn args(mut self, args: &[&str]) -> Runner {
-        self.args = args.iter().map(|a| (*a).to_string()).collect();
-        self
     }
 
     /// An environment variable every child gets.
@@ -125,12 +116,6 @@ impl Runner {
     /// How long a child may run before it is ended.
     pub fn limit(mut self, limit: Duration) -> Runner {
         self.limit = limit;
-        self
-    }
-
-    /// How many children at a time (at least 1).
-    pub fn jobs(mut self, jobs: usize) -> Runner {
-        self.jobs = jobs.max(1);
         self
     }
 
@@ -168,7 +153,6 @@ impl Runner {
     pub fn verdict(&self, id: &'static str) -> Verdict {
         let mut command = Command::new(&self.program);
         command
-            .args(&self.args)
             .args(["--exercise", id, "--lang", self.lang.code()])
             .args(["--width", &self.width.to_string()])
             .envs(self.envs.iter().map(|(k, v)| (k, v)))

@@ -6,11 +6,6 @@
 //! ends with the first line that ends with `{`, and its body ends with the first line that is
 //! exactly `}`.
 
-/// The body every stub has: `todo!()`. (The practice files write it as
-/// `your_code!(arguments…)`, which also marks the arguments as used; see
-/// [`your_code!`](crate::your_code).)
-pub const STUB: &str = "todo!()";
-
 /// A function of a learner's file, found by [`function`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Function {
