@@ -507,6 +507,32 @@ pub(crate) mod wrong {
             .collect()
     }
 
+    /// `CausalAttention`'s forward pass with the weights computed by `weights(scores, d_k)`.
+    fn with_weights(
+        b: &[DMatrix<f32>],
+        l: &[Linear; 3],
+        p: f64,
+        training: bool,
+        rng: &mut TorchRng,
+        weights: fn(&DMatrix<f32>, usize) -> DMatrix<f32>,
+    ) -> Vec<DMatrix<f32>> {
+        let (attn_weights, values): (Vec<_>, Vec<_>) = b
+            .iter()
+            .map(|x| {
+                let s = matmul(&l[0].apply(x), &l[1].apply(x).transpose()); // (T, T)
+                (weights(&s, l[1].out_features()), l[2].apply(x))
+            })
+            .unzip();
+        let attn_weights = Dropout::new(p)
+            .expect("p in [0, 1]")
+            .forward_in_mode(attn_weights, training.then_some(rng));
+        attn_weights
+            .iter()
+            .zip(&values)
+            .map(|(w, v)| matmul(w, v))
+            .collect()
+    }
+
     /// No causal mask.
     pub fn unmasked(
         b: &[DMatrix<f32>],
@@ -515,20 +541,9 @@ pub(crate) mod wrong {
         training: bool,
         rng: &mut TorchRng,
     ) -> Vec<DMatrix<f32>> {
-        let weights: Vec<DMatrix<f32>> = b
-            .iter()
-            .map(|x| {
-                let s = matmul(&l[0].apply(x), &l[1].apply(x).transpose());
-                softmax_rows(&(s / (l[1].out_features() as f32).sqrt()))
-            })
-            .collect();
-        let weights = Dropout::new(p)
-            .expect("p in [0, 1]")
-            .forward_in_mode(weights, training.then_some(rng));
-        b.iter()
-            .zip(&weights)
-            .map(|(x, w)| matmul(w, &l[2].apply(x)))
-            .collect()
+        with_weights(b, l, p, training, rng, |s, d_k| {
+            softmax_rows(&(s / (d_k as f32).sqrt()))
+        })
     }
 
     /// Dropout active in evaluation mode too.
@@ -550,21 +565,9 @@ pub(crate) mod wrong {
         training: bool,
         rng: &mut TorchRng,
     ) -> Vec<DMatrix<f32>> {
-        let (weights, values): (Vec<_>, Vec<_>) = b
-            .iter()
-            .map(|x| {
-                let s = matmul(&l[0].apply(x), &l[1].apply(x).transpose());
-                (reference::causal_attn_weights(&s, 1), l[2].apply(x))
-            })
-            .unzip();
-        let weights = Dropout::new(p)
-            .expect("p in [0, 1]")
-            .forward_in_mode(weights, training.then_some(rng));
-        weights
-            .iter()
-            .zip(&values)
-            .map(|(w, v)| matmul(w, v))
-            .collect()
+        with_weights(b, l, p, training, rng, |s, _| {
+            reference::causal_attn_weights(s, 1)
+        })
     }
 
     /// Dropout applied to the context vectors (after `@ values`).
