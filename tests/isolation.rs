@@ -177,6 +177,42 @@ fn check(case: &Case) -> Result<(), String> {
     Ok(())
 }
 
+/// The Korean message of the stack-overflow case.
+fn check_korean() -> Result<(), String> {
+    let korean = judged(&cases()[0], Lang::Ko);
+    let overflow = korean
+        .iter()
+        .find(|v| v.exercise == "softmax_naive")
+        .ok_or("no verdict for softmax_naive")?;
+    let ko = overflow.message.starts_with("스택 오버플로: ")
+        && overflow.message.contains("다른 문제는 따로 채점했습니다");
+    if ko {
+        Ok(())
+    } else {
+        Err(overflow.message.clone())
+    }
+}
+
+/// Every test of this binary: its name (as libtest would name it) and its check.
+fn tests() -> Vec<(String, Box<dyn Fn() -> Result<(), String>>)> {
+    let mut all: Vec<(String, Box<dyn Fn() -> Result<(), String>>)> = cases()
+        .into_iter()
+        .map(|case| {
+            let name = format!("isolation::{}", case.name);
+            let check: Box<dyn Fn() -> Result<(), String>> = Box::new(move || check(&case));
+            (name, check)
+        })
+        .collect();
+    all.push((
+        "isolation::stack_overflow_in_korean".to_string(),
+        Box::new(check_korean),
+    ));
+    all
+}
+
+/// Runs as libtest would, for `cargo test` and cargo-nextest alike: `--list` lists the tests
+/// (`name: test`), `--exact NAME` runs one, a free argument filters by substring; other flags
+/// are accepted and ignored.
 fn main() {
     if let Ok(name) = std::env::var(CASE) {
         let case = cases()
@@ -189,14 +225,49 @@ fn main() {
             std::env::args().skip(1),
         ));
     }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let exact = args.iter().any(|a| a == "--exact");
+    // The first free argument, past the values of libtest's flags that take one.
+    let mut filter = None;
+    let mut rest = args.iter();
+    while let Some(a) = rest.next() {
+        if [
+            "--format",
+            "--test-threads",
+            "--color",
+            "--logfile",
+            "--skip",
+            "-Z",
+        ]
+        .contains(&a.as_str())
+        {
+            rest.next();
+        } else if !a.starts_with('-') && filter.is_none() {
+            filter = Some(a);
+        }
+    }
+    let selected: Vec<_> = tests()
+        .into_iter()
+        .filter(|(name, _)| match filter {
+            Some(f) if exact => name == f,
+            Some(f) => name.contains(f.as_str()),
+            None => true,
+        })
+        .collect();
+    if args.iter().any(|a| a == "--list") {
+        if !args.iter().any(|a| a == "--ignored") {
+            for (name, _) in &selected {
+                println!("{name}: test");
+            }
+        }
+        return;
+    }
     let start = Instant::now();
     let mut failed = 0;
-    let all = cases();
-    for case in &all {
-        let outcome = check(case);
+    for (name, check) in &selected {
+        let outcome = check();
         println!(
-            "test isolation::{} ... {}",
-            case.name,
+            "test {name} ... {}",
             if outcome.is_ok() { "ok" } else { "FAILED" }
         );
         if let Err(e) = outcome {
@@ -204,23 +275,7 @@ fn main() {
             failed += 1;
         }
     }
-    // In Korean too.
-    let korean = judged(&all[0], Lang::Ko);
-    let overflow = korean
-        .iter()
-        .find(|v| v.exercise == "softmax_naive")
-        .unwrap();
-    let ko = overflow.message.starts_with("스택 오버플로: ")
-        && overflow.message.contains("다른 문제는 따로 채점했습니다");
-    println!(
-        "test isolation::stack_overflow_in_korean ... {}",
-        if ko { "ok" } else { "FAILED" }
-    );
-    if !ko {
-        println!("  {}", overflow.message);
-        failed += 1;
-    }
-    let passed = all.len() + 1 - failed;
+    let passed = selected.len() - failed;
     println!(
         "\ntest result: {}. {passed} passed; {failed} failed; finished in {:.2}s",
         if failed == 0 { "ok" } else { "FAILED" },
