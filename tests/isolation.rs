@@ -193,9 +193,12 @@ fn check_korean() -> Result<(), String> {
     }
 }
 
-/// Every test of this binary: its name (as libtest would name it) and its check.
-fn tests() -> Vec<(String, Box<dyn Fn() -> Result<(), String>>)> {
-    let mut all: Vec<(String, Box<dyn Fn() -> Result<(), String>>)> = cases()
+/// A test: its name (as libtest would name it) and its check.
+type Test = (String, Box<dyn Fn() -> Result<(), String>>);
+
+/// Every test of this binary.
+fn tests() -> Vec<Test> {
+    let mut all: Vec<Test> = cases()
         .into_iter()
         .map(|case| {
             let name = format!("isolation::{}", case.name);
