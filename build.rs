@@ -28,10 +28,21 @@ const READING_ORDER: &str = "docs/reading_order.txt";
 /// with a tall formula (a fraction, a sum) a stray scroll bar: blocks that hold math overflow
 /// visibly instead. The math font stack gives ∑ and stretchy parentheses a font that has them
 /// (Chromium on Linux otherwise picks a text font). The navigation lines get a paragraph's margin.
+///
+/// Hangul: rustdoc ships a Korean font, `NanumBarunGothic` (`static.files/`), and lists it in the
+/// body text's font stack only. Its code fonts (Source Code Pro; Fira Mono with the "sans serif
+/// fonts" setting, whose text stack also lacks it) have no Hangul, so a Korean label in a code span
+/// (`어텐션 가중치:`) showed as boxes on a machine with no Korean system font. Every stack here
+/// falls back to the shipped font, which the browser fetches from `static.files/` only for
+/// Hangul (its `unicode-range`): no system font, no network. `examples/check_docs.rs` reports
+/// Hangul in code on a page without this style.
 const STYLE: &str = "<style>.docblock > *:has(math) { overflow: visible !important; } \
 .docblock > nav.reading-order-nav { margin: 0.75em 0; } \
+:root { --font-family-code: \"Source Code Pro\", NanumBarunGothic, monospace; } \
+:root.sans-serif-fonts { --font-family: \"Fira Sans\", NanumBarunGothic, sans-serif; \
+--font-family-code: \"Fira Mono\", NanumBarunGothic, monospace; } \
 math { font-family: \"STIX Two Math\", \"Latin Modern Math\", \"DejaVu Math TeX Gyre\", \
-\"Cambria Math\", math; }</style>";
+\"Cambria Math\", math, NanumBarunGothic; }</style>";
 
 fn main() {
     println!("cargo:rerun-if-changed=docs");
