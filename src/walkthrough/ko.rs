@@ -1,7 +1,8 @@
 //! The walkthrough in Korean (`cargo run -- --lang ko`), for readers of the Korean edition
 //! (밑바닥부터 만들면서 배우는 LLM): section titles as the Korean edition's notebook gives them,
-//! every label translated, and the printed labels the Korean notebook uses (`어텐션 가중치:`,
-//! `합:`, …). The numbers are the same: the Korean notebook prints the same tensors.
+//! every label translated, and the printed labels the Korean notebook uses (“어텐션 가중치:”,
+//! “합:” …; quoted, not in code spans: only the study guide's `docs/` pages give code a Korean
+//! font). The numbers are the same: the Korean notebook prints the same tensors.
 
 /// The Korean edition's title of a walkthrough section (its notebook's headings).
 pub fn title(id: &str) -> Option<&'static str> {
