@@ -116,3 +116,34 @@ fn code_lines_fit_the_page() {
         long.join("\n")
     );
 }
+
+/// The front page's claim about the study guide: "one page per concept, with the idea, the math,
+/// the book section, a runnable example and a figure". The concept pages are those of the
+/// reading order labelled with a book section (`similarity 3.3.1`, …); each has a `*Book:`
+/// line, math, a Rust example (a fence with no language: a doctest) and a figure.
+#[test]
+fn every_concept_page_has_the_book_section_math_an_example_and_a_figure() {
+    let claim = "one page per concept, with the idea, the math, the book section, a runnable \
+                 example and a figure";
+    assert!(
+        read("docs/crate.md").contains(claim),
+        "docs/crate.md no longer says: {claim}"
+    );
+    let concepts: Vec<(String, String)> = read("docs/reading_order.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(_, label)| label.starts_with(|c: char| c.is_ascii_digit()))
+        .map(|(m, label)| (m.to_string(), label.to_string()))
+        .collect();
+    assert!(concepts.len() >= 7, "{concepts:?}");
+    for (module, _) in &concepts {
+        let page = read(&format!("docs/{module}.md"));
+        let has = |what: &str| page.contains(what);
+        assert!(has("\n*Book:"), "docs/{module}.md: no `*Book:` line");
+        assert!(has("\n$$\n") || has(" $"), "docs/{module}.md: no math");
+        assert!(has("\n```\n"), "docs/{module}.md: no runnable example");
+        assert!(has("](figures/"), "docs/{module}.md: no figure");
+    }
+}
