@@ -269,7 +269,11 @@ pub fn normalize_3_3() -> Result<String, Error> {
     let x = inputs();
     let book = attn_scores_for(&row(&x, QUERY_INDEX), &x)?;
     let three = |scores: &DVector<f32>| {
-        let rows = [sum_normalize(scores), softmax_naive(scores), softmax(scores)];
+        let rows = [
+            sum_normalize(scores),
+            softmax_naive(scores),
+            softmax(scores),
+        ];
         DMatrix::from_fn(3, scores.len(), |i, j| rows[i][j])
     };
     let negative = DVector::from_vec(NEGATIVE_SCORES.to_vec());

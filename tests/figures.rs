@@ -206,8 +206,18 @@ fn normalize_figure_shows_the_three_normalizations_side_by_side() {
     // The book's scores: both softmaxes print alike, and give "journey" more than division.
     assert_eq!(book[6..12], book[12..18]);
     assert_eq!((book[1].as_str(), book[13].as_str()), ("0.23", "0.24"));
-    assert_eq!(negative, ["2.00", "-2.00", "1.00", "0.57", "0.08", "0.35", "0.57", "0.08", "0.35"]);
-    assert_eq!(large, ["0.33", "0.33", "0.33", "NaN", "NaN", "NaN", "0.24", "0.67", "0.09"]);
+    assert_eq!(
+        negative,
+        [
+            "2.00", "-2.00", "1.00", "0.57", "0.08", "0.35", "0.57", "0.08", "0.35"
+        ]
+    );
+    assert_eq!(
+        large,
+        [
+            "0.33", "0.33", "0.33", "NaN", "NaN", "NaN", "0.24", "0.67", "0.09"
+        ]
+    );
     // Division's weights sum to 1 even with the negative one ...
     let negative = sum_normalize(&DVector::from_vec(NEGATIVE_SCORES.to_vec()));
     assert_eq!(negative.as_slice(), [2.0, -2.0, 1.0]);
@@ -226,6 +236,10 @@ fn dropout_figure_shows_the_kept_masks_of_both_paths() {
     assert_eq!(c.len(), 72);
     let kept = |m: &[String]| m.iter().filter(|v| *v == "2.00").count();
     assert!(c.iter().all(|v| v == "2.00" || v == "0.00"), "{c:?}");
-    assert_eq!(c[..6], ["2.00", "2.00", "0.00", "2.00", "2.00", "0.00"], "the book's first row");
+    assert_eq!(
+        c[..6],
+        ["2.00", "2.00", "0.00", "2.00", "2.00", "0.00"],
+        "the book's first row"
+    );
     assert_eq!((kept(&c[..36]), kept(&c[36..])), (21, 15));
 }
