@@ -24,6 +24,11 @@
 //!   pages of `docs/*.md`; on the other pages a Korean label in a code span shows as boxes on a
 //!   machine with no Korean font. (The source pages under `src/` show the files' string
 //!   literals in the code font, and no style reaches them without a rustdoc flag: not checked.)
+//! * **nalgebra links at another version than `Cargo.lock`'s**: a link to `docs.rs/nalgebra/…` in
+//!   the text of the documentation. The links rustdoc writes itself, in signatures and
+//!   re-exports, follow nalgebra's own `html_root_url` (0.25.0) unless nalgebra's documentation
+//!   was built too (`cargo doc` without `--no-deps`); the flag that overrides it is unstable, so
+//!   they are counted in a note, not reported;
 //! * **images** whose `src` is neither a `data:` URI nor a file that exists;
 //! * **broken links**: a relative `href` to a file that does not exist under `target/doc`, or a
 //!   fragment `#id` with no `id="id"` in the page it points to;
@@ -71,7 +76,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let site = Site::on_disk(&doc_root);
+    let mut site = Site::on_disk(&doc_root);
+    site.nalgebra = fs::read_to_string(manifest.join("Cargo.lock"))
+        .ok()
+        .and_then(|lock| locked_version(&lock, "nalgebra"));
     let mut pages: Vec<&String> = site
         .files
         .iter()
@@ -86,6 +94,25 @@ fn main() -> ExitCode {
     problems.extend(check_reading_order(&order, &site));
     for p in &problems {
         println!("{p}");
+    }
+    if let Some(locked) = &site.nalgebra {
+        let generated: usize = pages
+            .iter()
+            .map(|page| {
+                let html = site.html(page).unwrap_or_default();
+                nalgebra_links(&tokenize(&html))
+                    .iter()
+                    .filter(|l| !l.in_docblock && l.version != *locked)
+                    .count()
+            })
+            .sum();
+        if generated > 0 {
+            println!(
+                "check_docs: note: {generated} links rustdoc wrote in signatures and re-exports \
+                 go to docs.rs/nalgebra at nalgebra's own html_root_url, not at {locked} \
+                 (Cargo.lock); `cargo doc` without --no-deps links them to the local copy"
+            );
+        }
     }
     if problems.is_empty() {
         println!(
@@ -137,6 +164,8 @@ struct Site {
     /// Pages given as text (tests); the others are read from `root`.
     memory: HashMap<String, String>,
     ids: RefCell<HashMap<String, HashSet<String>>>,
+    /// nalgebra's version in `Cargo.lock`, if known.
+    nalgebra: Option<String>,
 }
 
 impl Site {
@@ -162,6 +191,7 @@ impl Site {
             files,
             memory: HashMap::new(),
             ids: RefCell::default(),
+            nalgebra: None,
         }
     }
 
@@ -176,6 +206,7 @@ impl Site {
             files: memory.keys().cloned().collect(),
             memory,
             ids: RefCell::default(),
+            nalgebra: None,
         }
     }
 
@@ -412,6 +443,9 @@ fn check_page(file: &str, html: &str, site: &Site) -> Vec<Problem> {
     problems.extend(check_quotation_marks(file, html, &tokens));
     problems.extend(check_hangul_in_code(file, html, &tokens));
     problems.extend(check_references(file, html, &tokens, site));
+    if let Some(locked) = &site.nalgebra {
+        problems.extend(check_nalgebra_links(file, html, &tokens, locked));
+    }
     problems
 }
 
@@ -621,6 +655,74 @@ fn check_quotation_marks(file: &str, html: &str, tokens: &[Token]) -> Vec<Proble
     problems
 }
 
+/// The version of package `name` in a `Cargo.lock`, if it holds exactly one.
+fn locked_version(lock: &str, name: &str) -> Option<String> {
+    let versions: Vec<&str> = lock
+        .split("[[package]]")
+        .filter(|p| p.contains(&format!("\nname = \"{name}\"\n")))
+        .filter_map(|p| p.split("\nversion = \"").nth(1)?.split('"').next())
+        .collect();
+    (versions.len() == 1).then(|| versions[0].to_string())
+}
+
+/// A link to nalgebra's documentation on docs.rs.
+struct NalgebraLink {
+    at: usize,
+    href: String,
+    version: String,
+    /// In a `div.docblock` (the text of the documentation), not in a signature rustdoc wrote.
+    in_docblock: bool,
+}
+
+/// Every `https://docs.rs/nalgebra/<version>/…` link of a page.
+fn nalgebra_links(tokens: &[Token]) -> Vec<NalgebraLink> {
+    const ROOT: &str = "https://docs.rs/nalgebra/";
+    let mut links = Vec::new();
+    // Open `div`s, each marked whether it is a docblock.
+    let mut divs: Vec<bool> = Vec::new();
+    for t in tokens {
+        match t {
+            Token::Start { name, .. } if name == "div" => divs.push(t.has_class("docblock")),
+            Token::End { name, .. } if name == "div" => {
+                divs.pop();
+            }
+            Token::Start { name, at, .. } if name == "a" => {
+                let Some(href) = t.attr("href") else { continue };
+                let Some(rest) = href.strip_prefix(ROOT) else {
+                    continue;
+                };
+                links.push(NalgebraLink {
+                    at: *at,
+                    href: href.to_string(),
+                    version: rest.split('/').next().unwrap_or("").to_string(),
+                    in_docblock: divs.iter().any(|d| *d),
+                });
+            }
+            _ => {}
+        }
+    }
+    links
+}
+
+/// A link to nalgebra's documentation, in the text of the documentation, at another version
+/// than `locked` (Cargo.lock's).
+fn check_nalgebra_links(file: &str, html: &str, tokens: &[Token], locked: &str) -> Vec<Problem> {
+    nalgebra_links(tokens)
+        .into_iter()
+        .filter(|l| l.in_docblock && l.version != locked)
+        .map(|l| Problem {
+            file: file.to_string(),
+            line: line_of(html, l.at),
+            what: format!(
+                "a link to nalgebra {} where Cargo.lock has {locked}: `{}` (an intra-doc link \
+                 to nalgebra follows nalgebra's stale html_root_url: link to \
+                 https://docs.rs/nalgebra/{locked}/…, as build.rs does for [`nalgebra`])",
+                l.version, l.href
+            ),
+        })
+        .collect()
+}
+
 fn is_hangul(c: char) -> bool {
     matches!(c, '\u{AC00}'..='\u{D7AF}' | '\u{1100}'..='\u{11FF}' | '\u{3130}'..='\u{318F}')
 }
@@ -667,9 +769,8 @@ fn has_korean_code_font(html: &str, tokens: &[Token]) -> bool {
         let body = &html[t.at()..];
         let body = body.find('>').map_or("", |p| &body[p + 1..]);
         let body = &body[..body.find("</style").unwrap_or(body.len())];
-        body.split('}').any(|rule| {
-            rule.contains("--font-family-code") && rule.contains("NanumBarunGothic")
-        })
+        body.split('}')
+            .any(|rule| rule.contains("--font-family-code") && rule.contains("NanumBarunGothic"))
     })
 }
 
@@ -1089,6 +1190,37 @@ mod tests {
             check_hangul_in_code("p.html", &other, &tokenize(&other)).len(),
             2
         );
+    }
+
+    #[test]
+    fn a_nalgebra_link_in_the_text_at_another_version_than_the_lock_is_found() {
+        let lock = "[[package]]\nname = \"matrixmultiply\"\nversion = \"0.3.11\"\n\n\
+                    [[package]]\nname = \"nalgebra\"\nversion = \"0.34.2\"\nsource = \"x\"\n";
+        let locked = locked_version(lock, "nalgebra").unwrap();
+        assert_eq!(locked, "0.34.2");
+        let html = "<pre class=\"rust item-decl\"><a href=\"https://docs.rs/nalgebra/0.25.0/\
+                    nalgebra/base/alias/type.DMatrix.html\">DMatrix</a></pre>\n\
+                    <div class=\"docblock\"><p>built on \
+                    <a href=\"https://docs.rs/nalgebra/0.34.2/nalgebra/\">nalgebra</a>, \
+                    <div class=\"x\"><a href=\"https://docs.rs/nalgebra/0.25.0/nalgebra/index.html\">\
+                    old</a></div></p></div>\n\
+                    <a href=\"https://docs.rs/nalgebra-sparse/0.1.0/x\">other crate</a>";
+        let tokens = tokenize(html);
+        let problems = check_nalgebra_links("p.html", html, &tokens, &locked);
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert!(
+            problems[0]
+                .what
+                .contains("nalgebra 0.25.0 where Cargo.lock has 0.34.2")
+        );
+        assert_eq!(problems[0].line, 2);
+        // The signature's link is counted apart, not reported.
+        let links = nalgebra_links(&tokens);
+        assert_eq!(links.len(), 3);
+        assert!(!links[0].in_docblock && links[1].in_docblock && links[2].in_docblock);
+        // Two versions in one lock: none is "the" version.
+        let two = format!("{lock}\n[[package]]\nname = \"nalgebra\"\nversion = \"0.33.0\"\n");
+        assert_eq!(locked_version(&two, "nalgebra"), None);
     }
 
     #[test]
