@@ -11,6 +11,12 @@
 //!   place the reading order is declared): "← Previous · Reading order · Next →" on the pages of
 //!   the chain, a link back to the reading order on the other pages.
 //!
+//! * The link `` [`nalgebra`] `` pointed at the nalgebra version in `Cargo.lock`. As an intra-doc
+//!   link it would follow nalgebra's own `#![doc(html_root_url = …)]`, which still names 0.25.0;
+//!   rustdoc's override of that (`--extern-html-root-url`) is unstable. rustdoc links the types in
+//!   signatures (`DMatrix`, …) that way all the same; `cargo doc` with the dependencies links
+//!   them to the local copy instead.
+//!
 //! Code blocks and inline code are left untouched, so doctests and shell snippets keep their `$`.
 
 use std::fs;
@@ -28,10 +34,21 @@ const READING_ORDER: &str = "docs/reading_order.txt";
 /// with a tall formula (a fraction, a sum) a stray scroll bar: blocks that hold math overflow
 /// visibly instead. The math font stack gives ∑ and stretchy parentheses a font that has them
 /// (Chromium on Linux otherwise picks a text font). The navigation lines get a paragraph's margin.
+///
+/// Hangul: rustdoc ships a Korean font, `NanumBarunGothic` (`static.files/`), and lists it in the
+/// body text's font stack only. Its code fonts (Source Code Pro; Fira Mono with the "sans serif
+/// fonts" setting, whose text stack also lacks it) have no Hangul, so a Korean label in a code span
+/// (`어텐션 가중치:`) showed as boxes on a machine with no Korean system font. Every stack here
+/// falls back to the shipped font, which the browser fetches from `static.files/` only for
+/// Hangul (its `unicode-range`): no system font, no network. `examples/check_docs.rs` reports
+/// Hangul in code on a page without this style.
 const STYLE: &str = "<style>.docblock > *:has(math) { overflow: visible !important; } \
 .docblock > nav.reading-order-nav { margin: 0.75em 0; } \
+:root { --font-family-code: \"Source Code Pro\", NanumBarunGothic, monospace; } \
+:root.sans-serif-fonts { --font-family: \"Fira Sans\", NanumBarunGothic, sans-serif; \
+--font-family-code: \"Fira Mono\", NanumBarunGothic, monospace; } \
 math { font-family: \"STIX Two Math\", \"Latin Modern Math\", \"DejaVu Math TeX Gyre\", \
-\"Cambria Math\", math; }</style>";
+\"Cambria Math\", math, NanumBarunGothic; }</style>";
 
 fn main() {
     println!("cargo:rerun-if-changed=docs");
@@ -41,6 +58,7 @@ fn main() {
     let out = Path::new(&out_dir).join("docs");
     fs::create_dir_all(&out).expect("create OUT_DIR/docs");
     let order = reading_order();
+    let nalgebra = nalgebra_docs();
     let mut pages: Vec<_> = fs::read_dir("docs")
         .expect("docs/ folder")
         .map(|e| e.expect("dir entry").path())
@@ -53,11 +71,42 @@ fn main() {
         let nav = navigation(&order, stem);
         let mut rendered = render_page(&text, &page);
         rendered = with_navigation(&rendered, &nav, &page);
-        rendered.push('\n');
+        rendered.push_str(&format!("\n[`nalgebra`]: {nalgebra}\n\n"));
         rendered.push_str(STYLE);
         rendered.push('\n');
         fs::write(out.join(page.file_name().unwrap()), rendered).expect("write rendered page");
     }
+}
+
+/// nalgebra's documentation on docs.rs, at the version `Cargo.lock` holds (the lock file of this
+/// package's workspace); without a lock file (this crate built as a dependency), at the version
+/// requirement of `Cargo.toml`, which docs.rs resolves to its newest match.
+fn nalgebra_docs() -> String {
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let lock = Path::new(&manifest)
+        .ancestors()
+        .map(|dir| dir.join("Cargo.lock"))
+        .find(|lock| lock.is_file());
+    let locked = lock.and_then(|lock| {
+        println!("cargo:rerun-if-changed={}", lock.display());
+        let text = fs::read_to_string(&lock).ok()?;
+        let versions: Vec<&str> = text
+            .split("[[package]]")
+            .filter(|p| p.contains("\nname = \"nalgebra\"\n"))
+            .filter_map(|p| p.split("\nversion = \"").nth(1)?.split('"').next())
+            .collect();
+        // Two versions of nalgebra in one lock file: say nothing rather than pick one.
+        (versions.len() == 1).then(|| versions[0].to_string())
+    });
+    let version = locked.unwrap_or_else(|| {
+        let toml = fs::read_to_string("Cargo.toml").expect("read Cargo.toml");
+        toml.lines()
+            .find(|l| l.starts_with("nalgebra = "))
+            .and_then(|l| l.split("version = \"").nth(1)?.split('"').next())
+            .expect("Cargo.toml: a `nalgebra = { version = \"…\" … }` dependency")
+            .to_string()
+    });
+    format!("https://docs.rs/nalgebra/{version}/nalgebra/")
 }
 
 /// One page of the reading order: its module and how the navigation describes it.

@@ -14,6 +14,21 @@
 //! * **emphasis inside a formula**: an `<em>` or `<strong>` inside a `<math>` element. Markdown
 //!   reads the MathML's text, so an underscore after a closing brace (`\mathrm{values}_u`) can open
 //!   emphasis that swallows the rest of the formula, and the page shows its LaTeX source;
+//! * **an HTML entity shown as text in a formula**: `&amp;nbsp;` in a `<math>` element (outside
+//!   its LaTeX annotation), which the browser prints as `&nbsp;` (pulldown-latex writes `\ ` so);
+//! * **reversed quotation marks**: an opening “ where a quotation is already open in the same
+//!   block, or a closing ” with none open. Markdown's smart quotes turn the closing `"` of
+//!   `"journey"의` into “ because a letter (the Hangul particle) follows it;
+//! * **Hangul in code on a page whose code font has none**: rustdoc's code fonts have no Hangul,
+//!   and build.rs's `<style>` (the fallback to the Korean font rustdoc ships) is only on the
+//!   pages of `docs/*.md`; on the other pages a Korean label in a code span shows as boxes on a
+//!   machine with no Korean font. (The source pages under `src/` show the files' string
+//!   literals in the code font, and no style reaches them without a rustdoc flag: not checked.)
+//! * **nalgebra links at another version than `Cargo.lock`'s**: a link to `docs.rs/nalgebra/…` in
+//!   the text of the documentation. The links rustdoc writes itself, in signatures and
+//!   re-exports, follow nalgebra's own `html_root_url` (0.25.0) unless nalgebra's documentation
+//!   was built too (`cargo doc` without `--no-deps`); the flag that overrides it is unstable, so
+//!   they are counted in a note, not reported;
 //! * **images** whose `src` is neither a `data:` URI nor a file that exists;
 //! * **broken links**: a relative `href` to a file that does not exist under `target/doc`, or a
 //!   fragment `#id` with no `id="id"` in the page it points to;
@@ -61,7 +76,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let site = Site::on_disk(&doc_root);
+    let mut site = Site::on_disk(&doc_root);
+    site.nalgebra = fs::read_to_string(manifest.join("Cargo.lock"))
+        .ok()
+        .and_then(|lock| locked_version(&lock, "nalgebra"));
     let mut pages: Vec<&String> = site
         .files
         .iter()
@@ -77,10 +95,29 @@ fn main() -> ExitCode {
     for p in &problems {
         println!("{p}");
     }
+    if let Some(locked) = &site.nalgebra {
+        let generated: usize = pages
+            .iter()
+            .map(|page| {
+                let html = site.html(page).unwrap_or_default();
+                nalgebra_links(&tokenize(&html))
+                    .iter()
+                    .filter(|l| !l.in_docblock && l.version != *locked)
+                    .count()
+            })
+            .sum();
+        if generated > 0 {
+            println!(
+                "check_docs: note: {generated} links rustdoc wrote in signatures and re-exports \
+                 go to docs.rs/nalgebra at nalgebra's own html_root_url, not at {locked} \
+                 (Cargo.lock); `cargo doc` without --no-deps links them to the local copy"
+            );
+        }
+    }
     if problems.is_empty() {
         println!(
-            "check_docs: {} pages under {}/{CRATE}: math, images, links and the reading order \
-             ({} pages) are fine",
+            "check_docs: {} pages under {}/{CRATE}: math, quotation marks, Hangul in code, \
+             images, links and the reading order ({} pages) are fine",
             pages.len(),
             doc_root.display(),
             order.len() + 1
@@ -127,6 +164,8 @@ struct Site {
     /// Pages given as text (tests); the others are read from `root`.
     memory: HashMap<String, String>,
     ids: RefCell<HashMap<String, HashSet<String>>>,
+    /// nalgebra's version in `Cargo.lock`, if known.
+    nalgebra: Option<String>,
 }
 
 impl Site {
@@ -152,6 +191,7 @@ impl Site {
             files,
             memory: HashMap::new(),
             ids: RefCell::default(),
+            nalgebra: None,
         }
     }
 
@@ -166,6 +206,7 @@ impl Site {
             files: memory.keys().cloned().collect(),
             memory,
             ids: RefCell::default(),
+            nalgebra: None,
         }
     }
 
@@ -398,7 +439,13 @@ fn check_page(file: &str, html: &str, site: &Site) -> Vec<Problem> {
     let tokens = tokenize(html);
     let mut problems = check_math(file, html, &tokens);
     problems.extend(check_math_emphasis(file, html, &tokens));
+    problems.extend(check_math_entities(file, html, &tokens));
+    problems.extend(check_quotation_marks(file, html, &tokens));
+    problems.extend(check_hangul_in_code(file, html, &tokens));
     problems.extend(check_references(file, html, &tokens, site));
+    if let Some(locked) = &site.nalgebra {
+        problems.extend(check_nalgebra_links(file, html, &tokens, locked));
+    }
     problems
 }
 
@@ -475,6 +522,256 @@ fn check_math_emphasis(file: &str, html: &str, tokens: &[Token]) -> Vec<Problem>
         }
     }
     problems
+}
+
+/// An HTML entity a formula shows as text: `&amp;nbsp;` inside a `<math>` element (outside its
+/// `<annotation>`, which holds the LaTeX source and is not shown). pulldown-latex writes some
+/// LaTeX spaces (`\ `) as an escaped `&nbsp;`, which the browser then prints as the six
+/// characters `&nbsp;`.
+fn check_math_entities(file: &str, html: &str, tokens: &[Token]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let (mut in_math, mut in_annotation) = (0usize, 0usize);
+    for t in tokens {
+        match t {
+            Token::Start { name, .. } if name == "math" => in_math += 1,
+            Token::End { name, .. } if name == "math" => in_math = in_math.saturating_sub(1),
+            Token::Start { name, .. } if name.starts_with("annotation") => in_annotation += 1,
+            Token::End { name, .. } if name.starts_with("annotation") => {
+                in_annotation = in_annotation.saturating_sub(1);
+            }
+            Token::Text { text, at } if in_math > 0 && in_annotation == 0 => {
+                let mut from = 0;
+                while let Some(p) = text[from..].find("&amp;") {
+                    let start = from + p;
+                    let rest = &text[start + "&amp;".len()..];
+                    let name_len = rest
+                        .bytes()
+                        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'#')
+                        .count();
+                    if name_len > 0 && rest.as_bytes().get(name_len) == Some(&b';') {
+                        problems.push(Problem {
+                            file: file.to_string(),
+                            line: line_of(html, at + start),
+                            what: format!(
+                                "an HTML entity shown as text in a formula: `&{}` (write the \
+                                 space as `\\;` or `\\quad`, not `\\ `): `{}`",
+                                &rest[..=name_len],
+                                snippet(text, 60)
+                            ),
+                        });
+                    }
+                    from = start + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    problems
+}
+
+/// Block elements: a quotation opened in one is not closed in another.
+const BLOCKS: [&str; 14] = [
+    "p",
+    "li",
+    "td",
+    "th",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "dt",
+    "dd",
+    "blockquote",
+    "div",
+];
+
+/// Reversed double quotation marks in prose: an opening mark “ where the quotation is already
+/// open (the closing ” belongs there), or a closing ” with none open. Markdown's smart quotes
+/// make a `"` an opening mark when a letter follows it, so the closing `"` of `"journey"의`
+/// becomes “ when a Hangul particle follows: write ” in the source.
+fn check_quotation_marks(file: &str, html: &str, tokens: &[Token]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut depth = 0usize; // inside code, pre, math, …
+    let mut open = false;
+    // The prose of the current block so far, for the report.
+    let mut block = String::new();
+    let mut report = |at: usize, what: &str, block: &str, rest: &str| {
+        let before: String = {
+            let chars: Vec<char> = block.chars().collect();
+            chars[chars.len().saturating_sub(30)..].iter().collect()
+        };
+        problems.push(Problem {
+            file: file.to_string(),
+            line: line_of(html, at),
+            what: format!(
+                "{what} (Markdown's smart quotes flip a closing `\"` that a Hangul particle \
+                 follows; write ” in the source): `{}`",
+                snippet(&format!("{before}{rest}"), 60)
+            ),
+        });
+    };
+    for t in tokens {
+        match t {
+            Token::Start { name, .. } | Token::End { name, .. }
+                if BLOCKS.contains(&name.as_str()) =>
+            {
+                open = false;
+                block.clear();
+            }
+            Token::Start { name, .. } if NOT_PROSE.contains(&name.as_str()) => depth += 1,
+            Token::End { name, .. } if NOT_PROSE.contains(&name.as_str()) => {
+                depth = depth.saturating_sub(1);
+            }
+            Token::Text { text, at } if depth == 0 => {
+                for (i, c) in text.char_indices() {
+                    match c {
+                        '“' if open => {
+                            report(
+                                at + i,
+                                "reversed quotation mark: “ closes a quotation",
+                                &block,
+                                &text[i..],
+                            );
+                            open = false;
+                        }
+                        '“' => open = true,
+                        '”' if open => open = false,
+                        '”' => report(
+                            at + i,
+                            "reversed quotation mark: ” opens a quotation",
+                            &block,
+                            &text[i..],
+                        ),
+                        _ => {}
+                    }
+                    block.push(c);
+                }
+            }
+            _ => {}
+        }
+    }
+    problems
+}
+
+/// The version of package `name` in a `Cargo.lock`, if it holds exactly one.
+fn locked_version(lock: &str, name: &str) -> Option<String> {
+    let versions: Vec<&str> = lock
+        .split("[[package]]")
+        .filter(|p| p.contains(&format!("\nname = \"{name}\"\n")))
+        .filter_map(|p| p.split("\nversion = \"").nth(1)?.split('"').next())
+        .collect();
+    (versions.len() == 1).then(|| versions[0].to_string())
+}
+
+/// A link to nalgebra's documentation on docs.rs.
+struct NalgebraLink {
+    at: usize,
+    href: String,
+    version: String,
+    /// In a `div.docblock` (the text of the documentation), not in a signature rustdoc wrote.
+    in_docblock: bool,
+}
+
+/// Every `https://docs.rs/nalgebra/<version>/…` link of a page.
+fn nalgebra_links(tokens: &[Token]) -> Vec<NalgebraLink> {
+    const ROOT: &str = "https://docs.rs/nalgebra/";
+    let mut links = Vec::new();
+    // Open `div`s, each marked whether it is a docblock.
+    let mut divs: Vec<bool> = Vec::new();
+    for t in tokens {
+        match t {
+            Token::Start { name, .. } if name == "div" => divs.push(t.has_class("docblock")),
+            Token::End { name, .. } if name == "div" => {
+                divs.pop();
+            }
+            Token::Start { name, at, .. } if name == "a" => {
+                let Some(href) = t.attr("href") else { continue };
+                let Some(rest) = href.strip_prefix(ROOT) else {
+                    continue;
+                };
+                links.push(NalgebraLink {
+                    at: *at,
+                    href: href.to_string(),
+                    version: rest.split('/').next().unwrap_or("").to_string(),
+                    in_docblock: divs.iter().any(|d| *d),
+                });
+            }
+            _ => {}
+        }
+    }
+    links
+}
+
+/// A link to nalgebra's documentation, in the text of the documentation, at another version
+/// than `locked` (Cargo.lock's).
+fn check_nalgebra_links(file: &str, html: &str, tokens: &[Token], locked: &str) -> Vec<Problem> {
+    nalgebra_links(tokens)
+        .into_iter()
+        .filter(|l| l.in_docblock && l.version != locked)
+        .map(|l| Problem {
+            file: file.to_string(),
+            line: line_of(html, l.at),
+            what: format!(
+                "a link to nalgebra {} where Cargo.lock has {locked}: `{}` (an intra-doc link \
+                 to nalgebra follows nalgebra's stale html_root_url: link to \
+                 https://docs.rs/nalgebra/{locked}/…, as build.rs does for [`nalgebra`])",
+                l.version, l.href
+            ),
+        })
+        .collect()
+}
+
+fn is_hangul(c: char) -> bool {
+    matches!(c, '\u{AC00}'..='\u{D7AF}' | '\u{1100}'..='\u{11FF}' | '\u{3130}'..='\u{318F}')
+}
+
+/// Hangul in `<code>` or `<pre>` on a page whose code font has no Korean fallback. rustdoc's
+/// code fonts have no Hangul; build.rs's `<style>` makes them fall back to the Korean font
+/// rustdoc ships, but it reaches only the study guide's pages (`docs/*.md`). On any other page
+/// (an item's `///` comment, a module's `//!`), keep Hangul out of code spans.
+fn check_hangul_in_code(file: &str, html: &str, tokens: &[Token]) -> Vec<Problem> {
+    if has_korean_code_font(html, tokens) {
+        return Vec::new();
+    }
+    let mut problems = Vec::new();
+    let mut depth = 0usize;
+    for t in tokens {
+        match t {
+            Token::Start { name, .. } if name == "code" || name == "pre" => depth += 1,
+            Token::End { name, .. } if name == "code" || name == "pre" => {
+                depth = depth.saturating_sub(1);
+            }
+            Token::Text { text, at } if depth > 0 => {
+                if let Some(p) = text.find(is_hangul) {
+                    problems.push(Problem {
+                        file: file.to_string(),
+                        line: line_of(html, at + p),
+                        what: format!(
+                            "Hangul in code on a page whose code font has none (it shows as \
+                             boxes with no Korean system font): quote it instead of a code \
+                             span, or move it to a docs/*.md page: `{}`",
+                            snippet(text, 60)
+                        ),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    problems
+}
+
+/// Whether one of the page's `<style>` elements gives the code font the Korean fallback.
+fn has_korean_code_font(html: &str, tokens: &[Token]) -> bool {
+    tokens.iter().filter(|t| t.is_start("style")).any(|t| {
+        let body = &html[t.at()..];
+        let body = body.find('>').map_or("", |p| &body[p + 1..]);
+        let body = &body[..body.find("</style").unwrap_or(body.len())];
+        body.split('}')
+            .any(|rule| rule.contains("--font-family-code") && rule.contains("NanumBarunGothic"))
+    })
 }
 
 fn floor_char_boundary(s: &str, n: usize) -> usize {
@@ -830,6 +1127,100 @@ mod tests {
         assert!(problems[0].what.contains("as `<em>`"));
         assert!(problems[1].what.contains("as `<strong>`"));
         assert_eq!(problems[1].line, problems[0].line + 1);
+    }
+
+    #[test]
+    fn an_entity_shown_as_text_in_a_formula_is_found_but_not_in_its_source_or_prose() {
+        let html = page(
+            "<p><math><mi>m</mi><mo>,</mo><mtext>&amp;nbsp;</mtext><mi>x</mi>\
+             <annotation encoding=\"application/x-tex\">m,\\ x &amp;amp; y</annotation></math> \
+             and <math><mtext>&nbsp;nats</mtext></math>, Tom &amp;amp; Jerry</p>\n\
+             <p><math><mrow><mtext>a&amp;#160;b</mtext></mrow></math> and <math><mo>&amp;</mo></math></p>",
+        );
+        let problems = check_math_entities("p.html", &html, &tokenize(&html));
+        let what: Vec<_> = problems.iter().map(|p| p.what.as_str()).collect();
+        assert_eq!(what.len(), 2, "{what:#?}");
+        assert!(what[0].contains("`&nbsp;`"));
+        assert!(what[1].contains("`&#160;`"));
+        assert_eq!(problems[1].line, problems[0].line + 1);
+    }
+
+    #[test]
+    fn a_reversed_quotation_mark_is_found() {
+        // What rustdoc makes of `"구현하기"를` and `"journey"의`, and correct quotations.
+        let html = page(
+            "<p>3장 “어텐션 메커니즘 구현하기“를 따라갑니다. “journey“의 문맥 벡터</p>\n\
+             <p>“journey”의 쿼리, “a <em>b</em> c”, “<code>x“</code>” and (“가”, “나”)</p>\n\
+             <p>not closed “here</p><p>so this ” opens nothing</p>",
+        );
+        let problems = check_quotation_marks("p.html", &html, &tokenize(&html));
+        let what: Vec<_> = problems.iter().map(|p| p.what.as_str()).collect();
+        assert_eq!(what.len(), 3, "{what:#?}");
+        assert!(what[0].contains("“ closes") && what[0].contains("구현하기“를"));
+        assert!(what[1].contains("“ closes") && what[1].contains("“journey“의"));
+        assert!(what[2].contains("” opens") && what[2].contains("so this ”"));
+        assert_eq!(problems[2].line, 3);
+    }
+
+    #[test]
+    fn hangul_in_code_is_found_on_a_page_without_the_korean_code_font() {
+        let doc = "<p>label <code>어텐션 가중치:</code>, prose 합 and <code>Sum:</code></p>\
+                   <pre><code>tensor(1.)\n합: tensor(1.)</code></pre>";
+        let html = page(doc);
+        let problems = check_hangul_in_code("p.html", &html, &tokenize(&html));
+        let what: Vec<_> = problems.iter().map(|p| p.what.as_str()).collect();
+        assert_eq!(what.len(), 2, "{what:#?}");
+        assert!(what[0].contains("`어텐션 가중치:`"));
+        assert!(what[1].contains("합: tensor(1.)"));
+        // The same page with build.rs's style (or any rule giving the code font the fallback).
+        let styled = page(&format!(
+            "{doc}<style>:root {{ --font-family-code: \"Source Code Pro\", NanumBarunGothic, \
+             monospace; }}</style>"
+        ));
+        assert_eq!(
+            check_hangul_in_code("p.html", &styled, &tokenize(&styled)),
+            vec![]
+        );
+        // A fallback for another font does not count.
+        let other = page(&format!(
+            "{doc}<style>:root {{ --font-family: serif; }} p {{ font-family: NanumBarunGothic }}\
+             </style>"
+        ));
+        assert_eq!(
+            check_hangul_in_code("p.html", &other, &tokenize(&other)).len(),
+            2
+        );
+    }
+
+    #[test]
+    fn a_nalgebra_link_in_the_text_at_another_version_than_the_lock_is_found() {
+        let lock = "[[package]]\nname = \"matrixmultiply\"\nversion = \"0.3.11\"\n\n\
+                    [[package]]\nname = \"nalgebra\"\nversion = \"0.34.2\"\nsource = \"x\"\n";
+        let locked = locked_version(lock, "nalgebra").unwrap();
+        assert_eq!(locked, "0.34.2");
+        let html = "<pre class=\"rust item-decl\"><a href=\"https://docs.rs/nalgebra/0.25.0/\
+                    nalgebra/base/alias/type.DMatrix.html\">DMatrix</a></pre>\n\
+                    <div class=\"docblock\"><p>built on \
+                    <a href=\"https://docs.rs/nalgebra/0.34.2/nalgebra/\">nalgebra</a>, \
+                    <div class=\"x\"><a href=\"https://docs.rs/nalgebra/0.25.0/nalgebra/index.html\">\
+                    old</a></div></p></div>\n\
+                    <a href=\"https://docs.rs/nalgebra-sparse/0.1.0/x\">other crate</a>";
+        let tokens = tokenize(html);
+        let problems = check_nalgebra_links("p.html", html, &tokens, &locked);
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert!(
+            problems[0]
+                .what
+                .contains("nalgebra 0.25.0 where Cargo.lock has 0.34.2")
+        );
+        assert_eq!(problems[0].line, 2);
+        // The signature's link is counted apart, not reported.
+        let links = nalgebra_links(&tokens);
+        assert_eq!(links.len(), 3);
+        assert!(!links[0].in_docblock && links[1].in_docblock && links[2].in_docblock);
+        // Two versions in one lock: none is "the" version.
+        let two = format!("{lock}\n[[package]]\nname = \"nalgebra\"\nversion = \"0.33.0\"\n");
+        assert_eq!(locked_version(&two, "nalgebra"), None);
     }
 
     #[test]

@@ -26,14 +26,16 @@ const TITLE_H: usize = 28;
 const HEADER_H: usize = 22;
 const GAP: usize = 30;
 
-/// One panel: a matrix drawn as a grid, darker for larger values. NaN cells are drawn as masked
-/// (grey, hatched, no number): use NaN for positions a causal mask hides.
+/// One panel: a matrix drawn as a grid, darker for larger magnitudes. NaN cells are drawn as masked
+/// (grey, hatched, no number): use NaN for positions a causal mask hides. A panel where NaN is a
+/// computed result instead (a softmax that overflowed) writes it in: [`Heatmap::nan_as_text`].
 #[derive(Debug, Clone)]
 pub struct Heatmap<'a> {
     title: &'a str,
     matrix: &'a DMatrix<f32>,
     row_labels: &'a [&'a str],
     col_labels: &'a [&'a str],
+    nan_text: bool,
 }
 
 impl<'a> Heatmap<'a> {
@@ -50,7 +52,23 @@ impl<'a> Heatmap<'a> {
             matrix,
             row_labels,
             col_labels,
+            nan_text: false,
         }
+    }
+
+    /// Draws NaN cells as a plain grey cell with "NaN" written in, not as masked.
+    ///
+    /// ```
+    /// use ch03_attention::figures::{Heatmap, svg};
+    /// use ch03_attention::nalgebra::DMatrix;
+    /// let m = DMatrix::from_row_slice(1, 2, &[f32::NAN, 1.0_f32]);
+    /// let picture = svg(&[Heatmap::new("overflow", &m, &[], &[]).nan_as_text()]);
+    /// assert!(picture.contains(">NaN<") && !picture.contains("url(#masked)"));
+    /// ```
+    #[must_use]
+    pub fn nan_as_text(mut self) -> Self {
+        self.nan_text = true;
+        self
     }
 
     fn width(&self) -> usize {
@@ -124,6 +142,15 @@ fn panel(s: &mut String, p: &Heatmap, x0: usize, y0: usize) {
         for j in 0..m.ncols() {
             let x = grid_x + j * CELL_W;
             let v = m[(i, j)];
+            if v.is_nan() && p.nan_text {
+                let _ = writeln!(
+                    s,
+                    r##"<rect x="{x}" y="{y}" width="{CELL_W}" height="{CELL_H}" fill="#dddddd" stroke="#ffffff"/><text x="{}" y="{}" text-anchor="middle" fill="#111111">NaN</text>"##,
+                    x + CELL_W / 2,
+                    y + CELL_H / 2 + 4
+                );
+                continue;
+            }
             if v.is_nan() {
                 let _ = writeln!(
                     s,
@@ -182,9 +209,12 @@ fn escape(text: &str) -> String {
 /// Propagates any [`Error`] from the computations (none is expected on the book's inputs).
 pub fn all() -> Result<Vec<(&'static str, String)>, Error> {
     let figures = vec![
+        ("similarity_3_3.svg", similarity_3_3()?),
+        ("normalize_3_3.svg", normalize_3_3()?),
         ("attn_weights_3_3.svg", attn_weights_3_3()),
         ("attn_weights_3_4.svg", attn_weights_3_4()?),
         ("causal_weights_3_5.svg", causal_weights_3_5()?),
+        ("dropout_mask_3_5.svg", dropout_mask_3_5()?),
         ("mha_heads_3_6.svg", mha_heads_3_6()?),
         ("leakage_loss.svg", leakage_loss_curves()?),
         ("leakage_grad_norm.svg", leakage_grad_norms()?),
@@ -193,6 +223,98 @@ pub fn all() -> Result<Vec<(&'static str, String)>, Error> {
         ("gradients_jacobian.svg", gradients_jacobian()?),
     ];
     Ok(figures)
+}
+
+/// Section 3.3.1's vectors and their dot products: the six embeddings `X` (one row per token),
+/// every dot product `Ω = X·Xᵀ` (the attention scores), and for comparison every cosine
+/// similarity, which divides the lengths out.
+///
+/// # Errors
+///
+/// None expected on the book's inputs; propagates [`crate::similarity::cosine_similarity`]'s.
+pub fn similarity_3_3() -> Result<String, Error> {
+    use crate::inputs::{TOKENS, inputs};
+    use crate::similarity::{attn_scores, cosine_similarity};
+    use crate::torch::row;
+    let x = inputs();
+    let scores = attn_scores(&x);
+    let mut cosines = DMatrix::zeros(x.nrows(), x.nrows());
+    for i in 0..x.nrows() {
+        for j in 0..x.nrows() {
+            cosines[(i, j)] = cosine_similarity(&row(&x, i), &row(&x, j))?;
+        }
+    }
+    let dims = ["x₁", "x₂", "x₃"];
+    Ok(svg(&[
+        Heatmap::new("X: the embeddings", &x, &TOKENS, &dims),
+        Heatmap::new("Ω = X·Xᵀ: dot products", &scores, &TOKENS, &TOKENS),
+        Heatmap::new("cosine similarity", &cosines, &TOKENS, &TOKENS),
+    ]))
+}
+
+/// Section 3.3.1's three ways from scores to weights, one row each (dividing by the sum, the
+/// softmax as written, the stable softmax), applied to three score vectors: the book's scores
+/// of "journey", scores with a negative one, and large scores. NaN (the naive softmax's
+/// ∞ / ∞) is written in.
+///
+/// # Errors
+///
+/// None expected on the book's inputs; propagates [`crate::similarity::attn_scores_for`]'s.
+pub fn normalize_3_3() -> Result<String, Error> {
+    use crate::inputs::{QUERY_INDEX, TOKENS, inputs};
+    use crate::normalize::{softmax, softmax_naive, sum_normalize};
+    use crate::similarity::attn_scores_for;
+    use crate::torch::row;
+    use nalgebra::DVector;
+    let x = inputs();
+    let book = attn_scores_for(&row(&x, QUERY_INDEX), &x)?;
+    let three = |scores: &DVector<f32>| {
+        let rows = [
+            sum_normalize(scores),
+            softmax_naive(scores),
+            softmax(scores),
+        ];
+        DMatrix::from_fn(3, scores.len(), |i, j| rows[i][j])
+    };
+    let negative = DVector::from_vec(NEGATIVE_SCORES.to_vec());
+    let large = DVector::from_vec(LARGE_SCORES.to_vec());
+    let (book, negative, large) = (three(&book), three(&negative), three(&large));
+    let methods = ["÷ sum", "naive", "stable"];
+    let negative_labels = ["1", "-1", "0.5"];
+    let large_labels = ["1000", "1001", "999"];
+    Ok(svg(&[
+        Heatmap::new("the book's scores ω₂", &book, &methods, &TOKENS),
+        Heatmap::new("a negative score", &negative, &methods, &negative_labels).nan_as_text(),
+        Heatmap::new("large scores", &large, &methods, &large_labels).nan_as_text(),
+    ]))
+}
+
+/// The scores of [`normalize_3_3`]'s middle panel: one is negative.
+pub const NEGATIVE_SCORES: [f32; 3] = [1.0, -1.0, 0.5];
+/// The scores of [`normalize_3_3`]'s right panel: large enough that `exp` overflows in `f32`.
+pub const LARGE_SCORES: [f32; 3] = [1000.0, 1001.0, 999.0];
+
+/// Section 3.5.2's dropout mask: `Dropout(0.5)` on a 6×6 matrix of ones right after
+/// `torch.manual_seed(123)`, so 2 where an element is kept and 0 where it is dropped; the book's
+/// (PyTorch's own kernel) beside the one PyTorch ≤ 2.6 with MKL draws from the same seed.
+///
+/// # Errors
+///
+/// None expected (p = 0.5 is valid); propagates [`crate::Dropout::new`]'s.
+pub fn dropout_mask_3_5() -> Result<String, Error> {
+    use crate::{BernoulliPath, Dropout, TorchRng};
+    let ones = DMatrix::from_element(6, 6, 1.0_f32);
+    let dropout = Dropout::new(0.5)?;
+    let book = dropout.forward_train(&ones, &mut TorchRng::manual_seed(123));
+    let mkl = dropout.forward_train(
+        &ones,
+        &mut TorchRng::manual_seed(123).with_bernoulli(BernoulliPath::MklLegacy),
+    );
+    let labels = ["1", "2", "3", "4", "5", "6"];
+    Ok(svg(&[
+        Heatmap::new("the book: kept 2, dropped 0", &book, &labels, &labels),
+        Heatmap::new("PyTorch ≤ 2.6 with MKL", &mkl, &labels, &labels),
+    ]))
 }
 
 /// Section 3.3.2's 6×6 attention weights (softmax of `X·Xᵀ`), tokens on both axes.

@@ -116,3 +116,115 @@ fn code_lines_fit_the_page() {
         long.join("\n")
     );
 }
+
+/// The front page's claim about the study guide: "one page per concept, with the idea, the math,
+/// the book section, a runnable example and a figure". The concept pages are those of the
+/// reading order labelled with a book section (`similarity 3.3.1`, …); each has a `*Book:`
+/// line, math, a Rust example (a fence with no language: a doctest) and a figure.
+#[test]
+fn every_concept_page_has_the_book_section_math_an_example_and_a_figure() {
+    let claim = "one page per concept, with the idea, the math, the book section, a runnable \
+                 example and a figure";
+    assert!(
+        read("docs/crate.md").contains(claim),
+        "docs/crate.md no longer says: {claim}"
+    );
+    let concepts: Vec<(String, String)> = read("docs/reading_order.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(_, label)| label.starts_with(|c: char| c.is_ascii_digit()))
+        .map(|(m, label)| (m.to_string(), label.to_string()))
+        .collect();
+    assert!(concepts.len() >= 7, "{concepts:?}");
+    for (module, _) in &concepts {
+        let page = read(&format!("docs/{module}.md"));
+        let has = |what: &str| page.contains(what);
+        assert!(has("\n*Book:"), "docs/{module}.md: no `*Book:` line");
+        assert!(has("\n$$\n") || has(" $"), "docs/{module}.md: no math");
+        assert!(has("\n```\n"), "docs/{module}.md: no runnable example");
+        assert!(has("](figures/"), "docs/{module}.md: no figure");
+    }
+}
+
+/// The Korean summaries (`## 한국어 요약` to the next `## `, and the front page's `## 한국어로 읽는
+/// 분께`), with code spans removed.
+fn korean_sections() -> Vec<(String, String)> {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut sections = Vec::new();
+    for entry in fs::read_dir(format!("{root}/docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        for start in ["\n## 한국어 요약", "\n## 한국어로 읽는 분께"] {
+            let Some(at) = text.find(start) else { continue };
+            let section = &text[at + 1..];
+            let end = section[3..].find("\n## ").map_or(section.len(), |e| e + 3);
+            let prose: String = section[..end]
+                .split('`')
+                .step_by(2)
+                .collect::<Vec<_>>()
+                .join(" ");
+            sections.push((path.display().to_string(), prose));
+        }
+    }
+    sections
+}
+
+/// "Each page of the reading order ends with a Korean summary" (the front page, 한국어로 읽는 분께).
+#[test]
+fn every_page_of_the_reading_order_has_a_korean_summary() {
+    assert!(
+        read("docs/crate.md")
+            .contains("순서의 각 페이지는 영어로 쓰여 있지만 끝에 **한국어 요약**이")
+    );
+    for module in reading_order() {
+        assert!(
+            read(&format!("docs/{module}.md")).contains("\n## 한국어 요약"),
+            "docs/{module}.md has no `## 한국어 요약` section"
+        );
+    }
+}
+
+/// One term for one thing in Korean prose, the Korean edition's (its notebooks'): a variant found
+/// in a summary or in the walkthrough's Korean labels names the term to use.
+#[test]
+fn korean_prose_uses_the_korean_editions_terms() {
+    const VARIANTS: [(&str, &str); 9] = [
+        ("PyTorch", "파이토치"),
+        ("절편", "편향"),
+        ("인과적", "코잘 (코잘 어텐션, 코잘 마스크)"),
+        ("내적", "점곱"),
+        ("컨텍스트 벡터", "문맥 벡터"),
+        ("과적합", "과대적합"),
+        ("그래디언트", "그레이디언트"),
+        ("바이어스", "편향"),
+        ("넘칩니다", "오버플로가 납니다"),
+    ];
+    let mut texts = korean_sections();
+    // The walkthrough's Korean labels: the strings with Hangul, after the `=>` of a one-line
+    // `"English" => "한국어"` arm.
+    let ko = read("src/walkthrough/ko.rs");
+    let labels: String = ko
+        .lines()
+        .map(|l| l.rsplit("=>").next().unwrap_or(l).trim())
+        .filter(|l| l.starts_with('"'))
+        .filter(|l| l.chars().any(|c| ('\u{AC00}'..='\u{D7AF}').contains(&c)))
+        .collect::<Vec<_>>()
+        .join("\n");
+    texts.push(("src/walkthrough/ko.rs".to_string(), labels));
+    let mut found = Vec::new();
+    for (file, text) in &texts {
+        for (variant, term) in VARIANTS {
+            if text.contains(variant) {
+                found.push(format!(
+                    "{file}: `{variant}`: the Korean edition says {term}"
+                ));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}

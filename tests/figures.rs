@@ -148,3 +148,98 @@ fn line_chart_axes_below_zero_and_for_one_point() {
     assert!(picture.contains(r#"points="60.0,40.0""#), "{picture}");
     assert!(!picture.contains("NaN"), "{picture}");
 }
+
+/// The text of every cell of a heatmap figure, panel after panel, each row by row ("" for a
+/// masked cell).
+fn cells(svg: &str) -> Vec<String> {
+    svg.lines()
+        .filter(|l| l.starts_with("<rect x="))
+        .map(|l| match l.rfind("</text>") {
+            Some(end) => {
+                let start = l[..end].rfind('>').unwrap() + 1;
+                l[start..end].to_string()
+            }
+            None => String::new(),
+        })
+        .collect()
+}
+
+/// The similarity page's figure and its sentence: X (6 × 3), then Ω = X·Xᵀ, then the cosines
+/// (6 × 6 each). In the row of "journey", "Your" out-scores "with" though "with" is the better
+/// aligned; the cosine's diagonal is 1.
+#[test]
+fn similarity_figure_shows_the_vectors_their_dot_products_and_cosines() {
+    let c = cells(&ch03_attention::figures::similarity_3_3().unwrap());
+    assert_eq!(c.len(), 18 + 36 + 36);
+    assert_eq!(c[..3], ["0.43", "0.15", "0.89"], "x⁽¹⁾ \"Your\"");
+    let (scores, cosines) = (&c[18..54], &c[54..]);
+    let at = |m: &[String], i: usize, j: usize| m[6 * i + j].clone();
+    let (your, journey, with) = (0, 1, 3);
+    assert_eq!(at(scores, journey, journey), "1.50");
+    assert_eq!(
+        (at(scores, journey, your), at(scores, journey, with)),
+        ("0.95".into(), "0.84".into())
+    );
+    assert_eq!(
+        (at(cosines, journey, your), at(cosines, journey, with)),
+        ("0.78".into(), "0.98".into())
+    );
+    for i in 0..6 {
+        assert_eq!(at(cosines, i, i), "1.00");
+        for j in 0..6 {
+            assert_eq!(at(scores, i, j), at(scores, j, i));
+            assert_eq!(at(cosines, i, j), at(cosines, j, i));
+        }
+    }
+}
+
+/// The normalize page's figure and its sentences: three rows (÷ sum, naive softmax, stable
+/// softmax) for the book's scores of "journey", for (1, −1, 0.5) and for (1000, 1001, 999).
+#[test]
+fn normalize_figure_shows_the_three_normalizations_side_by_side() {
+    use ch03_attention::figures::{LARGE_SCORES, NEGATIVE_SCORES};
+    use ch03_attention::nalgebra::DVector;
+    use ch03_attention::normalize::{softmax, sum_normalize};
+    let c = cells(&ch03_attention::figures::normalize_3_3().unwrap());
+    assert_eq!(c.len(), 18 + 9 + 9);
+    let (book, negative, large) = (&c[..18], &c[18..27], &c[27..]);
+    // The book's scores: both softmaxes print alike, and give "journey" more than division.
+    assert_eq!(book[6..12], book[12..18]);
+    assert_eq!((book[1].as_str(), book[13].as_str()), ("0.23", "0.24"));
+    assert_eq!(
+        negative,
+        [
+            "2.00", "-2.00", "1.00", "0.57", "0.08", "0.35", "0.57", "0.08", "0.35"
+        ]
+    );
+    assert_eq!(
+        large,
+        [
+            "0.33", "0.33", "0.33", "NaN", "NaN", "NaN", "0.24", "0.67", "0.09"
+        ]
+    );
+    // Division's weights sum to 1 even with the negative one ...
+    let negative = sum_normalize(&DVector::from_vec(NEGATIVE_SCORES.to_vec()));
+    assert_eq!(negative.as_slice(), [2.0, -2.0, 1.0]);
+    // ... and the stable softmax of the large scores is that of (0, 1, −1), bit for bit.
+    assert_eq!(
+        softmax(&DVector::from_vec(LARGE_SCORES.to_vec())),
+        softmax(&DVector::from_vec(vec![0.0, 1.0, -1.0]))
+    );
+}
+
+/// The dropout page's figure and its sentence: the book's mask keeps 21 of 36 elements, the MKL
+/// path's (PyTorch ≤ 2.6) 15, from the same seed.
+#[test]
+fn dropout_figure_shows_the_kept_masks_of_both_paths() {
+    let c = cells(&ch03_attention::figures::dropout_mask_3_5().unwrap());
+    assert_eq!(c.len(), 72);
+    let kept = |m: &[String]| m.iter().filter(|v| *v == "2.00").count();
+    assert!(c.iter().all(|v| v == "2.00" || v == "0.00"), "{c:?}");
+    assert_eq!(
+        c[..6],
+        ["2.00", "2.00", "0.00", "2.00", "2.00", "0.00"],
+        "the book's first row"
+    );
+    assert_eq!((kept(&c[..36]), kept(&c[36..])), (21, 15));
+}

@@ -1,7 +1,10 @@
 //! The walkthrough in Korean (`cargo run -- --lang ko`), for readers of the Korean edition
 //! (밑바닥부터 만들면서 배우는 LLM): section titles as the Korean edition's notebook gives them,
-//! every label translated, and the printed labels the Korean notebook uses (`어텐션 가중치:`,
-//! `합:`, …). The numbers are the same: the Korean notebook prints the same tensors.
+//! every label translated, and the printed labels the Korean notebook uses (“어텐션 가중치:”,
+//! “합:” …). The numbers are the same: the Korean notebook prints the same tensors.
+
+// The labels above are quoted, not code spans: only the study guide's `docs/*.md` pages give code
+// a font with Hangul (build.rs); `examples/check_docs.rs` reports Hangul in code elsewhere.
 
 /// The Korean edition's title of a walkthrough section (its notebook's headings).
 pub fn title(id: &str) -> Option<&'static str> {
@@ -60,7 +63,7 @@ pub fn label(english: &str) -> Option<&'static str> {
         "W_key" | "W_key.weight" => "W_key (키 가중치)",
         "W_value" | "W_value.weight" => "W_value (값 가중치)",
         "out_proj.weight" => "out_proj.weight (출력 투영 가중치)",
-        "out_proj.bias" => "out_proj.bias (출력 투영 절편)",
+        "out_proj.bias" => "out_proj.bias (출력 투영 편향)",
         "query q⁽²⁾ = x⁽²⁾ W_q" => "쿼리 q⁽²⁾ = x⁽²⁾ W_q",
         "keys = X W_k: one key per token" => "키 = X W_k: 토큰마다 키 하나",
         "values = X W_v" => "값 = X W_v",
@@ -163,7 +166,7 @@ pub fn label(english: &str) -> Option<&'static str> {
             "직접 쓴 역전파와 5점 유한 차분 비교 (마스크 있음/없음)"
         }
         "the PyTorch rerun (autograd, torch.optim.Adam) agrees at every logged step" => {
-            "PyTorch로 다시 실행한 결과(autograd, torch.optim.Adam)가 기록된 모든 단계에서 일치"
+            "파이토치로 다시 실행한 결과(autograd, torch.optim.Adam)가 기록된 모든 단계에서 일치"
         }
         // gradients
         "CausalAttention (seed 123), evaluation mode" => "CausalAttention (시드 123), 평가 모드",

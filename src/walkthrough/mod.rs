@@ -236,7 +236,7 @@ pub enum Lang {
     /// The English labels and the English notebook's printed labels.
     English,
     /// Korean labels and section titles (the Korean edition's), the English title beside each
-    /// section's, and the printed labels of the Korean notebook (`어텐션 가중치:`, `합:`, …).
+    /// section's, and the printed labels of the Korean notebook (“어텐션 가중치:”, “합:” …).
     Korean,
 }
 
