@@ -126,7 +126,7 @@ pub fn read_input(reader: impl Read) -> Result<String, BadInput> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PrintedValue {
     /// The text before the value without its trailing colon, e.g. `Attention weights` or
-    /// `어텐션 가중치` (empty when there is none).
+    /// "어텐션 가중치" (empty when there is none).
     pub label: String,
     /// The value without whitespace and without PyTorch's autograd suffix, e.g.
     /// `tensor([0.4306,1.4551])`: two printouts of the same value compare equal on this text
