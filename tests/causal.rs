@@ -1,6 +1,7 @@
-//! Section 3.5, causal attention and dropout: the two masking routes, PyTorch ground truth in
-//! evaluation and training mode, properties, and bad input. (The section's 11 printed results are
-//! checked, and snapshotted, with the rest of the chapter's in `tests/book.rs`.)
+//! `causal` (sections 3.5.1, 3.5.3): the two masking routes, `CausalAttention` against PyTorch in
+//! evaluation and training mode (`nn.Dropout` itself is tested in `tests/dropout.rs`),
+//! properties, and bad input. (The section's 11 printed results are checked, and snapshotted,
+//! with the rest of the chapter's in `tests/book.rs`.)
 
 // Reference values are quoted as PyTorch printed them, at 9 significant digits.
 #![allow(clippy::excessive_precision)]

@@ -9,14 +9,18 @@
 // Helpers shared by the files below.
 mod common;
 
-// One file per module or section of the chapter, plus the files that check across modules
-// (`bad_input`, `book`, `docs`, `figures`, `invariants`, `snapshots_referenced`, `torch_truth`,
-// `walkthrough`); alphabetical, as rustfmt orders them.
+// One file per module of the crate, named after it (`similarity`, `normalize`, `context`, `qkv`,
+// `causal`, `dropout`, `multihead`, …: `cargo test --test suite <module>::` runs that module's
+// tests), plus the files that check across modules (`bad_input`, `book`, `docs`, `edges`,
+// `figures`, `invariants`, `print`, `snapshots_referenced`, `torch_truth`, `walkthrough`);
+// alphabetical, as rustfmt orders them.
 mod bad_input;
 mod book;
 mod causal;
+mod context;
 mod diagnose;
 mod docs;
+mod dropout;
 mod edges;
 mod efficient;
 mod figures;
@@ -25,11 +29,11 @@ mod invariants;
 mod leakage;
 mod leakage_torch;
 mod multihead;
+mod normalize;
 mod print;
 mod qkv;
-mod section_3_3;
+mod similarity;
 mod snapshots_referenced;
-mod torch_dropout;
 mod torch_linear;
 mod torch_rng;
 mod torch_truth;

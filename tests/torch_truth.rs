@@ -8,7 +8,7 @@
 //! each test reports how many cases of its category matched.
 //!
 //! Torch 2.15 takes the Serial dropout path on every platform, so the MklLegacy path has no
-//! cases here; tests/torch_dropout.rs checks it against torch 2.4.0's recorded matrices.
+//! cases here; tests/dropout.rs checks it against torch 2.4.0's recorded matrices.
 
 use crate::common;
 
