@@ -228,3 +228,122 @@ fn korean_prose_uses_the_korean_editions_terms() {
     }
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
+
+/// The concept pages: the modules of `docs/reading_order.txt` labelled with a book section
+/// (`similarity 3.3.1`, …).
+fn concept_pages() -> Vec<String> {
+    read("docs/reading_order.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(_, label)| label.starts_with(|c: char| c.is_ascii_digit()))
+        .map(|(m, _)| m.to_string())
+        .collect()
+}
+
+/// The `## Run, test, write` section of `docs/<module>.md`, which must be the page's last.
+fn run_test_write(module: &str) -> String {
+    let page = read(&format!("docs/{module}.md"));
+    let at = page
+        .find("\n## Run, test, write\n")
+        .unwrap_or_else(|| panic!("docs/{module}.md has no `## Run, test, write` section"));
+    let section = page[at + 1..].to_string();
+    assert!(
+        !section[3..].contains("\n## "),
+        "docs/{module}.md: `## Run, test, write` is not the page's last section"
+    );
+    section
+}
+
+/// Every concept page ends with "Run, test, write": a walkthrough command that selects a section
+/// of `cargo run -- --list`, the test file named after the page with the `cargo test` filter that
+/// runs it (a module of `tests/suite.rs` that has tests), the practice command in English and
+/// Korean, and a line in Korean.
+#[test]
+fn every_concept_page_ends_with_run_test_write() {
+    let suite = read("tests/suite.rs");
+    let ids = ch03_attention::walkthrough::section_ids();
+    let pages = concept_pages();
+    assert_eq!(pages.len(), 7, "{pages:?}");
+    for module in &pages {
+        let section = run_test_write(module);
+        let has = |what: &str| section.contains(what);
+        // The walkthrough: `cargo run -- <filter>` where the filter selects a section, as
+        // `walkthrough::select` does (equal, or a prefix at a dot boundary).
+        let runs: Vec<&str> = section
+            .split("`cargo run -- ")
+            .skip(1)
+            .filter_map(|rest| rest.split(['`', ' ']).next())
+            .collect();
+        assert!(!runs.is_empty(), "docs/{module}.md: no `cargo run -- <section>`");
+        for filter in &runs {
+            assert!(
+                ids.iter()
+                    .any(|id| id == filter || id.starts_with(&format!("{filter}."))),
+                "docs/{module}.md: `cargo run -- {filter}` selects no section of --list"
+            );
+        }
+        // The tests: tests/<module>.rs, a module of the suite, with its filter.
+        let filter = format!("`cargo test --test suite {module}::`");
+        assert!(has(&filter), "docs/{module}.md: no {filter}");
+        assert!(has(&format!("`tests/{module}.rs`")), "docs/{module}.md");
+        assert!(
+            suite.contains(&format!("\nmod {module};\n")),
+            "tests/suite.rs has no `mod {module};`"
+        );
+        let tests = read(&format!("tests/{module}.rs"));
+        assert!(
+            tests.contains("#[test]") || tests.contains("#[rstest]"),
+            "tests/{module}.rs has no test"
+        );
+        // The practice command, in English and in Korean, and the Korean line.
+        assert!(has("`cargo run -p ch03-practice`"), "docs/{module}.md");
+        assert!(
+            has("`cargo run -p ch03-practice -- --lang ko`"),
+            "docs/{module}.md"
+        );
+        assert!(has("\n**한국어**: "), "docs/{module}.md: no Korean line");
+    }
+}
+
+/// Every exercise of the practice package (`spec::EXERCISES`) is listed on the page its `guide`
+/// names, in that page's "Run, test, write": its id, its file under `practice/src/` and each of
+/// its functions. And a page lists no exercise of another page.
+#[test]
+fn every_exercise_is_listed_on_its_study_guide_page() {
+    use ch03_attention::spec::EXERCISES;
+    for e in EXERCISES {
+        let section = run_test_write(e.guide);
+        let row = section
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` |", e.id)))
+            .unwrap_or_else(|| {
+                panic!("docs/{}.md lists no exercise `{}`", e.guide, e.id)
+            });
+        assert!(
+            row.contains(&format!("`practice/src/{}`", e.file)),
+            "docs/{}.md: `{}` is in practice/src/{}: {row}",
+            e.guide,
+            e.id,
+            e.file
+        );
+        for f in e.functions {
+            assert!(
+                row.contains(&format!("`{f}`")),
+                "docs/{}.md: `{}` judges `{f}`: {row}",
+                e.guide,
+                e.id
+            );
+        }
+    }
+    for module in concept_pages() {
+        for line in run_test_write(&module).lines() {
+            if let Some(id) = line.strip_prefix("| `").and_then(|l| l.split('`').next()) {
+                let e = ch03_attention::spec::exercise(id)
+                    .unwrap_or_else(|| panic!("docs/{module}.md lists `{id}`, no exercise"));
+                assert_eq!(e.guide, module, "docs/{module}.md lists `{id}`");
+            }
+        }
+    }
+}
