@@ -278,7 +278,10 @@ fn every_concept_page_ends_with_run_test_write() {
             .skip(1)
             .filter_map(|rest| rest.split(['`', ' ']).next())
             .collect();
-        assert!(!runs.is_empty(), "docs/{module}.md: no `cargo run -- <section>`");
+        assert!(
+            !runs.is_empty(),
+            "docs/{module}.md: no `cargo run -- <section>`"
+        );
         for filter in &runs {
             assert!(
                 ids.iter()
@@ -320,9 +323,7 @@ fn every_exercise_is_listed_on_its_study_guide_page() {
         let row = section
             .lines()
             .find(|l| l.starts_with(&format!("| `{}` |", e.id)))
-            .unwrap_or_else(|| {
-                panic!("docs/{}.md lists no exercise `{}`", e.guide, e.id)
-            });
+            .unwrap_or_else(|| panic!("docs/{}.md lists no exercise `{}`", e.guide, e.id));
         assert!(
             row.contains(&format!("`practice/src/{}`", e.file)),
             "docs/{}.md: `{}` is in practice/src/{}: {row}",

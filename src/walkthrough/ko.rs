@@ -1,7 +1,8 @@
 //! The walkthrough in Korean (`cargo run -- --lang ko`), for readers of the Korean edition
 //! (밑바닥부터 만들면서 배우는 LLM): section titles as the Korean edition's notebook gives them,
 //! every label translated, and the printed labels the Korean notebook uses (“어텐션 가중치:”,
-//! “합:” …). The numbers are the same: the Korean notebook prints the same tensors.
+//! “합:” …), and its cells numbered as the Korean notebooks number them ([`CELLS`]: “[5] (영어판
+//! [33])”). The numbers are the same: the Korean notebook prints the same tensors.
 
 // The labels above are quoted, not code spans: only the study guide's `docs/*.md` pages give code
 // a font with Hangul (build.rs); `examples/check_docs.rs` reports Hangul in code elsewhere.
@@ -215,4 +216,89 @@ pub fn printed(text: &str) -> String {
         }
     }
     text.to_string()
+}
+
+/// The Korean notebooks' cell numbers, one row per cell the walkthrough labels: (the label as the
+/// walkthrough prints it for the English notebooks, the same for the Korean notebooks, the Korean
+/// notebook's cell id). `[…]` alone is a cell of `ch03.ipynb`, `3.1 […]` … of
+/// `exercise-solutions.ipynb`, both in `ch03/01_main-chapter-code/` of the Korean edition's
+/// repository, rickiepark/llm-from-scratch (`ch03.ipynb` at commit 91e344d, the exercises at
+/// 183c069). Each number is the `execution_count` of the cell with that id, found by matching its
+/// output with the English cell's: the Korean notebook prints the same tensors, under the labels
+/// of [`PRINTED_LABELS`]. Three rows are not matched by output: `[68]` → `[16]` creates the 3.4.1
+/// weights and prints nothing (the same `torch.manual_seed(123)` and three `torch.rand` calls);
+/// exercise 3.2's `[13]` → `[9]` is the same cell, where the Korean edition's solution prints
+/// other numbers (its out_proj, see `crate::multihead`) and the same shape; and that solution's
+/// own row, which is a Korean cell already. Keyed by the walkthrough's label rather than by the
+/// results' names, so that the seeded parameters shown at a cell get its number too.
+pub const CELLS: [(&str, &str, &str); 40] = [
+    ("[28]", "[3]", "6fb5b2f8-dd2c-4a6d-94ef-a0e9ad163951"),
+    ("[30]", "[4]", "9842f39b-1654-410e-88bf-d1b899bf0241"),
+    ("[33]", "[5]", "e3ccc99c-33ce-4f11-b7f2-353cf1cbdaba"),
+    ("[35]", "[6]", "07b2e58d-a6ed-49f0-a1cd-2463e8d53a20"),
+    ("[37]", "[7]", "2d99cac4-45ea-46b3-b3c1-e000ad16e158"),
+    ("[40]", "[8]", "8fcb96f0-14e5-4973-a50e-79ea7c6af99f"),
+    ("[47]", "[9]", "04004be8-07a1-468b-ab33-32e16a551b45"),
+    ("[49]", "[10]", "2cea69d0-9a47-45da-8d5a-47ceef2df673"),
+    ("[51]", "[11]", "fa4ef062-de81-47ee-8415-bfe1708c81b8"),
+    ("[53]", "[12]", "112b492c-fb6f-4e6d-8df5-518ae83363d5"),
+    ("[55]", "[13]", "ba8eafcf-f7f7-4989-b8dc-61b50c4f81dc"),
+    ("[57]", "[14]", "2570eb7d-aee1-457a-a61e-7544478219fa"),
+    ("[68]", "[16]", "bfd7259a-f26c-4cea-b8fc-282b5cae1e00"),
+    ("[70]", "[17]", "73cedd62-01e1-4196-a575-baecc6095601"),
+    ("[72]", "[18]", "8c1c3949-fc08-4d19-a41e-1c235b4e631b"),
+    ("[75]", "[19]", "64cbc253-a182-4490-a765-246979ea0a28"),
+    ("[77]", "[20]", "b14e44b5-d170-40f9-8847-8990804af26d"),
+    ("[80]", "[21]", "146f5587-c845-4e30-9894-c7ed3a248153"),
+    ("[83]", "[22]", "e138f033-fa7e-4e3a-8764-b53a96b26397"),
+    ("[86]", "[23]", "51590326-cdbe-4e62-93b1-17df71c11ee4"),
+    ("[89]", "[24]", "73f411e3-e231-464a-89fe-0a9035e5f839"),
+    ("[98]", "[25]", "1933940d-0fa5-4b17-a3ce-388e5314a1bb"),
+    ("[100]", "[26]", "43f3d2e3-185b-4184-9f98-edde5e6df746"),
+    ("[102]", "[27]", "9f531e2e-f4d2-4fea-a87f-4c132e48b9e7"),
+    ("[105]", "[28]", "6d392083-fd81-4f70-9bdf-8db985e673d6"),
+    ("[108]", "[29]", "a2be2f43-9cf0-44f6-8d8b-68ef2fb3cc39"),
+    ("[110]", "[30]", "b1cd6d7f-16f2-43c1-915e-0824f1a4bc52"),
+    ("[115]", "[31]", "0de578db-8289-41d6-b377-ef645751e33f"),
+    ("[116]", "[32]", "b16c5edb-942b-458c-8e95-25e4e355381e"),
+    ("[120]", "[33]", "977a5fa7-a9d5-4e2e-8a32-8e0331ccfe28"),
+    ("[121]", "[34]", "60d8c2eb-2d8e-4d2c-99bc-9eef8cc53ca0"),
+    ("[127]", "[35]", "b9a66e11-7105-4bb4-be84-041f1a1f3bd2"),
+    ("[131]", "[36]", "110b0188-6e9e-4e56-a988-10523c6c8538"),
+    ("[138]", "[37]", "e8cfc1ae-78ab-4faa-bc73-98bd054806c9"),
+    ("[140]", "[38]", "053760f1-1a02-42f0-b3bf-3d939e407039"),
+    ("3.1 [8]", "3.1 [6]", "ddd0f54f-6bce-46cc-a428-17c2a56557d0"),
+    ("3.1 [9]", "3.1 [7]", "340908f8-1144-4ddd-a9e1-a1c5c3d592f5"),
+    ("3.2 [13]", "3.2 [9]", "_SrNpU7irAfK"),
+    (
+        "3.2 (Korean edition) [9]",
+        "3.2 (한국어판) [9]",
+        "_SrNpU7irAfK",
+    ),
+    ("3.3 [18]", "3.3 [12]", "YwBwKUnntEcW"),
+];
+
+/// The Korean notebook's cell for a walkthrough cell label (`"[33]"` → `"[5]"`, `"3.1 [8]"` →
+/// `"3.1 [6]"`); `None` for a label that is not a notebook cell (`"[Q1]"`, `"[mask]"` …).
+pub fn cell(english: &str) -> Option<&'static str> {
+    CELLS
+        .iter()
+        .find(|(en, _, _)| *en == english)
+        .map(|(_, ko, _)| *ko)
+}
+
+/// A cell label as the Korean walkthrough prints it: the Korean notebook's number, the English
+/// one after it in parentheses where they differ (`"[33]"` → `"[5] (영어판 [33])"`).
+pub fn cell_label(english: &str) -> String {
+    let number = |label: &str| label.rsplit(' ').next().unwrap_or(label).to_string();
+    match cell(english) {
+        Some(ko) => {
+            let en = number(english);
+            match number(ko) == en {
+                true => ko.to_string(),
+                false => format!("{ko} (영어판 {en})"),
+            }
+        }
+        None => english.to_string(),
+    }
 }

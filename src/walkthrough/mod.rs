@@ -236,7 +236,8 @@ pub enum Lang {
     /// The English labels and the English notebook's printed labels.
     English,
     /// Korean labels and section titles (the Korean edition's), the English title beside each
-    /// section's, and the printed labels of the Korean notebook (“어텐션 가중치:”, “합:” …).
+    /// section's, the printed labels of the Korean notebook (“어텐션 가중치:”, “합:” …) and its
+    /// cell numbers, the English one in parentheses where it differs ([`ko::cell_label`]).
     Korean,
 }
 
@@ -261,7 +262,11 @@ pub fn render_in(sections: &[Section], lang: Lang) -> String {
                 (Source::Claim { .. }, true) => "주장",
             };
             let what = ko::label(item.what).filter(|_| ko).unwrap_or(item.what);
-            out.push_str(&format!("\n{mark} {} {what}\n", item.cell));
+            let cell = match ko {
+                true => ko::cell_label(&item.cell),
+                false => item.cell.clone(),
+            };
+            out.push_str(&format!("\n{mark} {cell} {what}\n"));
             let (computed, expected) = match ko {
                 true => (ko::printed(&item.computed), ko::printed(&item.expected)),
                 false => (item.computed.clone(), item.expected.clone()),
