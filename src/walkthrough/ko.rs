@@ -1,8 +1,8 @@
 //! The walkthrough in Korean (`cargo run -- --lang ko`), for readers of the Korean edition
 //! (밑바닥부터 만들면서 배우는 LLM): section titles as the Korean edition's notebook gives them,
 //! every label translated, and the printed labels the Korean notebook uses (“어텐션 가중치:”,
-//! “합:” …), and its cells numbered as the Korean notebooks number them ([`CELLS`]: “[5] (영어판
-//! [33])”). The numbers are the same: the Korean notebook prints the same tensors.
+//! “합:” …), and its cells numbered as the Korean notebooks number them ([`CELLS`]: “\[5\] (영어판
+//! \[33\])”). The numbers are the same: the Korean notebook prints the same tensors.
 
 // The labels above are quoted, not code spans: only the study guide's `docs/*.md` pages give code
 // a font with Hangul (build.rs); `examples/check_docs.rs` reports Hangul in code elsewhere.
@@ -288,7 +288,7 @@ pub fn cell(english: &str) -> Option<&'static str> {
 }
 
 /// A cell label as the Korean walkthrough prints it: the Korean notebook's number, the English
-/// one after it in parentheses where they differ (`"[33]"` → `"[5] (영어판 [33])"`).
+/// one after it in parentheses where they differ (`"[33]"` → “\[5\] (영어판 \[33\])”).
 pub fn cell_label(english: &str) -> String {
     let number = |label: &str| label.rsplit(' ').next().unwrap_or(label).to_string();
     match cell(english) {
