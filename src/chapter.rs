@@ -50,6 +50,7 @@ use crate::nalgebra::{DMatrix, DVector};
 use crate::normalize::{row_sums, softmax, softmax_naive, softmax_rows, sum_normalize};
 use crate::qkv::{attn_scores_of, project, project_all, scaled_softmax, weighted_values};
 use crate::similarity::{attn_scores, attn_scores_for, attn_scores_loop, dot};
+use crate::spec::Text;
 use crate::torch::print::{TorchPrint, python_float_repr, strip_autograd_suffix, torch_size};
 use crate::torch::reduce::sum;
 use crate::torch::row;
@@ -84,6 +85,38 @@ impl Printed {
     /// `true` for a result of the exercise solutions, `false` for one of the chapter's 44.
     pub fn is_exercise(&self) -> bool {
         self.section.starts_with("exercise")
+    }
+
+    /// The cell as the walkthrough labels it: `"[70]"`, or `"3.1 [8]"` for an exercise
+    /// solution's cell (its own notebook numbers from 1).
+    pub fn cell_label(&self) -> String {
+        match self.section.strip_prefix("exercise ") {
+            Some(exercise) => format!("{exercise} {}", self.cell),
+            None => self.cell.to_string(),
+        }
+    }
+
+    /// Where the book prints it, in both languages: `"3.5.1, cell [110]"`, and in Korean the
+    /// Korean edition's notebook cell with the English one after it where they differ
+    /// (`"3.5.1, 셀 [30], 영어판 [110]"`).
+    pub fn place(&self) -> Text {
+        let ko_cell = crate::walkthrough::ko::cell(&self.cell_label())
+            .and_then(|c| c.rsplit(' ').next())
+            .unwrap_or(self.cell);
+        let ko_cell = if ko_cell == self.cell {
+            ko_cell.to_string()
+        } else {
+            format!("{ko_cell}, 영어판 {}", self.cell)
+        };
+        Text::new(
+            format!("{}, cell {}", self.section, self.cell),
+            format!(
+                "{}, 셀 {ko_cell}",
+                self.section
+                    .replace("exercise", "연습문제")
+                    .replace("(Korean edition)", "(한국어판)")
+            ),
+        )
     }
 
     /// Computes the result as the book does ([`Setup::BOOK`]).

@@ -424,7 +424,11 @@ fn todo_is_not_started_a_panic_is_failing_and_a_loop_times_out() {
     );
     assert_eq!(lines[1], "일어난 곳: 쿼리 2의 문맥 벡터 z⁽²⁾.");
     // Nothing of the learner's to compare: the book's tensor alone.
-    assert_eq!(lines[2], "책의 출력(3.3.1, 셀 [40]):", "{}", v.message);
+    assert_eq!(
+        lines[2], "책의 출력(3.3.1, 셀 [8], 영어판 [40]):",
+        "{}",
+        v.message
+    );
     assert_eq!(
         lines[4], "    tensor([0.4419, 0.6515, 0.5683])",
         "{}",
@@ -534,4 +538,15 @@ fn the_practice_pages_example_is_a_real_verdict() {
     ] {
         assert!(page.contains(&claim), "{claim}");
     }
+}
+
+#[test]
+fn the_book_is_cited_with_the_korean_notebooks_cell_in_korean() {
+    let p = ch03_attention::chapter::find("s3_5_1_causal_attn_weights").unwrap();
+    assert_eq!(p.place().get(Lang::En), "3.5.1, cell [110]");
+    assert_eq!(p.place().get(Lang::Ko), "3.5.1, 셀 [30], 영어판 [110]");
+    let p = ch03_attention::chapter::find("exercise_3_1_sa_v1").unwrap();
+    assert_eq!(p.place().get(Lang::Ko), "연습문제 3.1, 셀 [6], 영어판 [8]");
+    let p = ch03_attention::chapter::find("exercise_3_2_korean_edition_context_vecs").unwrap();
+    assert_eq!(p.place().get(Lang::Ko), "연습문제 3.2 (한국어판), 셀 [9]"); // a Korean cell already
 }

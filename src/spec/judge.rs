@@ -306,7 +306,7 @@ impl Judge {
 /// when the learner's code gave nothing for it).
 fn book_beside(name: &str, seen: &[Seen]) -> Vec<Block> {
     let printed = chapter::find(name).expect("a registry entry");
-    let (section, cell) = (printed.section, printed.cell);
+    let place = printed.place();
     let yours = seen.iter().find_map(|s| match s {
         Seen::Returned { probe, got, .. } => probe
             .book
@@ -319,17 +319,15 @@ fn book_beside(name: &str, seen: &[Seen]) -> Vec<Block> {
         Some(yours) => {
             let sentence = if yours == expected {
                 text!(
-                    "On the book's inputs your result prints as the book's ({section}, cell {cell}):",
-                    "책의 입력에서는 여러분의 결과가 책의 출력({section}, 셀 {cell})과 같습니다:",
-                    section = section,
-                    cell = cell,
+                    "On the book's inputs your result prints as the book's ({place}):",
+                    "책의 입력에서는 여러분의 결과가 책의 출력({place})과 같습니다:",
+                    place = place.clone(),
                 )
             } else {
                 text!(
-                    "On the book's inputs your result differs from the book's ({section}, cell {cell}):",
-                    "책의 입력에서도 여러분의 결과가 책의 출력({section}, 셀 {cell})과 다릅니다:",
-                    section = section,
-                    cell = cell,
+                    "On the book's inputs your result differs from the book's ({place}):",
+                    "책의 입력에서도 여러분의 결과가 책의 출력({place})과 다릅니다:",
+                    place = place.clone(),
                 )
             };
             vec![
@@ -339,10 +337,9 @@ fn book_beside(name: &str, seen: &[Seen]) -> Vec<Block> {
         }
         None => vec![
             Block::Say(text!(
-                "The book prints ({section}, cell {cell}):",
-                "책의 출력({section}, 셀 {cell}):",
-                section = section,
-                cell = cell,
+                "The book prints ({place}):",
+                "책의 출력({place}):",
+                place = place,
             )),
             Block::Tensor(text!("book", "책"), expected),
         ],

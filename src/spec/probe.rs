@@ -312,11 +312,10 @@ fn compare(probe: &Probe, got: &Got, want: &Got) -> Option<Vec<Block>> {
             return None;
         }
         blocks.push(Block::Say(text!(
-            "{what}: your result differs from the book's ({section}, cell {cell}).",
-            "{what}: 여러분의 결과가 책의 출력({section}, 셀 {cell})과 다릅니다.",
+            "{what}: your result differs from the book's ({place}).",
+            "{what}: 여러분의 결과가 책의 출력({place})과 다릅니다.",
             what = what.clone(),
-            section = printed.section,
-            cell = printed.cell,
+            place = printed.place(),
         )));
         blocks.push(table(text!("book", "책"), expected, yours));
     } else {

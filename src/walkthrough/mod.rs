@@ -109,12 +109,8 @@ impl Item {
     ///
     /// Propagates the [`Error`] of the entry's computation.
     pub fn printed(p: &Printed) -> Result<Item, Error> {
-        let cell = match p.section.strip_prefix("exercise ") {
-            Some(exercise) => format!("{exercise} {}", p.cell),
-            None => p.cell.to_string(),
-        };
         Ok(Item {
-            cell,
+            cell: p.cell_label(),
             what: p.label,
             computed: p.compute()?,
             expected: p.book.to_string(),
