@@ -39,6 +39,7 @@ fn the_reference_passes_every_exercise_in_both_languages() {
     let quick = spec::check_with_limit::<Reference>("softmax", Duration::from_secs(5));
     assert_eq!(quick, Some(Verdict::done("softmax")));
     assert!(spec::check::<Reference>("no_such_exercise").is_none());
+    assert!(format!("{:?}", EXERCISES[0]).contains("id: \"dot_scores\""));
     let m = &CATALOG[0];
     assert_eq!(
         format!("{m:?}"),

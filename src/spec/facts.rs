@@ -121,3 +121,75 @@ pub(crate) fn causality_facts(got: &Got) -> Vec<Text> {
         .into_iter()
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn got(out: Out) -> Got {
+        out.into()
+    }
+
+    #[test]
+    fn weight_facts_name_the_first_bad_row_and_columns_that_sum_to_1() {
+        // 2 × 3 whose columns sum to 1 and whose rows do not (a softmax over columns).
+        let m = DMatrix::from_row_slice(2, 3, &[0.5, 0.25, 0.75, 0.5, 0.75, 0.25]);
+        let facts = weight_facts(&got(Out::Matrix(m)));
+        assert_eq!(facts.len(), 2);
+        assert!(
+            facts[0].en.starts_with("Row 0 of yours sums to 1.5000;"),
+            "{facts:?}"
+        );
+        assert_eq!(facts[1].en, "Each column of yours sums to 1.");
+        // In a batch, the second item's row 1; the rows of the first are fine.
+        let fine = DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 0.5, 0.5]);
+        let bad = DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 0.5, 0.25]);
+        let facts = weight_facts(&got(Out::Batch(vec![fine.clone(), bad])));
+        assert_eq!(facts.len(), 1);
+        assert!(
+            facts[0].en.starts_with("Row 1 of yours sums to 0.7500;"),
+            "{facts:?}"
+        );
+        assert!(weight_facts(&got(Out::Batch(vec![fine]))).is_empty());
+        assert!(weight_facts(&got(Out::Count(3))).is_empty());
+    }
+
+    #[test]
+    fn causal_facts_name_weight_on_a_later_token() {
+        let m = DMatrix::from_row_slice(2, 2, &[0.75, 0.25, 0.5, 0.5]);
+        let facts = causal_facts(&got(Out::Matrix(m)));
+        assert!(
+            facts[0]
+                .en
+                .starts_with("Token 0 of yours puts weight 0.2500 on token 1"),
+            "{facts:?}"
+        );
+        let causal = DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 0.5, 0.5]);
+        assert!(causal_facts(&got(Out::Batch(vec![causal]))).is_empty());
+    }
+
+    #[test]
+    fn causality_facts_name_the_first_token_that_moved() {
+        let before = vec![DMatrix::zeros(3, 2), DMatrix::zeros(3, 2)];
+        let mut after = before.clone();
+        after[1][(1, 0)] = 0.5;
+        after[1][(2, 0)] = 9.0; // beyond the first 2 tokens: not counted
+        let moved = causality_facts(&first_rows_change(&before, &after, 2).into());
+        assert_eq!(moved.len(), 1);
+        assert!(
+            moved[0]
+                .en
+                .starts_with("In item 1, token 1's output changed"),
+            "{moved:?}"
+        );
+        let mut later_only = before.clone();
+        later_only[0][(2, 1)] = 1.0;
+        assert!(causality_facts(&first_rows_change(&before, &later_only, 2).into()).is_empty());
+        // A change of width is shown as the rows themselves.
+        let wide = vec![DMatrix::from_element(3, 3, 1.0_f32)];
+        let Out::Batch(rows) = first_rows_change(&before[..1], &wide, 2) else {
+            panic!("a batch")
+        };
+        assert_eq!(rows[0], DMatrix::from_element(2, 3, 1.0_f32));
+    }
+}
