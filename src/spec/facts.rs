@@ -170,9 +170,9 @@ mod tests {
 
     #[test]
     fn causality_facts_name_the_first_token_that_moved() {
-        let before = vec![DMatrix::zeros(3, 2), DMatrix::zeros(3, 2)];
+        let before = vec![DMatrix::from_element(3, 2, 0.25_f32); 2];
         let mut after = before.clone();
-        after[1][(1, 0)] = 0.5;
+        after[1][(1, 0)] = 0.75;
         after[1][(2, 0)] = 9.0; // beyond the first 2 tokens: not counted
         let moved = causality_facts(&first_rows_change(&before, &after, 2).into());
         assert_eq!(moved.len(), 1);
@@ -185,6 +185,12 @@ mod tests {
         let mut later_only = before.clone();
         later_only[0][(2, 1)] = 1.0;
         assert!(causality_facts(&first_rows_change(&before, &later_only, 2).into()).is_empty());
+        // The change itself: 0.75 − 0.25 where token 1 moved, exactly 0 elsewhere.
+        let Out::Batch(change) = first_rows_change(&before, &after, 2) else {
+            panic!("a batch")
+        };
+        assert_eq!(change[1][(1, 0)], 0.5);
+        assert_eq!(change[0], DMatrix::zeros(2, 2));
         // A change of width is shown as the rows themselves.
         let wide = vec![DMatrix::from_element(3, 3, 1.0_f32)];
         let Out::Batch(rows) = first_rows_change(&before[..1], &wide, 2) else {
