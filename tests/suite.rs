@@ -16,6 +16,7 @@ mod bad_input;
 mod book;
 mod causal;
 mod diagnose;
+mod diagnose_pastes;
 mod docs;
 mod edges;
 mod efficient;

@@ -47,7 +47,7 @@
 //! assert_eq!(ones.torch_str(), "tensor([[2., 2., 2.],\n        [2., 2., 2.]])");
 //! ```
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use nalgebra::{DMatrix, DVector, RowDVector};
 
@@ -101,6 +101,43 @@ pub fn with_print_options<T>(options: PrintOptions, f: impl FnOnce() -> T) -> T 
 /// The options in force on this thread.
 fn options() -> PrintOptions {
     OPTIONS.with(Cell::get)
+}
+
+/// A tensor as [`capture`] records it: its shape and its float32 elements in row-major order.
+pub type Captured = (Vec<usize>, Vec<f32>);
+
+thread_local! {
+    /// The tensors printed on this thread since [`capture`] started, if it did.
+    static CAPTURED: RefCell<Option<Vec<Captured>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` and returns its result with the shape and elements of every tensor it printed (on
+/// this thread), in order: the numbers behind the text, exactly. `diagnose` compares them with
+/// a reader's printout at the reader's precision.
+///
+/// ```
+/// use ch03_attention::torch::print::{TorchPrint, capture};
+///
+/// let (text, tensors) = capture(|| format!("Sum: {}", 1.0000001_f32.torch_str()));
+/// assert_eq!(text, "Sum: tensor(1.0000)");
+/// assert_eq!(tensors, [(vec![], vec![1.0000001_f32])]);
+/// ```
+pub fn capture<T>(f: impl FnOnce() -> T) -> (T, Vec<Captured>) {
+    let outer = CAPTURED.with(|c| c.replace(Some(Vec::new())));
+    /// Puts the outer capture back when dropped (also when `f` panics).
+    struct Restore(Option<Option<Vec<Captured>>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(outer) = self.0.take() {
+                CAPTURED.with(|c| c.replace(outer));
+            }
+        }
+    }
+    let mut restore = Restore(Some(outer));
+    let result = f();
+    let outer = restore.0.take().unwrap_or_default();
+    let captured = CAPTURED.with(|c| c.replace(outer)).unwrap_or_default();
+    (result, captured)
 }
 /// PyTorch's default `linewidth`.
 const LINEWIDTH: usize = 80;
@@ -334,6 +371,11 @@ pub fn try_format_tensor(shape: &[usize], data: &[f32]) -> Result<String, Error>
             len: data.len(),
         });
     }
+    CAPTURED.with(|c| {
+        if let Some(list) = c.borrow_mut().as_mut() {
+            list.push((shape.to_vec(), data.to_vec()));
+        }
+    });
     const PREFIX: &str = "tensor(";
     if data.is_empty() {
         // (A scalar always has one element, so `shape` has at least one dimension here.)
