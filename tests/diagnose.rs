@@ -237,19 +237,6 @@ fn an_unknown_tensor_gets_the_closest_and_its_differences() {
     );
 }
 
-/// `--json`: one object with the documented fields.
-#[test]
-fn json_has_the_documented_fields() {
-    let d = diagnose::diagnose(book::DROPOUT_ONES_LINUX_MKL).unwrap();
-    let json: JsonValue = d.to_json().parse().expect("valid JSON");
-    assert_eq!(json["matched"].get::<bool>(), Some(&true));
-    assert_eq!(json["section"].get::<String>().unwrap(), "3.5.2");
-    assert_eq!(json["cell"].get::<String>().unwrap(), "[115]");
-    let causes: &Vec<JsonValue> = json["causes"].get().unwrap();
-    assert_eq!(causes[0].get::<String>().unwrap(), "bernoulli-mkl");
-    assert!(json["closest"].is_null());
-}
-
 /// Bad input: a message naming what is wrong, never a panic.
 #[rstest]
 #[case::empty("", "empty")]
@@ -444,122 +431,6 @@ fn the_closest_is_the_fewest_then_the_least_different() {
     assert!((c.max_abs_diff - 3e-4).abs() < 1e-9, "{}", c.max_abs_diff);
 }
 
-/// Every cause says what happened and what to do, with its own numbers.
-#[test]
-fn every_cause_explains_itself() {
-    use ch03_attention::diagnose::Cause;
-    let causes = [
-        (Cause::Book, "book", "nothing differs", "nothing to fix"),
-        (
-            Cause::BernoulliMkl,
-            "bernoulli-mkl",
-            "MKL",
-            "PyTorch 2.7 or newer",
-        ),
-        (
-            Cause::GeneratorOffset {
-                draws: 36,
-                seed: 123,
-            },
-            "generator-offset:36",
-            "advanced by 36 draws after torch.manual_seed(123)",
-            "run torch.manual_seed(123) again",
-        ),
-        (
-            Cause::SeedMissing {
-                found: 123,
-                book: 789,
-            },
-            "seed-missing",
-            "seeded with 123, not 789",
-            "call torch.manual_seed(789)",
-        ),
-        (
-            Cause::QkvBias,
-            "qkv-bias",
-            "qkv_bias=True",
-            "qkv_bias=False",
-        ),
-        (
-            Cause::DropoutInEval(0.1),
-            "dropout-in-eval",
-            "dropout 0.1",
-            ".eval()",
-        ),
-        (
-            Cause::DropoutOff,
-            "dropout-off",
-            "evaluation mode",
-            ".train()",
-        ),
-        (
-            Cause::DOut { found: 3, book: 2 },
-            "d-out:3",
-            "d_out is 3; the book uses 2",
-            "d_out = 2",
-        ),
-        (
-            Cause::NumHeads { found: 1, book: 2 },
-            "num-heads:1",
-            "num_heads is 1; the book uses 2",
-            "num_heads = 2",
-        ),
-        (
-            Cause::KoreanEx32,
-            "korean-ex3.2",
-            "Korean edition",
-            "both are valid answers",
-        ),
-    ];
-    for (cause, tag, why, fix) in causes {
-        assert_eq!(cause.tag(), tag);
-        assert!(cause.why().contains(why), "{tag}: {}", cause.why());
-        assert!(cause.fix().contains(fix), "{tag}: {}", cause.fix());
-    }
-}
-
-/// The text shows each cause's explanation and fix, wrapped to 88 columns, and names the other
-/// results that print the same text.
-#[test]
-fn the_text_shows_causes_fixes_and_alternatives() {
-    let d = diagnose::diagnose(book::DROPOUT_ONES_LINUX_MKL).unwrap();
-    let shown = d.to_string();
-    assert!(
-        shown.contains("  computed under: bernoulli-mkl\n"),
-        "{shown}"
-    );
-    assert!(
-        shown.contains("  ✗ bernoulli-mkl: the dropout mask was drawn"),
-        "{shown}"
-    );
-    assert!(
-        shown.contains("    fix: nothing is wrong with your code"),
-        "{shown}"
-    );
-    assert!(shown.lines().all(|l| l.chars().count() <= 88), "{shown}");
-    assert!(
-        shown.lines().count() > 12,
-        "the explanation is wrapped, not one long line"
-    );
-    // 3.3.1 prints the same weights in two cells ([35] and [37]): the first is named, then the other.
-    let weights = "tensor([0.1385, 0.2379, 0.2333, 0.1240, 0.1082, 0.1581])";
-    let d = diagnose::diagnose(weights).unwrap();
-    let shown = d.to_string();
-    assert!(
-        shown.contains("✓ identical to the book's printed result"),
-        "{shown}"
-    );
-    assert!(
-        shown.contains("the same text is also 3.3.1 cell [37]"),
-        "{shown}"
-    );
-    let json: JsonValue = d.to_json().parse().unwrap();
-    let also: &Vec<JsonValue> = json["also"].get().unwrap();
-    assert_eq!(also[0]["cell"].get::<String>().unwrap(), "[37]");
-    assert!(shown.ends_with(" ms)"), "{shown}");
-    assert!(shown.contains(&format!("({} candidates compared in", d.candidates)));
-}
-
 /// The search stops after the first level that matches: the Linux matrix (one cause, no draws
 /// skipped) is found after the 42 candidates up to that level, not after all of them; a label
 /// that is not the book's leaves the chapter's order alone.
@@ -643,17 +514,6 @@ fn nudged(text: &str) -> String {
     }
     out.pop(); // the space added at the end
     out
-}
-
-/// An error with a control character in it (a file name with a newline) is still valid JSON.
-#[test]
-fn error_json_escapes_control_characters() {
-    let e = BadInput::Unreadable("a\nb\u{1}\"c\\".to_string());
-    let json: JsonValue = e.to_json().parse().expect("valid JSON");
-    assert_eq!(
-        json["error"].get::<String>().unwrap(),
-        "cannot read the input: a\nb\u{1}\"c\\"
-    );
 }
 
 /// Exactly 64 KiB is read; one byte more is refused.

@@ -17,6 +17,7 @@ mod book;
 mod causal;
 mod diagnose;
 mod diagnose_pastes;
+mod diagnose_report;
 mod docs;
 mod edges;
 mod efficient;

@@ -7,6 +7,8 @@ use crate::chapter::{Printed, Setup};
 mod causes;
 mod evidence;
 pub mod grad_fn;
+mod input;
+mod nested;
 pub mod number;
 mod parse;
 mod report;
@@ -16,7 +18,8 @@ pub use causes::Cause;
 pub use evidence::{
     CHANCE_LIMIT, Evidence, MIN_RANDOM_NUMBERS, SAMPLE_SEEDS, chance_per_run, odds,
 };
-pub use parse::{BadInput, Kind, MAX_INPUT_BYTES, PrintedValue, parse, parse_all, read_input};
+pub use input::{BadInput, MAX_INPUT_BYTES, read_input};
+pub use parse::{Kind, PrintedValue, parse, parse_all};
 
 /// The most draws [`diagnose`] assumes were taken between a seed and a result: 300, enough for
 /// four re-runs of the dropout cell (72 draws each) or eight of the multi-head wrapper's

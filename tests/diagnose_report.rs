@@ -1,0 +1,414 @@
+//! What `diagnose` says and how: every cause's explanation and fix (English and Korean), the
+//! text's layout, the notes, the JSON of a value and of a paste, and the command line's
+//! `--lang ko` and exit statuses.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use ch03_attention::book;
+use ch03_attention::chapter::{self, Setup};
+use ch03_attention::diagnose::{self, BadInput, Note};
+use ch03_attention::walkthrough::Lang;
+use tinyjson::JsonValue;
+
+/// Every cause says what happened and what to do, with its own numbers.
+#[test]
+fn every_cause_explains_itself() {
+    use ch03_attention::diagnose::Cause;
+    let causes = [
+        (Cause::Book, "book", "nothing differs", "nothing to fix"),
+        (
+            Cause::BernoulliMkl,
+            "bernoulli-mkl",
+            "MKL",
+            "PyTorch 2.7 or newer",
+        ),
+        (
+            Cause::GeneratorOffset {
+                draws: 36,
+                seed: 123,
+            },
+            "generator-offset:36",
+            "advanced by 36 draws after torch.manual_seed(123)",
+            "run torch.manual_seed(123) again",
+        ),
+        (
+            Cause::SeedMissing {
+                found: 123,
+                book: 789,
+            },
+            "seed-missing",
+            "seeded with 123, not 789",
+            "call torch.manual_seed(789)",
+        ),
+        (
+            Cause::QkvBias,
+            "qkv-bias",
+            "qkv_bias=True",
+            "qkv_bias=False",
+        ),
+        (
+            Cause::DropoutInEval(0.1),
+            "dropout-in-eval",
+            "dropout 0.1",
+            ".eval()",
+        ),
+        (
+            Cause::DropoutOff,
+            "dropout-off",
+            "evaluation mode",
+            ".train()",
+        ),
+        (
+            Cause::DOut { found: 3, book: 2 },
+            "d-out:3",
+            "d_out is 3; the book uses 2",
+            "d_out = 2",
+        ),
+        (
+            Cause::NumHeads { found: 1, book: 2 },
+            "num-heads:1",
+            "num_heads is 1; the book uses 2",
+            "num_heads = 2",
+        ),
+        (
+            Cause::KoreanEx32,
+            "korean-ex3.2",
+            "Korean edition",
+            "both are valid answers",
+        ),
+    ];
+    for (cause, tag, why, fix) in causes {
+        assert_eq!(cause.tag(), tag);
+        assert!(cause.why().contains(why), "{tag}: {}", cause.why());
+        assert!(cause.fix().contains(fix), "{tag}: {}", cause.fix());
+    }
+}
+
+/// The text shows each cause's explanation and fix, wrapped to 88 columns, and names the other
+/// results that print the same text.
+#[test]
+fn the_text_shows_causes_fixes_and_alternatives() {
+    let d = diagnose::diagnose(book::DROPOUT_ONES_LINUX_MKL).unwrap();
+    let shown = d.to_string();
+    assert!(
+        shown.contains("  computed under: bernoulli-mkl\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("  ✗ bernoulli-mkl: the dropout mask was drawn"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("    fix: nothing is wrong with your code"),
+        "{shown}"
+    );
+    assert!(shown.lines().all(|l| l.chars().count() <= 88), "{shown}");
+    assert!(
+        shown.lines().count() > 12,
+        "the explanation is wrapped, not one long line"
+    );
+    // 3.3.1 prints the same weights in two cells ([35] and [37]): the first is named, then the other.
+    let weights = "tensor([0.1385, 0.2379, 0.2333, 0.1240, 0.1082, 0.1581])";
+    let d = diagnose::diagnose(weights).unwrap();
+    let shown = d.to_string();
+    assert!(
+        shown.contains("✓ identical to the book's printed result"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("the same text is also 3.3.1 cell [37]"),
+        "{shown}"
+    );
+    let json: JsonValue = d.to_json().parse().unwrap();
+    let also: &Vec<JsonValue> = json["also"].get().unwrap();
+    assert_eq!(also[0]["cell"].get::<String>().unwrap(), "[37]");
+    assert!(shown.ends_with(" ms)"), "{shown}");
+    assert!(shown.contains(&format!("({} candidates compared in", d.candidates)));
+}
+
+/// `--json`: one object with the documented fields.
+#[test]
+fn json_has_the_documented_fields() {
+    let d = diagnose::diagnose(book::DROPOUT_ONES_LINUX_MKL).unwrap();
+    let json: JsonValue = d.to_json().parse().expect("valid JSON");
+    assert_eq!(json["matched"].get::<bool>(), Some(&true));
+    assert_eq!(json["section"].get::<String>().unwrap(), "3.5.2");
+    assert_eq!(json["cell"].get::<String>().unwrap(), "[115]");
+    let causes: &Vec<JsonValue> = json["causes"].get().unwrap();
+    assert_eq!(causes[0].get::<String>().unwrap(), "bernoulli-mkl");
+    assert!(json["closest"].is_null());
+}
+
+/// An error with a control character in it (a file name with a newline) is still valid JSON.
+#[test]
+fn error_json_escapes_control_characters() {
+    let e = BadInput::Unreadable("a\nb\u{1}\"c\\".to_string());
+    let json: JsonValue = e.to_json().parse().expect("valid JSON");
+    assert_eq!(
+        json["error"].get::<String>().unwrap(),
+        "cannot read the input: a\nb\u{1}\"c\\"
+    );
+}
+
+/// The notes: a GPU's device and a 16-bit dtype are said when nothing is recognised, and
+/// nothing is said when the numbers are recognised.
+#[test]
+fn device_and_dtype_notes() {
+    let unknown =
+        "tensor([[0.1111, 0.2222], [0.3333, 0.4444]], device='cuda:0', dtype=torch.float16)";
+    let d = diagnose::diagnose(unknown).unwrap();
+    assert_eq!(
+        d.notes,
+        [
+            Note::Device("cuda:0".into()),
+            Note::Dtype("torch.float16".into())
+        ]
+    );
+    let shown = d.to_string();
+    assert!(shown.contains("note: your tensor is on cuda:0"), "{shown}");
+    assert!(shown.contains("note: your tensor is torch.float16; this crate computes in float32"));
+    let ko = d.render(Lang::Korean);
+    assert!(ko.contains("참고: 입력 텐서는 cuda:0에 있습니다"), "{ko}");
+    let known = book::QUERY_2.replace(")", ", device='cuda:0')");
+    assert!(diagnose::diagnose(&known).unwrap().notes.is_empty());
+    let cpu = "tensor([[0.1111, 0.2222]], device='cpu', dtype=torch.float64)";
+    assert!(diagnose::diagnose(cpu).unwrap().notes.is_empty());
+}
+
+/// Display columns of a line: two for Hangul syllables.
+fn columns(line: &str) -> usize {
+    line.chars()
+        .map(|c| {
+            if ('\u{AC00}'..='\u{D7A3}').contains(&c) {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+/// `--lang ko`: every part of the report in Korean, wrapped to 88 columns.
+#[test]
+fn the_report_in_korean() {
+    let d = diagnose::diagnose(book::DROPOUT_ONES_LINUX_MKL).unwrap();
+    let ko = d.render(Lang::Korean);
+    for part in [
+        "인식함: 3.5.2 셀 [115]: ones(6, 6)에 Dropout(0.5)",
+        "계산 조건: bernoulli-mkl",
+        "✗ bernoulli-mkl: 드롭아웃 마스크를 인텔 MKL의 베르누이 커널이 뽑았습니다.",
+        "해결 방법: 코드에는 문제가 없습니다",
+        "책의 출력:",
+        "근거: 출력된 숫자 36개(정수), 그중 난수에 따라 달라지는 숫자 36개.",
+        "(후보 42개를",
+    ] {
+        assert!(ko.contains(part), "{part:?} in\n{ko}");
+    }
+    assert!(ko.lines().all(|l| columns(l) <= 88), "{ko}");
+    let score = chapter::find("s3_4_1_attn_score_22").unwrap();
+    let twice = (score.compute_with)(&Setup {
+        offset: 18,
+        ..Setup::BOOK
+    })
+    .unwrap();
+    let ko = diagnose::diagnose(&twice).unwrap().render(Lang::Korean);
+    assert!(ko.starts_with("판단 보류: 설정 "), "{ko}");
+    assert!(
+        ko.contains("출력된 숫자 하나로는 원인을 말하지 않습니다"),
+        "{ko}"
+    );
+    let ko = diagnose::diagnose("tensor([0.1111, 0.2222])")
+        .unwrap()
+        .render(Lang::Korean);
+    assert!(ko.starts_with("인식하지 못함: "), "{ko}");
+    assert!(ko.contains("가장 가까운 결과: "), "{ko}");
+    let ko = diagnose::report(&format!("{}\n{}", book::FIRST_HEAD, book::SECOND_HEAD))
+        .unwrap()
+        .render(Lang::Korean);
+    assert!(
+        ko.starts_with("붙여 넣은 텍스트에 값이 2개 있습니다."),
+        "{ko}"
+    );
+    assert!(
+        ko.contains("── 값 2/2, 6번째 줄: 크기가 [3, 3]인 텐서, 레이블 \"Second head\""),
+        "{ko}"
+    );
+}
+
+/// Every cause says what happened and what to do in Korean too, with its own numbers.
+#[test]
+fn every_cause_explains_itself_in_korean() {
+    use ch03_attention::diagnose::Cause;
+    for (cause, why, fix) in [
+        (Cause::Book, "다른 점이 없습니다", "고칠 것이 없습니다"),
+        (
+            Cause::BernoulliMkl,
+            "파이토치 2.6 이하",
+            "파이토치 2.7 이상",
+        ),
+        (
+            Cause::GeneratorOffset {
+                draws: 36,
+                seed: 123,
+            },
+            "난수 생성기가 36번 더 진행했습니다",
+            "torch.manual_seed(123) 호출을 다시 실행하고",
+        ),
+        (
+            Cause::SeedMissing {
+                found: 123,
+                book: 789,
+            },
+            "시드는 123입니다(책은 789)",
+            "torch.manual_seed(789) 호출을 넣으세요",
+        ),
+        (
+            Cause::QkvBias,
+            "편향이 있습니다(qkv_bias=True)",
+            "qkv_bias=False",
+        ),
+        (
+            Cause::DropoutInEval(0.1),
+            "드롭아웃 비율 0.1로",
+            ".eval()을 호출하세요",
+        ),
+        (
+            Cause::DropoutOff,
+            "평가 모드(.eval())",
+            ".train()을 호출하세요",
+        ),
+        (
+            Cause::DOut { found: 3, book: 2 },
+            "d_out이 3입니다. 책의 값은 2입니다",
+            "d_out = 2로",
+        ),
+        (
+            Cause::NumHeads { found: 1, book: 2 },
+            "num_heads가 1입니다. 책의 값은 2입니다",
+            "num_heads = 2로",
+        ),
+        (Cause::KoreanEx32, "한국어판 해답", "둘 다 맞는 답입니다"),
+    ] {
+        assert!(
+            cause.why_in(Lang::Korean).contains(why),
+            "{}",
+            cause.why_in(Lang::Korean)
+        );
+        assert!(
+            cause.fix_in(Lang::Korean).contains(fix),
+            "{}",
+            cause.fix_in(Lang::Korean)
+        );
+    }
+}
+
+/// The JSON of a paste: the primary value's fields at the top, then every value.
+#[test]
+fn the_json_of_a_paste() {
+    let cell = format!(
+        "Out[3]: {}\ncontext_vecs.shape: torch.Size([2, 6, 2])\n",
+        book::MHA_CONTEXT_VECS
+    );
+    let report = diagnose::report(&cell).unwrap();
+    let json: JsonValue = report.to_json().parse().expect("valid JSON");
+    assert_eq!(json["status"].get::<String>().unwrap(), "recognised");
+    assert_eq!(json["matched"].get::<bool>(), Some(&true));
+    assert_eq!(json["cell"].get::<String>().unwrap(), "[131]");
+    assert_eq!(json["grad_fn"].get::<String>().unwrap(), "ViewBackward0");
+    assert_eq!(*json["primary"].get::<f64>().unwrap(), 0.0);
+    assert!(json["chance"].get::<f64>().is_some_and(|c| *c < 1e-30));
+    let values: &Vec<JsonValue> = json["values"].get().unwrap();
+    assert_eq!(values.len(), 2);
+    assert_eq!(*values[1]["line"].get::<f64>().unwrap(), 14.0);
+    assert_eq!(
+        values[1]["label"].get::<String>().unwrap(),
+        "context_vecs.shape"
+    );
+    assert_eq!(values[1]["cell"].get::<String>().unwrap(), "[131]"); // the primary's cell
+    assert!(values[1]["chance"].is_null()); // no random number changes a shape
+    // A shape line first: the tensor is still the primary.
+    let shape_first = format!(
+        "context_vecs.shape: torch.Size([2, 6, 2])\n{}",
+        book::MHA_CONTEXT_VECS
+    );
+    assert_eq!(diagnose::report(&shape_first).unwrap().primary, 1);
+    assert_eq!(
+        diagnose::report("torch.Size([2, 6, 2])").unwrap().primary,
+        0
+    );
+    // Ambiguous: matched false, the setups listed.
+    let score = chapter::find("s3_4_1_attn_score_22").unwrap();
+    let twice = (score.compute_with)(&Setup {
+        offset: 18,
+        ..Setup::BOOK
+    })
+    .unwrap();
+    let json: JsonValue = diagnose::diagnose(&twice)
+        .unwrap()
+        .to_json()
+        .parse()
+        .unwrap();
+    assert_eq!(json["status"].get::<String>().unwrap(), "ambiguous");
+    assert_eq!(json["matched"].get::<bool>(), Some(&false));
+    assert!(json["section"].is_null());
+    assert!(
+        !json["ambiguous"]
+            .get::<Vec<JsonValue>>()
+            .unwrap()
+            .is_empty()
+    );
+    assert!(*json["chance"].get::<f64>().unwrap() > 0.0);
+}
+
+/// The binary: `--lang ko`, an ambiguous answer exits 1, a whole cell with every value
+/// recognised exits 0.
+#[test]
+fn the_command_line_in_korean_and_for_cells() {
+    let run = |input: &str, args: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ch03-attention"))
+            .arg("diagnose")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The binary may exit before reading (bad arguments): a broken pipe is fine.
+        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, _) = run(book::DROPOUT_ONES_LINUX_MKL, &["--lang", "ko"]);
+    assert_eq!(code, Some(0));
+    assert!(out.starts_with("인식함: 3.5.2 셀 [115]"), "{out}");
+    let cell = format!(
+        "{}\ncontext_vecs.shape: torch.Size([2, 6, 2])\n",
+        book::MHA_CONTEXT_VECS
+    );
+    let (code, out, _) = run(&cell, &[]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.starts_with("2 values in the paste, each diagnosed below:\n"),
+        "{out}"
+    );
+    let score = chapter::find("s3_4_1_attn_score_22").unwrap();
+    let twice = (score.compute_with)(&Setup {
+        offset: 18,
+        ..Setup::BOOK
+    })
+    .unwrap();
+    let (code, out, _) = run(&twice, &["--json"]);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("\"status\": \"ambiguous\""), "{out}");
+    let (code, _, err) = run("tensor(1.)", &["--lang", "fr"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--lang takes `ko` or `en`"), "{err}");
+    let (code, _, err) = run("tensor(1.)", &["a", "b"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("diagnose takes one FILE"), "{err}");
+}
