@@ -167,6 +167,25 @@ fn every_book_text_is_the_book() {
     }
 }
 
+/// `diagnose` reads a computed result's numbers from the one tensor it prints (or, for a shape
+/// or a Python number, from its text): no entry prints two tensors, under any size it tries.
+#[test]
+fn every_entry_prints_at_most_one_tensor() {
+    use ch03_attention::torch::print::capture;
+    for p in chapter::printed() {
+        for d_out in [None, Some(1), Some(3)] {
+            let setup = Setup {
+                d_out,
+                ..Setup::BOOK
+            };
+            let (text, tensors) = capture(|| (p.compute_with)(&setup));
+            let tensors_in_text = text.map_or(0, |t| t.matches("tensor(").count());
+            assert_eq!(tensors.len(), tensors_in_text, "{p:?} {d_out:?}");
+            assert!(tensors.len() <= 1, "{p:?} prints {} tensors", tensors.len());
+        }
+    }
+}
+
 /// The Linux/Colab matrices (issue #57; PyTorch ≤ 2.6 with MKL): named `bernoulli-mkl`.
 #[test]
 fn the_published_linux_matrices_are_bernoulli_mkl() {

@@ -9,7 +9,7 @@ use super::parse::{self, Kind, PrintedValue};
 use super::{CHAPTER_SEEDS, Closest, DROPOUT_RATES, Found, MAX_CAUSES, MAX_OFFSET, MAX_SIZE};
 use crate::BernoulliPath;
 use crate::chapter::{self, DropoutMode, Knob, Printed, Setup};
-use crate::torch::print::capture;
+use crate::torch::print::capture_without_text;
 
 /// A result computed under a setup, as numbers.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,9 +24,9 @@ pub(super) struct Computed {
 
 /// Computes `printed` under `setup`, exactly (`None` when the setup cannot be built): the
 /// numbers of the one tensor it prints, or else (a shape, a Python float, an integer, whose
-/// text is exact) the numbers of its text.
+/// text is exact) the numbers of its text. (No entry prints two tensors: a test checks.)
 fn compute(printed: &Printed, setup: &Setup) -> Option<Computed> {
-    let (text, tensors) = capture(|| (printed.compute_with)(setup));
+    let (text, tensors) = capture_without_text(|| (printed.compute_with)(setup));
     let text = text.ok()?;
     if let [(shape, data)] = tensors.as_slice() {
         return Some(Computed {

@@ -106,9 +106,16 @@ fn options() -> PrintOptions {
 /// A tensor as [`capture`] records it: its shape and its float32 elements in row-major order.
 pub type Captured = (Vec<usize>, Vec<f32>);
 
+/// What [`capture`] is recording on this thread: the tensors, and whether their text is
+/// skipped.
+struct Recording {
+    tensors: Vec<Captured>,
+    without_text: bool,
+}
+
 thread_local! {
-    /// The tensors printed on this thread since [`capture`] started, if it did.
-    static CAPTURED: RefCell<Option<Vec<Captured>>> = const { RefCell::new(None) };
+    /// The recording in progress on this thread, if any.
+    static CAPTURED: RefCell<Option<Recording>> = const { RefCell::new(None) };
 }
 
 /// Runs `f` and returns its result with the shape and elements of every tensor it printed (on
@@ -123,9 +130,31 @@ thread_local! {
 /// assert_eq!(tensors, [(vec![], vec![1.0000001_f32])]);
 /// ```
 pub fn capture<T>(f: impl FnOnce() -> T) -> (T, Vec<Captured>) {
-    let outer = CAPTURED.with(|c| c.replace(Some(Vec::new())));
-    /// Puts the outer capture back when dropped (also when `f` panics).
-    struct Restore(Option<Option<Vec<Captured>>>);
+    record(false, f)
+}
+
+/// [`capture`], with the tensors' text left out: each tensor prints as `tensor(…)`, which saves
+/// the formatting when only the numbers are wanted (`diagnose` computes thousands of results).
+///
+/// ```
+/// use ch03_attention::torch::print::{TorchPrint, capture_without_text};
+///
+/// let (text, tensors) = capture_without_text(|| format!("Sum: {}", 0.5_f32.torch_str()));
+/// assert_eq!(text, "Sum: tensor(…)");
+/// assert_eq!(tensors, [(vec![], vec![0.5_f32])]);
+/// ```
+pub fn capture_without_text<T>(f: impl FnOnce() -> T) -> (T, Vec<Captured>) {
+    record(true, f)
+}
+
+fn record<T>(without_text: bool, f: impl FnOnce() -> T) -> (T, Vec<Captured>) {
+    let recording = Recording {
+        tensors: Vec::new(),
+        without_text,
+    };
+    let outer = CAPTURED.with(|c| c.replace(Some(recording)));
+    /// Puts the outer recording back when dropped (also when `f` panics).
+    struct Restore(Option<Option<Recording>>);
     impl Drop for Restore {
         fn drop(&mut self) {
             if let Some(outer) = self.0.take() {
@@ -136,8 +165,8 @@ pub fn capture<T>(f: impl FnOnce() -> T) -> (T, Vec<Captured>) {
     let mut restore = Restore(Some(outer));
     let result = f();
     let outer = restore.0.take().unwrap_or_default();
-    let captured = CAPTURED.with(|c| c.replace(outer)).unwrap_or_default();
-    (result, captured)
+    let recorded = CAPTURED.with(|c| c.replace(outer));
+    (result, recorded.map(|r| r.tensors).unwrap_or_default())
 }
 /// PyTorch's default `linewidth`.
 const LINEWIDTH: usize = 80;
@@ -371,11 +400,15 @@ pub fn try_format_tensor(shape: &[usize], data: &[f32]) -> Result<String, Error>
             len: data.len(),
         });
     }
-    CAPTURED.with(|c| {
-        if let Some(list) = c.borrow_mut().as_mut() {
-            list.push((shape.to_vec(), data.to_vec()));
-        }
+    let without_text = CAPTURED.with(|c| {
+        c.borrow_mut().as_mut().is_some_and(|r| {
+            r.tensors.push((shape.to_vec(), data.to_vec()));
+            r.without_text
+        })
     });
+    if without_text {
+        return Ok("tensor(…)".to_string());
+    }
     const PREFIX: &str = "tensor(";
     if data.is_empty() {
         // (A scalar always has one element, so `shape` has at least one dimension here.)
@@ -614,6 +647,31 @@ fn fixed_from_digits(mantissa: &str, exp: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A capture inside a capture records its own tensors, then the outer one goes on; a panic
+    /// inside a capture leaves no recording behind; options come back after a panic too.
+    #[test]
+    fn captures_nest_and_unwind() {
+        let ((inner, after), outer) = capture(|| {
+            let inner = capture_without_text(|| 1.0_f32.torch_str());
+            (inner, 2.0_f32.torch_str())
+        });
+        assert_eq!(inner, ("tensor(…)".to_string(), vec![(vec![], vec![1.0])]));
+        assert_eq!(after, "tensor(2.)");
+        assert_eq!(outer, [(vec![], vec![2.0])]);
+        let panicked =
+            std::panic::catch_unwind(|| capture_without_text(|| -> String { panic!("inside") }));
+        assert!(panicked.is_err());
+        assert_eq!(1.0_f32.torch_str(), "tensor(1.)"); // text again: nothing is recording
+        let six = PrintOptions {
+            precision: 6,
+            sci_mode: None,
+        };
+        let panicked =
+            std::panic::catch_unwind(|| with_print_options(six, || -> String { panic!("inside") }));
+        assert!(panicked.is_err());
+        assert_eq!(0.5_f32.torch_str(), "tensor(0.5000)");
+    }
 
     #[test]
     fn python_repr_of_floats() {
