@@ -224,10 +224,10 @@ fn one_number_without_a_seed_is_never_recognised() {
     assert_eq!(report.values.len(), 300);
     let count = |s: Status| report.values.iter().filter(|d| d.status == s).count();
     assert_eq!(count(Status::Recognised), 0);
-    // Some setup prints about 1 in 20 of them (measured: 14 of 300); each of those is
-    // ambiguous, with its odds.
-    let ambiguous = count(Status::Ambiguous);
-    assert!((5..=30).contains(&ambiguous), "{ambiguous}");
+    // Some setup prints 10 of them (docs/diagnose.md says so); each of those is ambiguous,
+    // with its odds.
+    assert_eq!(count(Status::Ambiguous), 10);
+    let mut odds_alone = 0;
     for d in report
         .values
         .iter()
@@ -236,15 +236,18 @@ fn one_number_without_a_seed_is_never_recognised() {
         let e = d.evidence.as_ref().unwrap();
         assert_eq!(e.random, 1, "{d}"); // one number: never enough, whatever the odds
         assert!(!d.ambiguous.is_empty());
+        odds_alone += usize::from(e.chance < diagnose::CHANCE_LIMIT);
     }
+    // The odds alone would have named a cause for this many of them (src/diagnose/evidence.rs
+    // says so): why one number is never enough.
+    assert_eq!(odds_alone, 1);
 }
 
-/// The chance estimate is not optimistic: over 3,000 unrelated runs of 3.4.1's single score, the
-/// share of pairs that print the same four decimals is at most twice the estimated chance of one
-/// run (averaged over the runs' own texts); the estimate is also within 4× of it, not a bound
-/// so loose that it could name nothing.
+/// The chance estimate is right within a factor of 2 (docs/diagnose.md): over 3,000 unrelated
+/// runs of 3.4.1's single score, the share of pairs that print the same four decimals and the
+/// estimated chance of one run (averaged over the runs' own texts) are within 2× of each other.
 #[test]
-fn the_chance_estimate_is_not_optimistic() {
+fn the_chance_estimate_is_right_within_a_factor_of_2() {
     let score = chapter::find("s3_4_1_attn_score_22").unwrap();
     let texts: Vec<String> = (20_000..23_000)
         .map(|seed| {
@@ -272,7 +275,7 @@ fn the_chance_estimate_is_not_optimistic() {
         "measured {pairs}, estimated {estimate}"
     );
     assert!(
-        estimate <= 4.0 * pairs,
+        estimate <= 2.0 * pairs,
         "measured {pairs}, estimated {estimate}"
     );
 }

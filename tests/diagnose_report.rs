@@ -412,3 +412,79 @@ fn the_command_line_in_korean_and_for_cells() {
     assert_eq!(code, Some(2));
     assert!(err.contains("diagnose takes one FILE"), "{err}");
 }
+
+/// The times of a report replaced by `…` (they vary from run to run).
+fn without_times(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let words: Vec<&str> = line.split(' ').collect();
+        let mut kept = Vec::new();
+        for (i, w) in words.iter().enumerate() {
+            let next_is_ms = words.get(i + 1).is_some_and(|n| n.starts_with("ms"));
+            let numeric = !w.is_empty() && w.chars().all(|c| c.is_ascii_digit());
+            kept.push(if next_is_ms && numeric { "…" } else { w });
+        }
+        out.push_str(&kept.join(" "));
+        out.push('\n');
+    }
+    out
+}
+
+/// The `text` block after the marker `<!-- diagnose KIND: NAME… -->` in docs/diagnose.md.
+fn docs_block(marker: &str) -> String {
+    let page =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/diagnose.md")).unwrap();
+    let at = page
+        .find(&format!("<!-- diagnose {marker} -->"))
+        .unwrap_or_else(|| panic!("no marker {marker}"));
+    let fence = page[at..].find("```text\n").unwrap() + at + "```text\n".len();
+    let end = page[fence..].find("```\n").unwrap() + fence;
+    page[fence..end].to_string()
+}
+
+/// The fixture `name`'s text (tests/data/diagnose_fixtures.json).
+fn fixture_text(name: &str) -> String {
+    let json: JsonValue = crate::common::data_file("diagnose_fixtures.json")
+        .parse()
+        .unwrap();
+    let cases: &Vec<JsonValue> = json["cases"].get().unwrap();
+    let case = cases
+        .iter()
+        .find(|c| c["name"].get::<String>().unwrap() == name)
+        .unwrap_or_else(|| panic!("no fixture {name}"));
+    case["text"].get::<String>().unwrap().clone()
+}
+
+/// The study guide's examples are what `diagnose` prints for PyTorch's own printouts, in
+/// English and in Korean (times left out).
+#[test]
+fn the_docs_examples_are_what_diagnose_prints() {
+    assert_eq!(
+        docs_block("input: cell_mha_run_twice"),
+        fixture_text("cell_mha_run_twice")
+    );
+    for (name, lang, marker) in [
+        (
+            "cell_mha_run_twice",
+            Lang::English,
+            "output: cell_mha_run_twice en",
+        ),
+        (
+            "cell_mha_run_twice",
+            Lang::Korean,
+            "output: cell_mha_run_twice ko",
+        ),
+        (
+            "score_22_run_twice_4_decimals",
+            Lang::English,
+            "output: score_22_run_twice_4_decimals en",
+        ),
+    ] {
+        let report = diagnose::report(&fixture_text(name)).unwrap();
+        assert_eq!(
+            without_times(&report.render(lang)),
+            docs_block(marker),
+            "{marker}"
+        );
+    }
+}

@@ -10,13 +10,14 @@
 //! run with an unknown seed is. For each of the reader's numbers, the chance that an unrelated
 //! run prints it is estimated from those runs:
 //!
-//! * the share of the unrelated runs that print exactly that number (it is 1 where every run
-//!   prints the same, such as a masked `0.0000` or `-inf`, and about ½ for a dropout `2.`), or,
-//!   if larger,
-//! * the width of the interval that prints as that number (10⁻⁴ for four decimals, widened by
-//!   the comparison's tolerance) times the density of the runs' values there, estimated with
-//!   normal kernels (never below one run's worth: a value far from every run is rare, not
-//!   impossible).
+//! * for a value that recurs (at least two runs print it), the share of the runs that print it:
+//!   1 where every run prints the same, such as a masked `0.0000` or `-inf`, and about ½ for a
+//!   dropout `2.`;
+//! * otherwise, the width of the interval that prints as that number (10⁻⁴ for four decimals,
+//!   widened by the comparison's tolerance) times the density of the runs' values there,
+//!   estimated with normal kernels (never below one run's worth: a value far from every run is
+//!   rare, not impossible). One run printing the number by chance says little about its
+//!   chance, so a share of 1/64 is not used.
 //!
 //! A number that equals an earlier one in every run (the second copy of the batch) is counted
 //! once. The chance that one unrelated run prints the whole text is the product over the
@@ -34,8 +35,9 @@
 //! So a run with no seed is named through a cause with probability at most 1 in 1,000: the
 //! setups it could be named through are those compared before the chance passes the limit, and
 //! their chances add up to less than the limit. Through a single printed number it is never
-//! named: one number's odds rest on one estimate, and 3 of 300 runs with unknown seeds print a
-//! single score that some setup compared early prints too.
+//! named: one number's odds rest on one estimate, and of 300 runs of 3.4.1's single score with
+//! unknown seeds, 1 prints a score that a setup compared early prints too, with odds below the
+//! limit (`tests/diagnose_pastes.rs`).
 
 use std::ops::RangeInclusive;
 
@@ -165,11 +167,14 @@ pub(super) fn per_number_chances(tokens: &[String], runs: &[Computed]) -> Vec<Op
             }
             let token = &tokens[i];
             let same = column(i).filter(|v| number::prints_as(*v, token)).count();
-            let share = same as f64 / runs.len() as f64;
+            if same >= 2 {
+                // A value that recurs (a dropped `0.`, a masked `-inf`, a kept `2.`): its share.
+                return Some(same as f64 / runs.len() as f64);
+            }
             // The values that print as the token, within the tolerance both ways.
             let width = number::resolution(token) + 2.0 * tolerance(column(i));
             let at = number::value(token).unwrap_or(f64::NAN);
-            Some(share.max(density_chance(column(i), at, width)))
+            Some(density_chance(column(i), at, width))
         })
         .collect()
 }
@@ -265,8 +270,17 @@ mod tests {
         assert_eq!(p[0], Some(0.5));
         assert_eq!(p[1], Some(1.0));
         assert_eq!(p[3], None);
-        // Column 2: two of four runs print 0.5000: the share wins over the density bound.
+        // Column 2: two of four runs print 0.5000: a recurring value, its share.
         assert_eq!(p[2], Some(0.5));
+        // One run of four prints 0.4000: not a recurring value, the density decides.
+        let once = per_number_chances(
+            &["0.4000".to_string()],
+            &runs.map(|r| Computed {
+                values: vec![r.values[2]],
+                ..r
+            }),
+        );
+        assert!(once[0].unwrap() < 0.01, "{once:?}");
         // Two runs at 0.1 and 0.3 (σ = 0.1, h = 1.06 · 0.1 · 2^(−1/5)); the reader's 0.2000 is
         // between them.
         let spread = per_number_chances(&["0.2000".to_string()], &[run(&[0.1]), run(&[0.3])]);
