@@ -112,7 +112,8 @@ pub(super) fn weigh(
 }
 
 /// The chance that one run of `printed` under `setup` but with an unknown seed prints
-/// `input`'s text, estimated as [`weigh`] does (see the module's page).
+/// `input`'s text, estimated as a diagnosis estimates it (the rule is on the
+/// [`diagnose`](crate::diagnose) page).
 ///
 /// ```
 /// use ch03_attention::{book, chapter::{self, Setup}, diagnose};
