@@ -17,10 +17,12 @@ tests/data/diagnose_fixtures.json, read by tests/diagnose.rs and tests/diagnose_
   book's setup and the variants listed in `grad_fn_variants`).
 * "fresh_process_initial_seeds": the seed two new Python processes start from.
 
-Two kinds of text are not PyTorch's own output and say so in their "steps": `device='cuda:0'`
-is inserted by text substitution (no GPU on the machine that wrote this file), and the MKL
-dropout masks cannot come from here at all (PyTorch 2.7 and later draw every mask with the
-serial kernel); the tests take those from rasbt/LLMs-from-scratch issue #57.
+One kind of text is not PyTorch's own output and says so in its "steps": `device='cuda:0'` is
+inserted by text substitution (no GPU on the machine that wrote this file).
+
+Run under PyTorch 2.6 or older on x86-64 Linux (where dropout masks come from MKL's Bernoulli
+kernel; 2.7 and later draw every mask with the serial kernel), the script writes
+tests/data/diagnose_fixtures_mkl.json instead: the dropout cells as those versions print them.
 
 The no-seed cases run in fresh processes, so each run of this script writes other numbers
 for them.
@@ -188,6 +190,18 @@ def print_cases():
                       "6, 0.0, num_heads=1); print(context_vecs): CausalAttention's numbers, "
                       "grad_fn=<CatBackward0>", shown((one_head,)),
                       [value("3.6.1", "[127]", ["num-heads:1"])]))
+    cases.append(case("cell_wrapper_one_head", "the same cell's two prints: the tensor, then "
+                      "its shape line, which three cells of the book print alike",
+                      shown((one_head,), ("context_vecs.shape:", one_head.shape)),
+                      [value("3.6.1", "[127]", ["num-heads:1"]),
+                       value("3.6.1", "[127]", ["num-heads:1"])]))
+    torch.manual_seed(123)
+    wide = MultiHeadAttention(3, 4, 6, 0.0, num_heads=2)(BATCH)
+    cases.append(case("cell_mha_d_out_4", "torch.manual_seed(123); MultiHeadAttention(3, 4, 6, "
+                      "0.0, num_heads=2); the cell's two prints (3.6.1's wrapper prints the same "
+                      "shape line in the book)",
+                      shown((wide,), ("context_vecs.shape:", wide.shape)),
+                      [value("3.6.2", "[131]", ["d-out:4"]), value("3.6.2", "[131]", ["d-out:4"])]))
     cases.append(case("wrapper_one_head_detached", "the same, printed after .detach(): no "
                       "grad_fn, so nothing tells it from CausalAttention",
                       shown((one_head.detach(),)), [value("3.5.3", "[121]", ["book"])]))
@@ -382,7 +396,43 @@ def grad_fns():
     return {k: sorted(v) for k, v in sorted(seen.items())}, {"s3_5_2_dropout_attn_weights": eval_names}
 
 
+def mkl_cases():
+    """PyTorch 2.6 and older on x86-64 Linux: dropout masks drawn by MKL's Bernoulli kernel."""
+    cases = []
+    _, weights = causal_weights()
+    torch.manual_seed(123)
+    dropout = torch.nn.Dropout(0.5)
+    ones = dropout(torch.ones(6, 6))
+    torch.manual_seed(123)
+    dropped = dropout(weights)
+    cases.append(case("mkl_dropout_cells", "3.5.2's two cells under PyTorch " + torch.__version__,
+                      shown((ones,), (dropped,)),
+                      [value("3.5.2", "[115]", ["bernoulli-mkl"]),
+                       value("3.5.2", "[116]", ["bernoulli-mkl"])]))
+    torch.manual_seed(123)
+    dropout(torch.ones(6, 6))
+    after = dropout(weights)
+    cases.append(case("mkl_dropout_weights_without_reseed", "cell [116] without its "
+                      "torch.manual_seed(123), after cell [115], under PyTorch " + torch.__version__,
+                      shown((after,)),
+                      [value("3.5.2", "[116]", ["generator-offset:1", "bernoulli-mkl"])]))
+    torch.manual_seed(123)
+    ca = CausalAttention(3, 2, 6, 0.5)
+    cases.append(case("mkl_causal_dropout_left_on", "CausalAttention(3, 2, 6, 0.5) in training mode "
+                      "under PyTorch " + torch.__version__, shown((ca(BATCH),)),
+                      [value("3.5.3", "[121]", ["dropout-in-eval", "bernoulli-mkl"])]))
+    return cases
+
+
 def main():
+    if tuple(int(p) for p in torch.__version__.split("+")[0].split(".")[:2]) < (2, 7):
+        path = OUT.replace("diagnose_fixtures.json", "diagnose_fixtures_mkl.json")
+        data = {"generator": "scripts/diagnose_fixtures.py", "torch_version": torch.__version__,
+                "mkl": torch.backends.mkl.is_available(), "cases": mkl_cases()}
+        with open(path, "w") as f:
+            diffable_json.dump(data, f)
+        print(f"wrote {path}: {len(data['cases'])} cases")
+        return
     cases = older_cases() + print_cases()
     names, eval_names = grad_fns()
     fresh_seeds = [int(fresh("import torch; print(torch.initial_seed())")) for _ in range(2)]

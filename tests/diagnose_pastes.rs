@@ -30,13 +30,27 @@ fn tags(d: &Diagnosis) -> Vec<String> {
     m.causes.iter().map(|c| c.tag()).collect()
 }
 
-/// Every PyTorch printout: each value of the paste gets the answer recorded with it (for
-/// "unnamed" ones, anything but "recognised").
+/// Every PyTorch printout, PyTorch 2.15's and 2.6's (MKL's dropout masks): each value of the
+/// paste gets the answer recorded with it (for "unnamed" ones, anything but "recognised").
 #[test]
 fn every_pytorch_paste_gets_its_answer_per_value() {
     let json = fixtures();
-    let cases: &Vec<JsonValue> = json["cases"].get().unwrap();
-    assert!(cases.len() >= 35, "{} cases", cases.len());
+    let mkl: JsonValue = common::data_file("diagnose_fixtures_mkl.json")
+        .parse()
+        .unwrap();
+    assert!(
+        mkl["torch_version"]
+            .get::<String>()
+            .unwrap()
+            .starts_with("2.6.")
+    );
+    let cases: Vec<&JsonValue> = json["cases"]
+        .get::<Vec<JsonValue>>()
+        .unwrap()
+        .iter()
+        .chain(mkl["cases"].get::<Vec<JsonValue>>().unwrap())
+        .collect();
+    assert!(cases.len() >= 40, "{} cases", cases.len());
     for case in cases {
         let name = case["name"].get::<String>().unwrap();
         let text = case["text"].get::<String>().unwrap();

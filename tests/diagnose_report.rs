@@ -83,6 +83,24 @@ fn every_cause_explains_itself() {
         assert!(cause.why().contains(why), "{tag}: {}", cause.why());
         assert!(cause.fix().contains(fix), "{tag}: {}", cause.fix());
     }
+    // The knob each cause turns: what a value in the same cell keeps of it.
+    use ch03_attention::chapter::Knob;
+    let knobs: Vec<Option<Knob>> = causes.iter().map(|(c, ..)| c.knob()).collect();
+    assert_eq!(
+        knobs,
+        [
+            None,
+            Some(Knob::Bernoulli),
+            Some(Knob::Generator),
+            Some(Knob::Generator),
+            Some(Knob::QkvBias),
+            Some(Knob::ModuleDropout),
+            Some(Knob::DropoutOff),
+            Some(Knob::DOut),
+            Some(Knob::NumHeads),
+            Some(Knob::DOut),
+        ]
+    );
 }
 
 /// The text shows each cause's explanation and fix, wrapped to 88 columns, and names the other

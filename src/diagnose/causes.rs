@@ -1,6 +1,7 @@
 //! The causes `diagnose` can name, with their tags, what happened and what to do, in English and
 //! in Korean (the Korean edition's terms: 드롭아웃, 편향, 시드, 난수 생성기, 훈련 모드, 평가 모드).
 
+use crate::chapter::Knob;
 use crate::walkthrough::Lang;
 
 /// One way a reader's run differs from the book's, with its documented tag.
@@ -64,6 +65,21 @@ impl Cause {
             Cause::NumHeads { found, .. } => format!("num-heads:{found}"),
             Cause::KoreanEx32 => "korean-ex3.2".into(),
         }
+    }
+
+    /// The knob of the registry this cause turns (`None` for `book`; the Korean edition's
+    /// exercise 3.2 is the width of its wrapper's heads).
+    pub fn knob(&self) -> Option<Knob> {
+        Some(match self {
+            Cause::Book => return None,
+            Cause::BernoulliMkl => Knob::Bernoulli,
+            Cause::GeneratorOffset { .. } | Cause::SeedMissing { .. } => Knob::Generator,
+            Cause::QkvBias => Knob::QkvBias,
+            Cause::DropoutInEval(_) => Knob::ModuleDropout,
+            Cause::DropoutOff => Knob::DropoutOff,
+            Cause::DOut { .. } | Cause::KoreanEx32 => Knob::DOut,
+            Cause::NumHeads { .. } => Knob::NumHeads,
+        })
     }
 
     /// What happened, in one line.

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::chapter::{Printed, Setup};
+use crate::chapter::{self, Printed, Setup};
 
 mod causes;
 mod evidence;
@@ -247,7 +247,7 @@ pub fn report_in(text: &str, section: Option<&str>) -> Result<Report, BadInput> 
         .into_iter()
         .map(|input| diagnose_value(input, section, &mut cache))
         .collect();
-    prefer_the_primary_cell(&mut values, primary);
+    explain_by_the_primary_cell(&mut values, primary, &mut cache);
     Ok(Report {
         values,
         primary,
@@ -255,28 +255,59 @@ pub fn report_in(text: &str, section: Option<&str>) -> Result<Report, BadInput> 
     })
 }
 
-/// A value that equally simple results print alike (a shape line: `context_vecs.shape:
-/// torch.Size([2, 6, 2])` is printed by 3.5.3's cell and 3.6.2's) is named after the cell of the
-/// paste's primary value when that cell is one of them: the cell printed both.
-fn prefer_the_primary_cell(values: &mut [Diagnosis], primary: usize) {
-    let Some(cell) = values[primary]
-        .matched
-        .as_ref()
-        .map(|m| (m.printed.section, m.printed.cell))
-    else {
+/// A value that the primary value's cell also prints, under the primary's setup, is named as that
+/// cell's: the cell printed both. The shape line `context_vecs.shape: torch.Size([2, 6, 2])`,
+/// which three cells print alike, after a tensor of 3.6.1's cell run with one head is 3.6.1's
+/// shape line under `num-heads:1`, not 3.5.3's under the book's setup. The setup's causes are
+/// kept where the value depends on them (a shape does not depend on the generator).
+fn explain_by_the_primary_cell(
+    values: &mut [Diagnosis],
+    primary: usize,
+    cache: &mut search::Cache,
+) {
+    let Some(main) = values[primary].matched.clone() else {
         return;
     };
-    for d in values.iter_mut() {
-        let Some(at) = d
-            .also
+    let same_cell = |p: &Printed| (p.section, p.cell) == (main.printed.section, main.printed.cell);
+    for (i, d) in values.iter_mut().enumerate() {
+        if i == primary || d.matched.as_ref().is_some_and(|m| same_cell(m.printed)) {
+            continue;
+        }
+        let entry = chapter::printed()
             .iter()
-            .position(|a| (a.printed.section, a.printed.cell) == cell)
-        else {
+            .filter(|p| same_cell(p))
+            .find(|p| {
+                cache
+                    .get(p, &main.setup)
+                    .is_some_and(|computed| search::prints_as(&d.input, &computed))
+            });
+        let Some(entry) = entry else {
             continue;
         };
-        if let Some(matched) = d.matched.as_mut() {
-            std::mem::swap(matched, &mut d.also[at]);
+        let mut causes: Vec<Cause> = main
+            .causes
+            .iter()
+            .copied()
+            .filter(|c| c.knob().is_some_and(|k| entry.varies.contains(&k)))
+            .collect();
+        if causes.is_empty() {
+            causes.push(Cause::Book);
         }
+        let found = Found {
+            printed: entry,
+            setup: main.setup,
+            causes,
+            text: (entry.compute_with)(&main.setup).unwrap_or_default(),
+        };
+        d.evidence = Some(evidence::weigh(&d.input, &found, 1, cache));
+        d.also.retain(|a| a.printed.name != entry.name);
+        if let Some(previous) = d.matched.take() {
+            d.also.insert(0, previous);
+        }
+        d.matched = Some(found);
+        d.status = Status::Recognised;
+        d.ambiguous.clear();
+        d.closest = None;
     }
 }
 
@@ -336,4 +367,49 @@ fn diagnose_value(
     d.closest.iter_mut().for_each(|c| with_text(&mut c.found));
     d.elapsed = started.elapsed();
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::book;
+
+    /// A value is re-explained by the primary's cell whatever its own answer was: its
+    /// alternatives, closest result and status give way to the cell's entry.
+    #[test]
+    fn the_primary_cell_explains_a_value_whatever_it_was() {
+        let cell = format!(
+            "{}\ncontext_vecs.shape: torch.Size([2, 6, 2])",
+            book::MHA_CONTEXT_VECS
+        );
+        let mut report = report(&cell).unwrap();
+        let unknown = diagnose("tensor([0.1111, 0.2222])").unwrap();
+        let main = report.values[0].matched.clone().unwrap();
+        let shape = &mut report.values[1];
+        shape.status = Status::NotRecognised;
+        shape.matched = None;
+        shape.closest = unknown.closest.clone();
+        shape.ambiguous = vec![main];
+        let mut cache = search::Cache::default();
+        explain_by_the_primary_cell(&mut report.values, 0, &mut cache);
+        let shape = &report.values[1];
+        assert_eq!(shape.status, Status::Recognised);
+        assert_eq!(
+            shape.matched.as_ref().unwrap().printed.name,
+            "s3_6_2_mha_context_vecs_shape"
+        );
+        assert!(shape.closest.is_none() && shape.ambiguous.is_empty());
+        assert!(
+            shape
+                .matched
+                .as_ref()
+                .unwrap()
+                .text
+                .contains("torch.Size([2, 6, 2])")
+        );
+        // Nothing to do when the primary is not recognised.
+        let mut values = vec![unknown.clone(), unknown];
+        explain_by_the_primary_cell(&mut values, 0, &mut cache);
+        assert!(values[1].matched.is_none());
+    }
 }
