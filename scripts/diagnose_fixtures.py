@@ -217,6 +217,19 @@ def print_cases():
     cases.append(case("causal_bias_run_twice", "torch.manual_seed(123); CausalAttention(3, 2, 6, "
                       "0.0, qkv_bias=True) built twice", shown((ca(BATCH),)),
                       [value("3.5.3", "[121]", ["generator-offset:24", "qkv-bias"])]))
+    # qkv_bias=True in 3.5.1: cells [105] and [110] print the same numbers, told apart by grad_fn.
+    torch.manual_seed(789)
+    sa_b = SelfAttention_v2(3, 2, qkv_bias=True)
+    scores_b = sa_b.W_query(INPUTS) @ sa_b.W_key(INPUTS).T
+    masked_b = torch.softmax(scores_b / 2 ** 0.5, dim=-1) * torch.tril(torch.ones(6, 6))
+    norm_b = masked_b / masked_b.sum(dim=-1, keepdim=True)
+    causal_b = torch.softmax(scores_b.masked_fill(torch.triu(torch.ones(6, 6), 1).bool(), -torch.inf)
+                             / 2 ** 0.5, dim=1)
+    cases.append(case("cells_105_110_bias", "SelfAttention_v2(3, 2, qkv_bias=True) after "
+                      "torch.manual_seed(789); cells [105] and [110] printed one after the other "
+                      "(the same numbers, grad_fn DivBackward0 and SoftmaxBackward0)",
+                      shown((norm_b,), (causal_b,)),
+                      [value("3.5.1", "[105]", ["qkv-bias"]), value("3.5.1", "[110]", ["qkv-bias"])]))
     # 8. Two cells pasted together, code included.
     torch.manual_seed(123)
     dropout = torch.nn.Dropout(0.5)

@@ -399,3 +399,16 @@ fn the_precision_of_a_paste() {
         "in scientific notation with 4 decimals"
     );
 }
+
+/// A result that draws no random numbers is computed once to weigh it, not once per unrelated
+/// run: exercise 3.3's count (a GPT-2-sized module built per computation) is answered in well
+/// under a second even in the test profile (64 builds took over 10 s).
+#[test]
+fn a_result_without_random_numbers_is_weighed_without_reruns() {
+    let started = std::time::Instant::now();
+    let d = diagnose::diagnose(book::EX_3_3_NUM_PARAMETERS_PRINTED).unwrap();
+    assert_eq!(tags(&d), ["book"]);
+    assert!(!d.evidence.as_ref().unwrap().depends_on_chance());
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(seconds < 3.0, "{seconds} s");
+}

@@ -45,7 +45,7 @@ use super::Found;
 use super::number;
 use super::parse::PrintedValue;
 use super::search::{Cache, Computed};
-use crate::chapter::Setup;
+use crate::chapter::{Knob, Setup};
 
 /// The most chance of a coincidence a named cause may have: 1 in 1,000.
 pub const CHANCE_LIMIT: f64 = 1e-3;
@@ -138,8 +138,12 @@ pub fn chance_per_run(
     weigh(input, &found, 1, &mut Cache::default()).per_run
 }
 
-/// The match's setup under each of [`SAMPLE_SEEDS`], computed.
+/// The match's setup under each of [`SAMPLE_SEEDS`], computed; for a result that draws no random
+/// numbers (its registry entry does not vary with the generator), the one run it has.
 fn unrelated_runs(input: &PrintedValue, found: &Found, cache: &mut Cache) -> Vec<Computed> {
+    if !found.printed.varies.contains(&Knob::Generator) {
+        return cache.get(found.printed, &found.setup).into_iter().collect();
+    }
     SAMPLE_SEEDS
         .filter_map(|seed| {
             let setup = Setup {
@@ -168,8 +172,9 @@ pub(super) fn per_number_chances(tokens: &[String], runs: &[Computed]) -> Vec<Op
             }
             let token = &tokens[i];
             let same = column(i).filter(|v| number::prints_as(*v, token)).count();
-            if same >= 2 {
-                // A value that recurs (a dropped `0.`, a masked `-inf`, a kept `2.`): its share.
+            if same >= 2 || same == runs.len() {
+                // A value that recurs (a dropped `0.`, a masked `-inf`, a kept `2.`), or that
+                // every run prints (the one run of a result with no random numbers): its share.
                 return Some(same as f64 / runs.len() as f64);
             }
             // The values that print as the token, within the tolerance both ways.
@@ -276,7 +281,7 @@ mod tests {
         // One run of four prints 0.4000: not a recurring value, the density decides.
         let once = per_number_chances(
             &["0.4000".to_string()],
-            &runs.map(|r| Computed {
+            &runs.clone().map(|r| Computed {
                 values: vec![r.values[2]],
                 ..r
             }),
@@ -294,6 +299,8 @@ mod tests {
             "{spread:?}"
         );
         assert_eq!(per_number_chances(&tokens[..1], &[]), [Some(1.0)]);
+        // One run, printing the number: a result with no random numbers.
+        assert_eq!(per_number_chances(&tokens[..1], &runs[..1]), [Some(1.0)]);
     }
 
     #[test]

@@ -259,7 +259,8 @@ pub fn report_in(text: &str, section: Option<&str>) -> Result<Report, BadInput> 
 /// cell's: the cell printed both. The shape line `context_vecs.shape: torch.Size([2, 6, 2])`,
 /// which three cells print alike, after a tensor of 3.6.1's cell run with one head is 3.6.1's
 /// shape line under `num-heads:1`, not 3.5.3's under the book's setup. The setup's causes are
-/// kept where the value depends on them (a shape does not depend on the generator).
+/// kept where the value depends on them (a shape does not depend on the generator). A value whose
+/// `grad_fn` the cell's entry does not print is not that entry's.
 fn explain_by_the_primary_cell(
     values: &mut [Diagnosis],
     primary: usize,
@@ -277,9 +278,10 @@ fn explain_by_the_primary_cell(
             .iter()
             .filter(|p| same_cell(p))
             .find(|p| {
-                cache
-                    .get(p, &main.setup)
-                    .is_some_and(|computed| search::prints_as(&d.input, &computed))
+                grad_fn::agrees(d.input.grad_fn.as_deref(), p, &main.setup)
+                    && cache
+                        .get(p, &main.setup)
+                        .is_some_and(|computed| search::prints_as(&d.input, &computed))
             });
         let Some(entry) = entry else {
             continue;
