@@ -506,3 +506,102 @@ fn the_docs_examples_are_what_diagnose_prints() {
         );
     }
 }
+
+/// The parts of the report few pastes reach: a long list of setups, a `grad_fn` on a result
+/// that prints none, a shape no result has, and each kind of value, in both languages.
+#[test]
+fn the_rarer_parts_of_the_report() {
+    use ch03_attention::diagnose::Status;
+    // An ambiguous answer lists at most 10 setups and counts the rest.
+    let score = chapter::find("s3_4_1_attn_score_22").unwrap();
+    let twice = (score.compute_with)(&Setup {
+        offset: 18,
+        ..Setup::BOOK
+    })
+    .unwrap();
+    let mut d = diagnose::diagnose(&twice).unwrap();
+    assert_eq!(d.status, Status::Ambiguous);
+    let one = d.ambiguous[0].clone();
+    d.ambiguous = vec![one; 12];
+    let en = d.render(Lang::English);
+    assert!(en.contains("  10. 3.4.1 cell [75]"), "{en}");
+    assert!(!en.contains("  11. "), "{en}");
+    assert!(en.contains("  … and 2 more\n"), "{en}");
+    assert!(d.render(Lang::Korean).contains("  … 외 2개\n"));
+    // A grad_fn on a result that prints none.
+    let ones = book::DROPOUT_ONES.replace("]])", "]], grad_fn=<MulBackward0>)");
+    let d = diagnose::diagnose(&ones).unwrap();
+    let note = Note::GradFn {
+        yours: "MulBackward0".into(),
+        prints: &[],
+    };
+    assert_eq!(d.notes, [note]);
+    let flat = |t: String| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat(d.to_string()).contains("prints (no grad_fn)"), "{d}");
+    assert!(flat(d.render(Lang::Korean)).contains("출력하는 것(grad_fn 없음)과 다릅니다"));
+    // A grad_fn no result prints, on a text only setups of one number print: still ambiguous,
+    // with those setups.
+    let odd = twice.replace(")", ", grad_fn=<FooBackward0>)");
+    let d = diagnose::diagnose(&odd).unwrap();
+    assert_eq!(d.status, Status::Ambiguous);
+    assert!(!d.ambiguous.is_empty());
+    // A shape no result has, in Korean.
+    let d = diagnose::diagnose("tensor([1., 2., 3., 4., 5., 6., 7.])").unwrap();
+    assert!(
+        d.render(Lang::Korean).starts_with(
+            "인식하지 못함: 이 장의 출력 결과 중 다음 크기를 가진 것이 없습니다: [7]."
+        )
+    );
+    // Thirteen differing places, in Korean.
+    let changed = book::MHA_CONTEXT_VECS.replace("0.2", "0.9");
+    let ko = diagnose::diagnose(&changed).unwrap().render(Lang::Korean);
+    assert!(ko.contains("    … 외 "), "{ko}");
+    assert!(ko.contains("조건에서 숫자 24개 중 "), "{ko}");
+    // Each kind of value, described in both languages.
+    let paste = "Out[1]: array([0.5, 0.25], dtype=float32)\n[0.5, 0.25]\nRow 2 sum: 1.0\n";
+    let report = diagnose::report(paste).unwrap();
+    let en = report.render(Lang::English);
+    assert!(en.contains("line 1: NumPy array of shape [2]"), "{en}");
+    assert!(en.contains("line 2: list of shape [2]"), "{en}");
+    assert!(
+        en.contains("line 3: number 1.0, labelled \"Row 2 sum\""),
+        "{en}"
+    );
+    let ko = report.render(Lang::Korean);
+    assert!(ko.contains("1번째 줄: 크기가 [2]인 넘파이 배열"), "{ko}");
+    assert!(ko.contains("2번째 줄: 크기가 [2]인 리스트"), "{ko}");
+    assert!(
+        ko.contains("3번째 줄: 숫자 1.0, 레이블 \"Row 2 sum\""),
+        "{ko}"
+    );
+}
+
+/// The closest result's numbers are written in the reader's notation, or with four decimals
+/// where that notation cannot hold them; a `nan` is infinitely far.
+#[test]
+fn the_closest_in_the_readers_notation() {
+    let d = diagnose::diagnose("tensor([2., 1.])").unwrap();
+    let c = d.closest.as_ref().unwrap();
+    assert!(
+        c.differing
+            .iter()
+            .all(|(_, _, ours)| ours.contains('.') && ours.len() > 2),
+        "{d}"
+    );
+    let d = diagnose::diagnose("tensor([0.4306, nan])").unwrap();
+    let c = d.closest.as_ref().unwrap();
+    assert_eq!(c.max_abs_diff, f64::INFINITY, "{d}");
+    assert_eq!(c.differing.len(), 1, "{d}");
+}
+
+/// The Korean notebook's label decides between two results printing the same numbers, as the
+/// English one does.
+#[test]
+fn a_korean_label_decides_like_an_english_one() {
+    let korean = "이전에 계산한 두 번째 문맥 벡터: tensor([0.4419, 0.6515, 0.5683])";
+    let d = diagnose::diagnose(korean).unwrap();
+    assert_eq!(
+        d.matched.unwrap().printed.name,
+        "s3_3_2_previous_context_vec_2"
+    );
+}

@@ -286,6 +286,17 @@ mod tests {
         assert_eq!(write(1.0, Notation::NonFinite), None);
         assert_eq!(write(f64::NAN, Notation::Fixed(4)).as_deref(), Some("nan"));
         assert_eq!(
+            write(f64::INFINITY, Notation::Fixed(4)).as_deref(),
+            Some("inf")
+        );
+        assert_eq!(
+            write(f64::NEG_INFINITY, Notation::Integral).as_deref(),
+            Some("-inf")
+        );
+        assert_eq!(write(2.0, Notation::Integral).as_deref(), Some("2."));
+        assert_eq!(write(2.5, Notation::Integer).as_deref(), Some("2"));
+        assert_eq!(write(0.25, Notation::Fixed(3)).as_deref(), Some("0.250"));
+        assert_eq!(
             write(0.25, Notation::Scientific(2)).as_deref(),
             Some("2.50e-01")
         );
