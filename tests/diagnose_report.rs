@@ -605,3 +605,24 @@ fn a_korean_label_decides_like_an_english_one() {
         "s3_3_2_previous_context_vec_2"
     );
 }
+
+/// PyTorch prints a tensor whose values are all whole as `1.`: a sum printed `1.0000` is cell
+/// [33]'s (1.0000001 in float32), not the softmax cells' exact 1, nor a Python float's `1.0`.
+#[test]
+fn a_whole_tensor_prints_as_a_whole_number() {
+    let d = diagnose::diagnose("합: tensor(1.0000)").unwrap();
+    assert_eq!(d.matched.as_ref().unwrap().printed.cell, "[33]");
+    assert!(d.also.is_empty(), "{d}");
+    let d = diagnose::diagnose("Sum: tensor(1.)").unwrap();
+    let cells: Vec<&str> = std::iter::once(d.matched.as_ref().unwrap())
+        .chain(&d.also)
+        .map(|f| f.printed.cell)
+        .collect();
+    assert_eq!(cells, ["[35]", "[37]"], "{d}");
+    // All zero is whole too: PyTorch prints `0.`.
+    let d = diagnose::diagnose("tensor([[0.0000, 0.0000], [0.0000, 0.0000]])").unwrap();
+    assert!(d.matched.is_none() || d.matched.unwrap().printed.name != "s3_5_1_simple_mask");
+    // Scientific notation prints whole values with decimals (`1.0000e+00`): no such inference.
+    let d = diagnose::diagnose("tensor(1.0000e+00)").unwrap();
+    assert!(d.matched.is_some(), "{d}");
+}

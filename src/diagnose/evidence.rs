@@ -254,6 +254,7 @@ mod tests {
     fn run(values: &[f64]) -> Computed {
         Computed {
             size: false,
+            tensor: true,
             shape: vec![values.len()],
             values: values.to_vec(),
         }

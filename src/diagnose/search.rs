@@ -16,6 +16,8 @@ use crate::torch::print::capture_without_text;
 pub(super) struct Computed {
     /// A `torch.Size`, compared only with a `torch.Size`.
     pub size: bool,
+    /// A `tensor(…)` (not a Python number): what a reader's `tensor(…)` must be.
+    pub tensor: bool,
     /// Its shape.
     pub shape: Vec<usize>,
     /// Its numbers, exactly (a float32 result as the float32 it is).
@@ -31,6 +33,7 @@ fn compute(printed: &Printed, setup: &Setup) -> Option<Computed> {
     if let [(shape, data)] = tensors.as_slice() {
         return Some(Computed {
             size: false,
+            tensor: true,
             shape: shape.clone(),
             values: data.iter().map(|&v| f64::from(v)).collect(),
         });
@@ -38,6 +41,7 @@ fn compute(printed: &Printed, setup: &Setup) -> Option<Computed> {
     let value = parse::parse(&text).ok()?;
     Some(Computed {
         size: value.kind == Kind::Size,
+        tensor: value.kind == Kind::Tensor,
         values: value.floats(),
         shape: value.shape,
     })
@@ -61,7 +65,11 @@ impl Cache {
 }
 
 /// Whether `computed` prints as the reader's value: the same kind (a shape or numbers), the same
-/// shape, and every number the same at the reader's precision.
+/// shape, every number the same at the reader's precision, and, for a `tensor(…)`, PyTorch's
+/// format for the whole tensor: PyTorch prints a tensor in its integer form (`1.`) exactly when
+/// all its values are whole, so a tensor printed with decimals (`1.0000`) has a value that is
+/// not, and one printed `1.` has none. A reader's tensor is never a result that prints a Python
+/// number (`Row 2 sum: 1.0`); a reader's `.item()` may be a tensor's.
 pub(super) fn prints_as(input: &PrintedValue, computed: &Computed) -> bool {
     computed.size == (input.kind == Kind::Size)
         && computed.shape == input.shape
@@ -70,6 +78,29 @@ pub(super) fn prints_as(input: &PrintedValue, computed: &Computed) -> bool {
             .iter()
             .zip(&input.numbers)
             .all(|(v, t)| number::prints_as(*v, t))
+        && (input.kind != Kind::Tensor || (computed.tensor && same_form(input, &computed.values)))
+}
+
+/// Whether PyTorch's choice between its integer form and decimals, made for `values`, is the one
+/// the reader's tensor shows. (Scientific notation writes whole values with decimals too,
+/// `1.0000e+00`, and says nothing.)
+fn same_form(input: &PrintedValue, values: &[f64]) -> bool {
+    let notations: Vec<number::Notation> = input
+        .numbers
+        .iter()
+        .filter_map(|t| number::notation(t))
+        .filter(|n| *n != number::Notation::NonFinite)
+        .collect();
+    let whole = values
+        .iter()
+        .filter(|v| v.is_finite() && **v != 0.0)
+        .all(|v| v.fract() == 0.0);
+    let integer_form =
+        !notations.is_empty() && notations.iter().all(|n| *n == number::Notation::Integral);
+    let decimals = notations
+        .iter()
+        .any(|n| matches!(n, number::Notation::Fixed(k) if *k > 0));
+    !(decimals && whole) && !(integer_form && !whole)
 }
 
 /// One computation to try: an entry under a setup, and the causes that setup stands for.
