@@ -100,7 +100,8 @@ fn same_form(input: &PrintedValue, values: &[f64]) -> bool {
     let decimals = notations
         .iter()
         .any(|n| matches!(n, number::Notation::Fixed(k) if *k > 0));
-    !(decimals && whole) && !(integer_form && !whole)
+    // Whole values print without decimals; others never in the integer form.
+    if whole { !decimals } else { !integer_form }
 }
 
 /// One computation to try: an entry under a setup, and the causes that setup stands for.
