@@ -15,10 +15,19 @@ import torch
 torch.manual_seed(0)
 
 
-def case(name, t):
+def case(name, t, precision=None, sci_mode=None):
+    """`precision`, `sci_mode`: print under torch.set_printoptions(precision=..., sci_mode=...)
+    (recorded as "options"), then back to the defaults."""
     t = t.to(torch.float32).contiguous()
     bits = [format(int(b) & 0xFFFFFFFF, "08x") for b in t.reshape(-1).view(torch.int32).tolist()]
-    return {"name": name, "shape": list(t.shape), "bits": bits, "text": str(t)}
+    out = {"name": name, "shape": list(t.shape), "bits": bits}
+    if precision is not None or sci_mode is not None:
+        torch.set_printoptions(precision=4 if precision is None else precision, sci_mode=sci_mode)
+        out["options"] = {"precision": 4 if precision is None else precision, "sci_mode": sci_mode}
+    out["text"] = str(t)
+    torch.set_printoptions(profile="default")
+    torch.set_printoptions(sci_mode=None)
+    return out
 
 
 inf, nan = math.inf, math.nan
@@ -69,6 +78,19 @@ cases = [
     case("negative_zero", torch.tensor([-0.0, 1.0])),
     case("rounding_ties", torch.tensor([0.00005, 0.00015, 0.12345, 0.5])),
     case("rounds_to_negative_zero", torch.tensor([-0.00004, 0.5, 1.0])),
+    # torch.set_printoptions: precision and sci_mode (diagnose reads printouts made under them).
+    case("precision_6", torch.rand(2, 3) - 0.5, precision=6),
+    case("precision_6_integral", torch.tensor([2.0, 0.0, 2.0]), precision=6),
+    case("precision_6_sci", torch.tensor([5.0e-5, 0.5]), precision=6),
+    case("precision_2", torch.tensor([0.125, 0.375, -1.5]), precision=2),
+    case("precision_0", torch.tensor([0.5, 1.5, 2.25]), precision=0),
+    case("sci_mode_true", torch.tensor([[0.5, 2.0], [0.0, 1.0]]), sci_mode=True),
+    case("sci_mode_true_negative", torch.tensor([-0.5, 2.0, -inf]), sci_mode=True),
+    case("sci_mode_true_integral", torch.tensor([2.0, 0.0, 2.0]), sci_mode=True),
+    case("sci_mode_true_all_zero", torch.zeros(3), sci_mode=True),
+    case("sci_mode_true_precision_6", torch.rand(2, 2), precision=6, sci_mode=True),
+    case("sci_mode_false_tiny", torch.tensor([5.0e-5, 0.5]), sci_mode=False),
+    case("sci_mode_false_spread", torch.tensor([1.0, 2000.0, 0.5]), sci_mode=False),
 ]
 
 out = {"torch_version": torch.__version__, "cases": cases}

@@ -17,13 +17,15 @@ USAGE:
                                  the Korean notebook prints (어텐션 가중치:, 합:, ...)
     cargo run -- --list          the sections with their titles and number of results
     cargo run -- --help          this text
-    cargo run -- diagnose [FILE] [--json] [--section S]
-                                 reads a tensor as PyTorch printed it (from FILE, or pasted on
-                                 standard input) and says which of the chapter's results it is
-                                 and why it differs from the book: a re-run cell, a missing
-                                 seed, an older PyTorch's dropout mask, qkv_bias, ... (see the
-                                 `diagnose` page of `cargo doc --open`); --section 3.4.2
-                                 looks only among that section's results
+    cargo run -- diagnose [FILE] [--json] [--section S] [--lang ko]
+                                 reads what a notebook cell printed (from FILE, or pasted on
+                                 standard input: tensors, shapes, labels, prompts, .tolist()
+                                 and NumPy output) and says, for each value, which of the
+                                 chapter's results it is and why it differs from the book: a
+                                 re-run cell, a missing seed, an older PyTorch's dropout mask,
+                                 qkv_bias, ... (see the `diagnose` page of `cargo doc --open`);
+                                 --section 3.4.2 looks only among that section's results;
+                                 --lang ko answers in Korean
 
 SECTIONS:
     3.3  3.3.1  3.3.2           attention without trainable weights
@@ -44,7 +46,8 @@ READING THE OUTPUT:
               does not print (seeded weights, as bit patterns); `claim` a measured statement
 
 Exit status: 0 when every shown result matches, 1 when any differs, 2 on bad arguments.
-`diagnose`: 0 when the tensor is recognised, 1 when it is not, 2 when it is not a tensor.
+`diagnose`: 0 when every value is recognised, 1 when one is ambiguous or not recognised, 2 when
+the input holds no value or one that cannot be read.
 ";
 
 fn main() -> ExitCode {
@@ -118,7 +121,7 @@ fn list(lang: Lang) -> ExitCode {
     }
 }
 
-/// `cargo run -- diagnose [FILE] [--json]`.
+/// `cargo run -- diagnose [FILE] [--json] [--section S] [--lang ko]`.
 fn diagnose(args: &[String]) -> ExitCode {
     use ch03_attention::diagnose::{self, BadInput};
 
@@ -134,6 +137,18 @@ fn diagnose(args: &[String]) -> ExitCode {
         section = Some(s);
         args.drain(i..i + 2);
     }
+    let mut lang = Lang::English;
+    if let Some(i) = args.iter().position(|a| a == "--lang") {
+        match args.get(i + 1).map(String::as_str) {
+            Some("ko") => lang = Lang::Korean,
+            Some("en") => lang = Lang::English,
+            other => {
+                eprintln!("--lang takes `ko` or `en`, got {other:?}");
+                return ExitCode::from(2);
+            }
+        }
+        args.drain(i..i + 2);
+    }
     let paths: Vec<&String> = args.iter().collect();
     let text = match paths.as_slice() {
         [] => diagnose::read_input(std::io::stdin().lock()),
@@ -144,20 +159,20 @@ fn diagnose(args: &[String]) -> ExitCode {
         },
         _ => {
             eprintln!(
-                "diagnose takes one FILE (or none, for standard input) and --json; got {args:?}"
+                "diagnose takes one FILE (or none, for standard input), --json, --section S \
+                 and --lang ko; got {args:?}"
             );
             return ExitCode::from(2);
         }
     };
-    let diagnosis = text.and_then(|t| diagnose::diagnose_in(&t, section.as_deref()));
-    match diagnosis {
-        Ok(d) => {
+    match text.and_then(|t| diagnose::report_in(&t, section.as_deref())) {
+        Ok(report) => {
             if json {
-                println!("{}", d.to_json());
+                println!("{}", report.to_json());
             } else {
-                println!("{d}");
+                println!("{}", report.render(lang));
             }
-            if d.matched.is_some() {
+            if report.all_recognised() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE

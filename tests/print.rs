@@ -5,7 +5,8 @@ use crate::common;
 
 use ch03_attention::nalgebra::DMatrix;
 use ch03_attention::torch::print::{
-    TorchPrint, format_tensor, python_float_repr, strip_autograd_suffix, torch_size,
+    PrintOptions, TorchPrint, format_tensor, python_float_repr, strip_autograd_suffix, torch_size,
+    with_print_options,
 };
 use rstest::rstest;
 use tinyjson::JsonValue;
@@ -16,7 +17,7 @@ fn matches_pytorch_print_for_every_recorded_tensor() {
     let json: JsonValue = common::data_file("torch_print.json").parse().unwrap();
     let cases: &Vec<JsonValue> = json["cases"].get().unwrap();
     assert!(
-        cases.len() >= 38,
+        cases.len() >= 58,
         "the truth file lost cases: {}",
         cases.len()
     );
@@ -36,7 +37,16 @@ fn matches_pytorch_print_for_every_recorded_tensor() {
             .map(|b| f32::from_bits(u32::from_str_radix(b.get::<String>().unwrap(), 16).unwrap()))
             .collect();
         let want: &String = case["text"].get().unwrap();
-        let got = format_tensor(&shape, &data);
+        // `torch.set_printoptions(precision=…, sci_mode=…)` when the case was printed under it.
+        let fields: &std::collections::HashMap<String, JsonValue> = case.get().unwrap();
+        let options = match fields.get("options") {
+            Some(o) => PrintOptions {
+                precision: *o["precision"].get::<f64>().unwrap() as usize,
+                sci_mode: o["sci_mode"].get::<bool>().copied(),
+            },
+            None => PrintOptions::DEFAULT,
+        };
+        let got = with_print_options(options, || format_tensor(&shape, &data));
         if &got != want {
             failures.push(format!("{name}:\n{got}\n-- PyTorch --\n{want}"));
         }

@@ -19,6 +19,8 @@ mod book;
 mod causal;
 mod context;
 mod diagnose;
+mod diagnose_pastes;
+mod diagnose_report;
 mod docs;
 mod dropout;
 mod edges;

@@ -10,7 +10,7 @@
 //!   * all of them integral → *integer form*: `2.`, `0.`, `-3.` (a trailing dot marks a float);
 //!   * otherwise fixed point with 4 decimals: `0.9544`, `1.0000`, `0.0000`;
 //!   * scientific notation `9.1476e-02` when the largest magnitude is over 1000× the smallest,
-//!     the largest is above 10⁸, or (fixed-point case only) the smallest is below 10⁻⁴.
+//!     the largest is above 10⁸, or the smallest is below 10⁻⁴ (integral values never are).
 //! * **One shared width**, the longest formatted non-zero finite value; every element is
 //!   right-aligned to it, so `-inf` becomes `  -inf` beside `0.2899`.
 //! * **Nesting**: rows are separated by `,\n` plus one space of indent per nesting level; 3-D
@@ -22,6 +22,21 @@
 //! `grad_fn=<…>` suffixes are not printed; the walkthrough compares the book's text before that
 //! suffix (see [`strip_autograd_suffix`]).
 //!
+//! `torch.set_printoptions(precision=…, sci_mode=…)` has its counterpart in
+//! [`with_print_options`], which prints with other options inside a closure (on the calling
+//! thread only):
+//!
+//! ```
+//! use ch03_attention::torch::print::{PrintOptions, TorchPrint, with_print_options};
+//!
+//! let x = vec![0.25_f32, 2.0];
+//! let six = PrintOptions { precision: 6, sci_mode: None };
+//! assert_eq!(with_print_options(six, || x.as_slice().torch_str()), "tensor([0.250000, 2.000000])");
+//! let sci = PrintOptions { precision: 4, sci_mode: Some(true) };
+//! assert_eq!(with_print_options(sci, || x.as_slice().torch_str()), "tensor([2.5000e-01, 2.0000e+00])");
+//! assert_eq!(x.as_slice().torch_str(), "tensor([0.2500, 2.0000])"); // the defaults again
+//! ```
+//!
 //! ```
 //! use ch03_attention::nalgebra::DMatrix;
 //! use ch03_attention::torch::print::TorchPrint;
@@ -32,12 +47,127 @@
 //! assert_eq!(ones.torch_str(), "tensor([[2., 2., 2.],\n        [2., 2., 2.]])");
 //! ```
 
+use std::cell::{Cell, RefCell};
+
 use nalgebra::{DMatrix, DVector, RowDVector};
 
 use crate::Error;
 
-/// PyTorch's default `precision` (decimals shown).
-const PRECISION: usize = 4;
+/// The options of `torch.set_printoptions` that change how numbers are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrintOptions {
+    /// Decimals after the point (fixed point) or after the first digit (scientific); PyTorch's
+    /// default is 4.
+    pub precision: usize,
+    /// `None`: PyTorch chooses (the rules above); `Some(true)`: always scientific;
+    /// `Some(false)`: never.
+    pub sci_mode: Option<bool>,
+}
+
+impl PrintOptions {
+    /// PyTorch's defaults: `precision=4`, `sci_mode=None`.
+    pub const DEFAULT: PrintOptions = PrintOptions {
+        precision: 4,
+        sci_mode: None,
+    };
+}
+
+impl Default for PrintOptions {
+    fn default() -> PrintOptions {
+        PrintOptions::DEFAULT
+    }
+}
+
+thread_local! {
+    /// The options in force on this thread (see [`with_print_options`]).
+    static OPTIONS: Cell<PrintOptions> = const { Cell::new(PrintOptions::DEFAULT) };
+}
+
+/// Runs `f` with `options` in force for every tensor printed on this thread, then puts the
+/// previous options back (also when `f` panics): `torch.set_printoptions` for the length of a
+/// closure.
+pub fn with_print_options<T>(options: PrintOptions, f: impl FnOnce() -> T) -> T {
+    /// Restores the previous options when dropped.
+    struct Restore(PrintOptions);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            OPTIONS.with(|o| o.set(self.0));
+        }
+    }
+    let _restore = Restore(OPTIONS.with(|o| o.replace(options)));
+    f()
+}
+
+/// The options in force on this thread.
+fn options() -> PrintOptions {
+    OPTIONS.with(Cell::get)
+}
+
+/// A tensor as [`capture`] records it: its shape and its float32 elements in row-major order.
+pub type Captured = (Vec<usize>, Vec<f32>);
+
+/// What [`capture`] is recording on this thread: the tensors, and whether their text is
+/// skipped.
+struct Recording {
+    tensors: Vec<Captured>,
+    without_text: bool,
+}
+
+thread_local! {
+    /// The recording in progress on this thread, if any.
+    static CAPTURED: RefCell<Option<Recording>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` and returns its result with the shape and elements of every tensor it printed (on
+/// this thread), in order: the numbers behind the text, exactly. `diagnose` compares them with
+/// a reader's printout at the reader's precision.
+///
+/// ```
+/// use ch03_attention::torch::print::{TorchPrint, capture};
+///
+/// let (text, tensors) = capture(|| format!("Sum: {}", 1.0000001_f32.torch_str()));
+/// assert_eq!(text, "Sum: tensor(1.0000)");
+/// assert_eq!(tensors, [(vec![], vec![1.0000001_f32])]);
+/// ```
+pub fn capture<T>(f: impl FnOnce() -> T) -> (T, Vec<Captured>) {
+    record(false, f)
+}
+
+/// [`capture`], with the tensors' text left out: each tensor prints as `tensor(…)`, which saves
+/// the formatting when only the numbers are wanted (`diagnose` computes thousands of results).
+///
+/// ```
+/// use ch03_attention::torch::print::{TorchPrint, capture_without_text};
+///
+/// let (text, tensors) = capture_without_text(|| format!("Sum: {}", 0.5_f32.torch_str()));
+/// assert_eq!(text, "Sum: tensor(…)");
+/// assert_eq!(tensors, [(vec![], vec![0.5_f32])]);
+/// ```
+pub fn capture_without_text<T>(f: impl FnOnce() -> T) -> (T, Vec<Captured>) {
+    record(true, f)
+}
+
+fn record<T>(without_text: bool, f: impl FnOnce() -> T) -> (T, Vec<Captured>) {
+    let recording = Recording {
+        tensors: Vec::new(),
+        without_text,
+    };
+    let outer = CAPTURED.with(|c| c.replace(Some(recording)));
+    /// Puts the outer recording back when dropped (also when `f` panics).
+    struct Restore(Option<Option<Recording>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(outer) = self.0.take() {
+                CAPTURED.with(|c| c.replace(outer));
+            }
+        }
+    }
+    let mut restore = Restore(Some(outer));
+    let result = f();
+    let outer = restore.0.take().unwrap_or_default();
+    let recorded = CAPTURED.with(|c| c.replace(outer));
+    (result, recorded.map(|r| r.tensors).unwrap_or_default())
+}
 /// PyTorch's default `linewidth`.
 const LINEWIDTH: usize = 80;
 /// PyTorch's default `threshold`: more elements than this are summarized.
@@ -270,6 +400,15 @@ pub fn try_format_tensor(shape: &[usize], data: &[f32]) -> Result<String, Error>
             len: data.len(),
         });
     }
+    let without_text = CAPTURED.with(|c| {
+        c.borrow_mut().as_mut().is_some_and(|r| {
+            r.tensors.push((shape.to_vec(), data.to_vec()));
+            r.without_text
+        })
+    });
+    if without_text {
+        return Ok("tensor(…)".to_string());
+    }
     const PREFIX: &str = "tensor(";
     if data.is_empty() {
         // (A scalar always has one element, so `shape` has at least one dimension here.)
@@ -367,6 +506,7 @@ struct Formatter {
     int_mode: bool,
     sci_mode: bool,
     width: usize,
+    precision: usize,
 }
 
 impl Formatter {
@@ -376,32 +516,33 @@ impl Formatter {
             .filter(|v| v.is_finite() && **v != 0.0)
             .map(|&v| f64::from(v))
             .collect();
+        let options = options();
+        let precision = options.precision;
         let mut f = Formatter {
             int_mode: true,
             sci_mode: false,
             width: 1,
+            precision,
         };
         if finite.is_empty() {
-            return f;
+            return f; // all zero or non-finite: PyTorch stops here, whatever `sci_mode` says
         }
         let min = finite.iter().fold(f64::INFINITY, |a, v| a.min(v.abs()));
         let max = finite.iter().fold(0.0_f64, |a, v| a.max(v.abs()));
         f.int_mode = finite.iter().all(|v| *v == v.ceil());
-        let spread = max / min > 1000.0 || max > 1.0e8;
-        f.sci_mode = if f.int_mode {
-            spread
-        } else {
-            spread || min < 1.0e-4
-        };
+        // (Integral values are at least 1 in magnitude, so `min < 1e-4` only ever applies to
+        // the fixed-point case.)
+        let chosen = max / min > 1000.0 || max > 1.0e8 || min < 1.0e-4;
+        f.sci_mode = options.sci_mode.unwrap_or(chosen);
         f.width = finite
             .iter()
             .map(|&v| {
                 if f.sci_mode {
-                    sci(v).len()
+                    sci(v, precision).len()
                 } else if f.int_mode {
                     format!("{v:.0}").len() + 1
                 } else {
-                    format!("{v:.PRECISION$}").len()
+                    format!("{v:.precision$}").len()
                 }
             })
             .max()
@@ -414,11 +555,12 @@ impl Formatter {
         let text = if !v.is_finite() {
             nonfinite(v)
         } else if self.sci_mode {
-            sci(v)
+            sci(v, self.precision)
         } else if self.int_mode {
             format!("{v:.0}.")
         } else {
-            format!("{v:.PRECISION$}")
+            let precision = self.precision;
+            format!("{v:.precision$}")
         };
         format!("{text:>width$}", width = self.width)
     }
@@ -434,13 +576,13 @@ fn nonfinite(v: f64) -> String {
     }
 }
 
-/// Python's `'{:.4e}'.format(v)`: `9.1476e-02`, `1.0000e+03` (sign and at least two exponent
-/// digits, which Rust's `{:e}` omits).
-fn sci(v: f64) -> String {
+/// Python's `'{:.4e}'.format(v)` (for `precision` 4): `9.1476e-02`, `1.0000e+03` (sign and at
+/// least two exponent digits, which Rust's `{:e}` omits).
+pub fn sci(v: f64, precision: usize) -> String {
     if !v.is_finite() {
         return nonfinite(v);
     }
-    let s = format!("{v:.PRECISION$e}");
+    let s = format!("{v:.precision$e}");
     let (mantissa, exp) = s.split_once('e').expect("`{:e}` always has an exponent");
     python_exponent(mantissa, exp.parse().expect("integer exponent"))
 }
@@ -506,6 +648,31 @@ fn fixed_from_digits(mantissa: &str, exp: i32) -> String {
 mod tests {
     use super::*;
 
+    /// A capture inside a capture records its own tensors, then the outer one goes on; a panic
+    /// inside a capture leaves no recording behind; options come back after a panic too.
+    #[test]
+    fn captures_nest_and_unwind() {
+        let ((inner, after), outer) = capture(|| {
+            let inner = capture_without_text(|| 1.0_f32.torch_str());
+            (inner, 2.0_f32.torch_str())
+        });
+        assert_eq!(inner, ("tensor(…)".to_string(), vec![(vec![], vec![1.0])]));
+        assert_eq!(after, "tensor(2.)");
+        assert_eq!(outer, [(vec![], vec![2.0])]);
+        let panicked =
+            std::panic::catch_unwind(|| capture_without_text(|| -> String { panic!("inside") }));
+        assert!(panicked.is_err());
+        assert_eq!(1.0_f32.torch_str(), "tensor(1.)"); // text again: nothing is recording
+        let six = PrintOptions {
+            precision: 6,
+            sci_mode: None,
+        };
+        let panicked =
+            std::panic::catch_unwind(|| with_print_options(six, || -> String { panic!("inside") }));
+        assert!(panicked.is_err());
+        assert_eq!(0.5_f32.torch_str(), "tensor(0.5000)");
+    }
+
     #[test]
     fn python_repr_of_floats() {
         assert_eq!(python_float_repr(1.0), "1.0");
@@ -518,9 +685,10 @@ mod tests {
 
     #[test]
     fn python_style_exponent() {
-        assert_eq!(sci(0.091476), "9.1476e-02");
-        assert_eq!(sci(-1.4744), "-1.4744e+00");
-        assert_eq!(sci(1.0e100), "1.0000e+100");
+        assert_eq!(sci(0.091476, 4), "9.1476e-02");
+        assert_eq!(sci(-1.4744, 4), "-1.4744e+00");
+        assert_eq!(sci(1.0e100, 4), "1.0000e+100");
+        assert_eq!(sci(1.0e-5, 0), "1e-05");
     }
 
     #[test]
