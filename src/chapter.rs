@@ -98,7 +98,7 @@ impl Printed {
 
     /// Where the book prints it, in both languages: `"3.5.1, cell [110]"`, and in Korean the
     /// Korean edition's notebook cell with the English one after it where they differ
-    /// (`"3.5.1, 셀 [30], 영어판 [110]"`).
+    /// (“3.5.1, 셀 \[30\], 영어판 \[110\]”).
     pub fn place(&self) -> Text {
         let ko_cell = crate::walkthrough::ko::cell(&self.cell_label())
             .and_then(|c| c.rsplit(' ').next())

@@ -194,7 +194,7 @@ impl Precision {
         }
     }
 
-    /// The same in Korean: `소수점 아래 4자리`, `과학적 표기법, 소수점 아래 4자리`, `정수`.
+    /// The same in Korean: “소수점 아래 4자리”, “과학적 표기법, 소수점 아래 4자리”, “정수”.
     pub fn ko(&self) -> String {
         let decimals = match self.decimals {
             None => return "정수".to_string(),
