@@ -551,3 +551,93 @@ fn the_book_is_cited_with_the_korean_notebooks_cell_in_korean() {
     let p = ch03_attention::chapter::find("exercise_3_2_korean_edition_context_vecs").unwrap();
     assert_eq!(p.place().get(Lang::Ko), "연습문제 3.2 (한국어판), 셀 [9]"); // a Korean cell already
 }
+
+/// A learner's files in the middle of the chapter (`tests/learner/`), as the practice judge
+/// compiles them: their functions, and their text for the judge to read.
+mod learner {
+    #[path = "../learner/s3_3_1.rs"]
+    pub mod s3_3_1;
+    #[path = "../learner/s3_3_2.rs"]
+    pub mod s3_3_2;
+    #[path = "../learner/s3_4.rs"]
+    pub mod s3_4;
+
+    pub static SOURCES: &[(&str, &str)] = &[
+        ("s3_3_1.rs", include_str!("learner/s3_3_1.rs")),
+        ("s3_3_2.rs", include_str!("learner/s3_3_2.rs")),
+        ("s3_4.rs", include_str!("learner/s3_4.rs")),
+    ];
+}
+
+#[test]
+fn a_todo_is_placed_not_started_waiting_unfinished_or_a_helper() {
+    fn elsewhere(_: &DMatrix<f32>) -> DMatrix<f32> {
+        todo!()
+    }
+    let imp = Implementation {
+        softmax: learner::s3_3_1::softmax,
+        softmax_naive: learner::s3_3_1::softmax_naive,
+        sum_normalize: learner::s3_3_1::sum_normalize,
+        attn_weights: learner::s3_3_2::attn_weights,
+        self_attention_v1_weights: learner::s3_4::self_attention_v1_weights,
+        self_attention_v1: learner::s3_4::self_attention_v1,
+        attn_scores: elsewhere,
+        ..REFERENCE
+    };
+    let judge = Judge::new(imp, Lang::En).with_sources(learner::SOURCES);
+    let v = |id: &str| judge.verdict(id).unwrap();
+    let at = |file: &str, line: usize| format!("practice/src/{file}:{line}");
+    assert_eq!(
+        (v("softmax").status, v("softmax").message),
+        (
+            Status::NotStarted,
+            format!("not started: write `softmax` ({})", at("s3_3_1.rs", 6))
+        )
+    );
+    let waiting = v("attn_weights");
+    assert_eq!(waiting.status, Status::Waiting);
+    assert_eq!(
+        waiting.message.lines().next().unwrap(),
+        format!(
+            "waiting for `softmax` (exercise softmax, {})",
+            at("s3_3_1.rs", 7)
+        )
+    );
+    let unfinished = v("softmax_naive");
+    assert_eq!(unfinished.status, Status::Failing);
+    assert!(
+        unfinished.message.starts_with(&format!(
+            "your `softmax_naive` still reaches a todo!() ({}): finish it",
+            at("s3_3_1.rs", 12)
+        )),
+        "{}",
+        unfinished.message
+    );
+    let helper = v("sum_normalize");
+    assert_eq!(helper.status, Status::Failing);
+    assert!(
+        helper.message.starts_with(&format!(
+            "your function `total` reaches a todo!() ({})",
+            at("s3_3_1.rs", 20)
+        )),
+        "{}",
+        helper.message
+    );
+    let half = v("self_attention_v1");
+    assert_eq!(half.status, Status::Failing);
+    assert!(
+        half.message.starts_with(&format!(
+            "`self_attention_v1` is still its stub ({}): this exercise needs \
+             `self_attention_v1_weights`, `self_attention_v1` written",
+            at("s3_4.rs", 12)
+        )),
+        "{}",
+        half.message
+    );
+    // A todo!() outside the learner's files is not placed in them.
+    assert_eq!(
+        v("attn_scores").message,
+        "not started: the function still calls todo!()"
+    );
+    assert_eq!(v("context_vec").status, Status::Done);
+}

@@ -436,6 +436,16 @@ mod tests {
     }
 
     #[test]
+    fn a_done_verdict_stays_empty_and_long_output_is_kept_to_64_kib() {
+        let out = format!("debug\n{BEGIN}done\n\n{END}\n");
+        let v = read_verdict("softmax", &ended(&out, "", 0), Lang::En, 80, TIME_LIMIT);
+        assert_eq!((v.status, v.message.as_str()), (Status::Done, ""));
+        let long = vec![b'x'; 70_000];
+        assert_eq!(drain(&long[..]).len(), 64 * 1024);
+        assert_eq!(drain(&long[..100]).len(), 100);
+    }
+
+    #[test]
     fn a_child_that_died_is_described() {
         let overflow = "\nthread 'main' has overflowed its stack\nfatal runtime error: stack overflow, aborting\n";
         let v = read_verdict(
