@@ -412,3 +412,18 @@ fn a_result_without_random_numbers_is_weighed_without_reruns() {
     let seconds = started.elapsed().as_secs_f64();
     assert!(seconds < 3.0, "{seconds} s");
 }
+
+/// What counts as random: in cell [116]'s printout the 21 weights on and below the diagonal are
+/// each kept or dropped, and the 15 zeros above it are zero in every run (counted once, as a
+/// number that never varies).
+#[test]
+fn the_numbers_that_depend_on_the_random_numbers() {
+    let d = diagnose::diagnose(book::DROPOUT_ATTN_WEIGHTS).unwrap();
+    let e = d.evidence.as_ref().unwrap();
+    assert_eq!((e.numbers, e.random), (36, 21), "{d}");
+    // Each kept-or-dropped weight is about an even chance: 21 of them, a few in a million.
+    assert!(e.per_run > 1e-8 && e.per_run < 1e-5, "{}", e.per_run);
+    assert!((e.chance - e.compared as f64 * e.per_run).abs() <= 1e-12 * e.chance);
+    let mha = diagnose::diagnose(book::MHA_CONTEXT_VECS).unwrap();
+    assert_eq!(mha.evidence.as_ref().unwrap().random, 12); // the batch's copy counted once
+}
