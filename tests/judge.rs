@@ -629,7 +629,7 @@ fn a_todo_is_placed_not_started_waiting_unfinished_or_a_helper() {
         half.message.starts_with(&format!(
             "`self_attention_v1` is still its stub ({}): this exercise needs \
              `self_attention_v1_weights`, `self_attention_v1` written",
-            at("s3_4.rs", 12)
+            at("s3_4.rs", 16)
         )),
         "{}",
         half.message
