@@ -270,7 +270,7 @@ fn every_cause_explains_itself_in_korean() {
                 draws: 36,
                 seed: 123,
             },
-            "난수 생성기가 36번 더 진행했습니다",
+            "난수를 36개 이미 소비했습니다",
             "torch.manual_seed(123) 호출을 다시 실행하고",
         ),
         (

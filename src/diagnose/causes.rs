@@ -183,9 +183,9 @@ impl Cause {
                 책의 컴퓨터는 파이토치 자체의 직렬 커널을 썼습니다"
                 .into(),
             Cause::GeneratorOffset { draws, seed } => format!(
-                "torch.manual_seed({seed}) 다음, 이 결과가 난수를 뽑기 전에 난수 생성기가 \
-                 {draws}번 더 진행했습니다: 그 사이에 난수를 뽑는 셀이 실행되었습니다. 보통 이 \
-                 셀이나 층을 만드는 셀을 다시 실행한 경우입니다"
+                "torch.manual_seed({seed}) 다음, 이 결과가 난수를 뽑기 전에 난수를 {draws}개 \
+                 이미 소비했습니다: 그 사이에 난수를 뽑는 셀이 실행되었습니다. 보통 이 셀이나 \
+                 층을 만드는 셀을 다시 실행한 경우입니다"
             ),
             Cause::SeedMissing { found, book } => format!(
                 "숫자가 나온 난수 생성기의 시드는 {found}입니다(책은 {book}): 이 셀 전에 \
