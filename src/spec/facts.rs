@@ -182,6 +182,11 @@ mod tests {
                 .starts_with("In item 1, token 1's output changed"),
             "{moved:?}"
         );
+        // A change of exactly TOL is within the tolerance: not a move.
+        let mut at_tolerance = vec![DMatrix::zeros(3, 2)];
+        at_tolerance[0][(0, 0)] = TOL;
+        let zeros = vec![DMatrix::zeros(3, 2)];
+        assert!(causality_facts(&first_rows_change(&zeros, &at_tolerance, 2).into()).is_empty());
         let mut later_only = before.clone();
         later_only[0][(2, 1)] = 1.0;
         assert!(causality_facts(&first_rows_change(&before, &later_only, 2).into()).is_empty());
