@@ -473,7 +473,7 @@ fn three_diagnoses_as_printed() {
         let cut = text.rfind(" in ").expect("the last line gives the time");
         text[..cut].to_string()
     };
-    let twice = fixture_text("mha_cell_run_twice");
+    let twice = common::fixture_text("mha_cell_run_twice");
     for (name, text) in [
         ("diagnose_book_dropout", book::DROPOUT_ONES),
         ("diagnose_linux_dropout", book::DROPOUT_ONES_LINUX_MKL),
@@ -486,17 +486,6 @@ fn three_diagnoses_as_printed() {
             &without_time(&d),
         );
     }
-}
-
-/// The text of the fixture `name` (tests/data/diagnose_fixtures.json).
-fn fixture_text(name: &str) -> String {
-    let json: JsonValue = common::data_file("diagnose_fixtures.json").parse().unwrap();
-    let cases: &Vec<JsonValue> = json["cases"].get().unwrap();
-    let case = cases
-        .iter()
-        .find(|c| c["name"].get::<String>().unwrap() == name)
-        .unwrap_or_else(|| panic!("no fixture {name}"));
-    case["text"].get::<String>().unwrap().clone()
 }
 
 /// At most 12 differing places are listed; the rest are counted.

@@ -5,6 +5,8 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use crate::common;
+
 use ch03_attention::book;
 use ch03_attention::chapter::{self, Setup};
 use ch03_attention::diagnose::{self, BadInput, Note};
@@ -460,26 +462,13 @@ fn docs_block(marker: &str) -> String {
     page[fence..end].to_string()
 }
 
-/// The fixture `name`'s text (tests/data/diagnose_fixtures.json).
-fn fixture_text(name: &str) -> String {
-    let json: JsonValue = crate::common::data_file("diagnose_fixtures.json")
-        .parse()
-        .unwrap();
-    let cases: &Vec<JsonValue> = json["cases"].get().unwrap();
-    let case = cases
-        .iter()
-        .find(|c| c["name"].get::<String>().unwrap() == name)
-        .unwrap_or_else(|| panic!("no fixture {name}"));
-    case["text"].get::<String>().unwrap().clone()
-}
-
 /// The study guide's examples are what `diagnose` prints for PyTorch's own printouts, in
 /// English and in Korean (times left out).
 #[test]
 fn the_docs_examples_are_what_diagnose_prints() {
     assert_eq!(
         docs_block("input: cell_mha_run_twice"),
-        fixture_text("cell_mha_run_twice")
+        common::fixture_text("cell_mha_run_twice")
     );
     for (name, lang, marker) in [
         (
@@ -498,7 +487,7 @@ fn the_docs_examples_are_what_diagnose_prints() {
             "output: score_22_run_twice_4_decimals en",
         ),
     ] {
-        let report = diagnose::report(&fixture_text(name)).unwrap();
+        let report = diagnose::report(&common::fixture_text(name)).unwrap();
         assert_eq!(
             without_times(&report.render(lang)),
             docs_block(marker),

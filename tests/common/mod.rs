@@ -123,3 +123,14 @@ pub fn max_scaled_error(got: &[f32], want: &[f32]) -> f32 {
         })
         .fold(0.0, f32::max)
 }
+
+/// The text of the PyTorch printout `name` in `tests/data/diagnose_fixtures.json`.
+pub fn fixture_text(name: &str) -> String {
+    let json: tinyjson::JsonValue = data_file("diagnose_fixtures.json").parse().unwrap();
+    let cases: &Vec<tinyjson::JsonValue> = json["cases"].get().unwrap();
+    let case = cases
+        .iter()
+        .find(|c| c["name"].get::<String>().unwrap() == name)
+        .unwrap_or_else(|| panic!("no fixture {name}"));
+    case["text"].get::<String>().unwrap().clone()
+}
