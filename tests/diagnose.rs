@@ -2,8 +2,7 @@
 //! published in rasbt/LLMs-from-scratch issue #57, and bad input never panicking. PyTorch's own
 //! printouts and whole cells are in `diagnose_pastes.rs`.
 
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use std::io::Read;
 
 use crate::common;
 
@@ -296,27 +295,7 @@ fn a_100_megabyte_line_is_refused() {
 /// standard input).
 #[test]
 fn the_command_line_exit_statuses() {
-    let run = |input: Vec<u8>, args: &[&str]| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ch03-attention"))
-            .arg("diagnose")
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(&input); // the reader may stop early: a broken pipe is fine
-        });
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let run = |input: Vec<u8>, args: &[&str]| common::run_diagnose(&input, args);
     let (code, out, _) = run(book::DROPOUT_ONES_LINUX_MKL.into(), &["--json"]);
     assert_eq!(code, Some(0));
     assert!(out.contains("\"causes\": [\"bernoulli-mkl\"]"), "{out}");

@@ -2,9 +2,6 @@
 //! text's layout, the notes, the JSON of a value and of a paste, and the command line's
 //! `--lang ko` and exit statuses.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use crate::common;
 
 use ch03_attention::book;
@@ -385,24 +382,7 @@ fn the_json_of_a_paste() {
 /// recognised exits 0.
 #[test]
 fn the_command_line_in_korean_and_for_cells() {
-    let run = |input: &str, args: &[&str]| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ch03-attention"))
-            .arg("diagnose")
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // The binary may exit before reading (bad arguments): a broken pipe is fine.
-        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
-        let out = child.wait_with_output().unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let run = |input: &str, args: &[&str]| common::run_diagnose(input.as_bytes(), args);
     let (code, out, _) = run(book::DROPOUT_ONES_LINUX_MKL, &["--lang", "ko"]);
     assert_eq!(code, Some(0));
     assert!(out.starts_with("인식함: 3.5.2 셀 [115]"), "{out}");

@@ -134,3 +134,31 @@ pub fn fixture_text(name: &str) -> String {
         .unwrap_or_else(|| panic!("no fixture {name}"));
     case["text"].get::<String>().unwrap().clone()
 }
+
+/// Runs `cargo run -- diagnose ARGS` with `input` on standard input (written on a thread, so a
+/// large input cannot block; the binary may exit before reading, and a broken pipe is fine):
+/// the exit code, standard output and standard error.
+pub fn run_diagnose(input: &[u8], args: &[&str]) -> (Option<i32>, String, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ch03-attention"))
+        .arg("diagnose")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
