@@ -50,23 +50,33 @@ Exit status: 0 when every shown result matches, 1 when any differs, 2 on bad arg
 the input holds no value or one that cannot be read.
 ";
 
+/// Takes `--lang ko|en` out of `args` (English when it is absent); on a bad value, says so and
+/// gives the exit code for bad arguments.
+fn take_lang(args: &mut Vec<String>) -> Result<Lang, ExitCode> {
+    let Some(i) = args.iter().position(|a| a == "--lang") else {
+        return Ok(Lang::English);
+    };
+    let lang = match args.get(i + 1).map(String::as_str) {
+        Some("ko") => Lang::Korean,
+        Some("en") => Lang::English,
+        other => {
+            eprintln!("--lang takes `ko` or `en`, got {other:?}; see `cargo run -- --help`");
+            return Err(ExitCode::from(2));
+        }
+    };
+    args.drain(i..i + 2);
+    Ok(lang)
+}
+
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("diagnose") {
         return diagnose(&args[1..]);
     }
-    let mut lang = Lang::English;
-    if let Some(i) = args.iter().position(|a| a == "--lang") {
-        match args.get(i + 1).map(String::as_str) {
-            Some("ko") => lang = Lang::Korean,
-            Some("en") => lang = Lang::English,
-            other => {
-                eprintln!("--lang takes `ko` or `en`, got {other:?}; see `cargo run -- --help`");
-                return ExitCode::from(2);
-            }
-        }
-        args.drain(i..i + 2);
-    }
+    let lang = match take_lang(&mut args) {
+        Ok(lang) => lang,
+        Err(code) => return code,
+    };
     let filter = match args.as_slice() {
         [] => None,
         [a] if a == "--help" || a == "-h" => {
@@ -137,18 +147,10 @@ fn diagnose(args: &[String]) -> ExitCode {
         section = Some(s);
         args.drain(i..i + 2);
     }
-    let mut lang = Lang::English;
-    if let Some(i) = args.iter().position(|a| a == "--lang") {
-        match args.get(i + 1).map(String::as_str) {
-            Some("ko") => lang = Lang::Korean,
-            Some("en") => lang = Lang::English,
-            other => {
-                eprintln!("--lang takes `ko` or `en`, got {other:?}");
-                return ExitCode::from(2);
-            }
-        }
-        args.drain(i..i + 2);
-    }
+    let lang = match take_lang(&mut args) {
+        Ok(lang) => lang,
+        Err(code) => return code,
+    };
     let paths: Vec<&String> = args.iter().collect();
     let text = match paths.as_slice() {
         [] => diagnose::read_input(std::io::stdin().lock()),
