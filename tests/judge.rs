@@ -102,7 +102,7 @@ fn the_exercise_table_is_complete() {
             "{e:?}"
         );
         for name in e.book {
-            assert!(ch03_attention::chapter::find(name).is_some(), "{name}");
+            assert!(ch03_attention::book::find(name).is_some(), "{name}");
         }
     }
     assert_eq!(functions.len(), 23);
@@ -284,7 +284,7 @@ fn results_wrong_in_other_ways_fail_with_no_misconception_named_and_the_book_sho
                 v.message
             );
             for name in e.book {
-                let book = ch03_attention::chapter::find(name).unwrap().expected();
+                let book = ch03_attention::book::find(name).unwrap().expected();
                 let first_line = book.lines().next().unwrap();
                 assert!(
                     v.message.contains(first_line),
@@ -543,12 +543,12 @@ fn the_practice_pages_example_is_a_real_verdict() {
 
 #[test]
 fn the_book_is_cited_with_the_korean_notebooks_cell_in_korean() {
-    let p = ch03_attention::chapter::find("s3_5_1_causal_attn_weights").unwrap();
+    let p = ch03_attention::book::find("s3_5_1_causal_attn_weights").unwrap();
     assert_eq!(p.place().get(Lang::En), "3.5.1, cell [110]");
     assert_eq!(p.place().get(Lang::Ko), "3.5.1, 셀 [30], 영어판 [110]");
-    let p = ch03_attention::chapter::find("exercise_3_1_sa_v1").unwrap();
+    let p = ch03_attention::book::find("exercise_3_1_sa_v1").unwrap();
     assert_eq!(p.place().get(Lang::Ko), "연습문제 3.1, 셀 [6], 영어판 [8]");
-    let p = ch03_attention::chapter::find("exercise_3_2_korean_edition_context_vecs").unwrap();
+    let p = ch03_attention::book::find("exercise_3_2_korean_edition_context_vecs").unwrap();
     assert_eq!(p.place().get(Lang::Ko), "연습문제 3.2 (한국어판), 셀 [9]"); // a Korean cell already
 }
 

@@ -170,9 +170,9 @@ fn items_follow_the_notebook_cells() {
 /// number follows in parentheses where it differs.
 #[test]
 fn every_printed_result_has_a_korean_cell() {
-    use ch03_attention::chapter;
+    use ch03_attention::book;
     use ch03_attention::walkthrough::{Item, Lang, ko, render_in};
-    for p in chapter::printed() {
+    for p in book::printed() {
         let item = Item::printed(p).unwrap();
         assert!(
             ko::cell(&item.cell).is_some(),

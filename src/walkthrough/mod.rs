@@ -2,7 +2,7 @@
 //!
 //! Each section of the chapter is a list of [`Item`]s: one printed result, computed by this
 //! crate and printed the way PyTorch prints it, beside what the book prints. The book's printed
-//! results come from the registry in [`crate::chapter`]; each section adds its own extras (seeded
+//! results come from the registry in [`crate::book`]; each section adds its own extras (seeded
 //! parameters compared with PyTorch's bits, measured claims) in cell order. The binary
 //! (`src/main.rs`) renders them; the tests check that every item matches.
 //!
@@ -14,7 +14,7 @@
 //! ```
 
 use crate::Error;
-use crate::chapter::{self, Printed};
+use crate::book::{self, Printed};
 use crate::torch::print::strip_autograd_suffix;
 
 mod gradients;
@@ -103,7 +103,7 @@ impl Item {
         }
     }
 
-    /// A registry entry ([`crate::chapter`]), computed and compared with the book's text.
+    /// A registry entry ([`crate::book`]), computed and compared with the book's text.
     ///
     /// # Errors
     ///
@@ -157,7 +157,7 @@ fn cell_number(cell: &str) -> u32 {
 /// printed results.
 fn with_printed(id: &str, extras: Vec<Item>) -> Result<Vec<Item>, Error> {
     let mut items = extras;
-    for p in chapter::in_section(id) {
+    for p in book::in_section(id) {
         items.push(Item::printed(p)?);
     }
     items.sort_by_key(|item| cell_number(&item.cell)); // stable: extras first at equal cells
