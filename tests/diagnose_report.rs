@@ -212,7 +212,7 @@ fn the_report_in_korean() {
     let d = diagnose::diagnose(book::s3_5::DROPOUT_ONES_LINUX_MKL).unwrap();
     let ko = d.render(Lang::Korean);
     for part in [
-        "인식함: 3.5.2 셀 [115]: ones(6, 6)에 Dropout(0.5)",
+        "인식함: 3.5.2, 셀 [31], 영어판 [115]: ones(6, 6)에 Dropout(0.5)",
         "계산 조건: bernoulli-mkl",
         "✗ bernoulli-mkl: 드롭아웃 마스크를 인텔 MKL의 베르누이 커널이 뽑았습니다.",
         "해결 방법: 코드에는 문제가 없습니다",
@@ -389,7 +389,7 @@ fn the_command_line_in_korean_and_for_cells() {
     let run = |input: &str, args: &[&str]| common::run_diagnose(input.as_bytes(), args);
     let (code, out, _) = run(book::s3_5::DROPOUT_ONES_LINUX_MKL, &["--lang", "ko"]);
     assert_eq!(code, Some(0));
-    assert!(out.starts_with("인식함: 3.5.2 셀 [115]"), "{out}");
+    assert!(out.starts_with("인식함: 3.5.2, 셀 [31], 영어판 [115]"), "{out}");
     let cell = format!(
         "{}\ncontext_vecs.shape: torch.Size([2, 6, 2])\n",
         book::s3_6::MHA_CONTEXT_VECS.book

@@ -50,6 +50,9 @@ pub struct Item {
     pub cell: String,
     /// What it is, in a few words.
     pub what: &'static str,
+    /// The same in Korean where the item carries it (a printed result's record does); otherwise
+    /// [`ko::label`] translates `what`.
+    pub what_ko: Option<&'static str>,
     /// This crate's result, printed like PyTorch.
     pub computed: String,
     /// What the book (or PyTorch) prints, verbatim.
@@ -64,6 +67,7 @@ impl Item {
         Item {
             cell: cell.to_string(),
             what,
+            what_ko: None,
             computed,
             expected: book.to_string(),
             source: Source::Book,
@@ -80,6 +84,7 @@ impl Item {
         Item {
             cell: cell.to_string(),
             what,
+            what_ko: None,
             computed,
             expected,
             source: Source::PyTorch,
@@ -97,6 +102,7 @@ impl Item {
         Item {
             cell: cell.to_string(),
             what,
+            what_ko: None,
             computed,
             expected: statement,
             source: Source::Claim { holds },
@@ -112,10 +118,17 @@ impl Item {
         Ok(Item {
             cell: p.cell_label(),
             what: p.label,
+            what_ko: Some(p.label_ko),
             computed: p.compute()?,
             expected: p.book.to_string(),
             source: Source::Book,
         })
+    }
+
+    /// What the item is, in Korean: [`what_ko`](Self::what_ko), or [`ko::label`] of `what`
+    /// (`None` when neither has it).
+    pub fn korean_what(&self) -> Option<&'static str> {
+        self.what_ko.or_else(|| ko::label(self.what))
     }
 
     /// The expected text with PyTorch's `grad_fn=<…>` suffix removed: what this crate prints.
@@ -257,7 +270,10 @@ pub fn render_in(sections: &[Section], lang: Lang) -> String {
                 (Source::Claim { .. }, false) => "claim",
                 (Source::Claim { .. }, true) => "주장",
             };
-            let what = ko::label(item.what).filter(|_| ko).unwrap_or(item.what);
+            let what = match ko {
+                true => item.korean_what().unwrap_or(item.what),
+                false => item.what,
+            };
             let cell = match ko {
                 true => ko::cell_label(&item.cell),
                 false => item.cell.clone(),
