@@ -389,7 +389,10 @@ fn the_command_line_in_korean_and_for_cells() {
     let run = |input: &str, args: &[&str]| common::run_diagnose(input.as_bytes(), args);
     let (code, out, _) = run(book::s3_5::DROPOUT_ONES_LINUX_MKL, &["--lang", "ko"]);
     assert_eq!(code, Some(0));
-    assert!(out.starts_with("인식함: 3.5.2, 셀 [31], 영어판 [115]"), "{out}");
+    assert!(
+        out.starts_with("인식함: 3.5.2, 셀 [31], 영어판 [115]"),
+        "{out}"
+    );
     let cell = format!(
         "{}\ncontext_vecs.shape: torch.Size([2, 6, 2])\n",
         book::s3_6::MHA_CONTEXT_VECS.book

@@ -412,34 +412,21 @@ mod tests {
                 column: 15
             }
         );
-        assert!(matches!(
-            parse("tensor((1.)"),
-            Err(BadInput::Brackets { .. })
-        ));
-        assert!(matches!(
-            parse("tensor(1., size)"),
-            Err(BadInput::NotANumber { .. })
-        ));
-        assert!(matches!(
-            parse("tensor(1., =2)"),
-            Err(BadInput::NotANumber { .. })
-        ));
-        assert!(matches!(
-            parse("tensor(1., a b=2)"),
-            Err(BadInput::NotANumber { .. })
-        ));
-        assert!(matches!(
-            parse("tensor()"),
-            Err(BadInput::NotANumber { .. })
-        ));
-        assert!(matches!(
-            parse("tensor([1.]2)"),
-            Err(BadInput::NotANumber { .. })
-        ));
-        assert!(matches!(
-            parse("tensor(1 2)"),
-            Err(BadInput::NotANumber { .. })
-        ));
+        let brackets = |e: &BadInput| matches!(e, BadInput::Brackets { .. });
+        let not_a_number = |e: &BadInput| matches!(e, BadInput::NotANumber { .. });
+        let cases: [(&str, fn(&BadInput) -> bool); 7] = [
+            ("tensor((1.)", brackets),
+            ("tensor(1., size)", not_a_number),
+            ("tensor(1., =2)", not_a_number),
+            ("tensor(1., a b=2)", not_a_number),
+            ("tensor()", not_a_number),
+            ("tensor([1.]2)", not_a_number),
+            ("tensor(1 2)", not_a_number),
+        ];
+        for (text, expected) in cases {
+            let error = parse(text).unwrap_err();
+            assert!(expected(&error), "{text:?}: {error:?}");
+        }
     }
 
     #[test]

@@ -293,28 +293,16 @@ pub fn render_in(sections: &[Section], lang: Lang) -> String {
         true => format!("{total}개 중 {ok}개 {ko_text}"),
     };
     for t in tally(sections) {
-        let (chapter, (ok, total), (ok_t, total_t)) = (&t.chapter, t.book, t.pytorch);
-        if total > 0 {
-            let text = matching(
-                ok,
-                total,
-                "printed results match the book",
-                "책의 출력과 일치",
-            );
-            out.push_str(&format!("{chapter}: {text}\n"));
-        }
-        if total_t > 0 {
-            let text = matching(
-                ok_t,
-                total_t,
-                "values match PyTorch",
-                "파이토치의 값과 일치",
-            );
-            out.push_str(&format!("{chapter}: {text}\n"));
-        }
-        if t.claims.1 > 0 {
-            let text = matching(t.claims.0, t.claims.1, "claims hold", "주장이 성립");
-            out.push_str(&format!("{chapter}: {text}\n"));
+        let counts = [
+            (t.book, "printed results match the book", "책의 출력과 일치"),
+            (t.pytorch, "values match PyTorch", "파이토치의 값과 일치"),
+            (t.claims, "claims hold", "주장이 성립"),
+        ];
+        for ((ok, total), en, ko_text) in counts {
+            if total > 0 {
+                let text = matching(ok, total, en, ko_text);
+                out.push_str(&format!("{}: {text}\n", t.chapter));
+            }
         }
     }
     let chapter: Vec<&Item> = sections
