@@ -143,3 +143,29 @@ pub(crate) fn zeros<T: Scalar + Default>(
     data.resize(len, T::default()); // 0.0 for f32 and f64
     Ok(DMatrix::from_vec(rows, cols, data))
 }
+
+/// Checks that an upstream gradient `d_out` has the shape of the tensor `like` it belongs to:
+/// as many batch items, each of the same shape.
+///
+/// # Errors
+///
+/// [`Error::GradientBatch`] for a different number of items, [`Error::GradientShape`] naming the
+/// first item whose shape differs.
+pub fn check_gradient_shapes(like: &[DMatrix<f32>], d_out: &[DMatrix<f32>]) -> Result<(), Error> {
+    if like.len() != d_out.len() {
+        return Err(Error::GradientBatch {
+            expected: like.len(),
+            got: d_out.len(),
+        });
+    }
+    for (index, (a, g)) in like.iter().zip(d_out).enumerate() {
+        if a.shape() != g.shape() {
+            return Err(Error::GradientShape {
+                index,
+                expected: a.shape(),
+                got: g.shape(),
+            });
+        }
+    }
+    Ok(())
+}

@@ -147,7 +147,8 @@ pub const ATTN_WEIGHTS_2_TORCH_SOFTMAX: Printed = Printed {
     label: "weights by the stable softmax (torch.softmax)",
     label_ko: "안정적인 소프트맥스(torch.softmax)로 구한 가중치",
     name: "s3_3_1_attn_weights_2_softmax",
-    book: r"Attention weights: tensor([0.1385, 0.2379, 0.2333, 0.1240, 0.1082, 0.1581])",
+    // The book prints the same text as the naive softmax of cell [35].
+    book: ATTN_WEIGHTS_2_NAIVE_SOFTMAX.book,
     varies: &[],
     compute_with: |_| {
         let weights = softmax(&omega_2()?);
@@ -208,12 +209,8 @@ pub const ATTN_SCORES_MATMUL: Printed = Printed {
     label: "all scores as one product X·Xᵀ",
     label_ko: "행렬 곱셈 한 번으로 구한 모든 점수 X·Xᵀ",
     name: "s3_3_2_attn_scores",
-    book: r"tensor([[0.9995, 0.9544, 0.9422, 0.4753, 0.4576, 0.6310],
-        [0.9544, 1.4950, 1.4754, 0.8434, 0.7070, 1.0865],
-        [0.9422, 1.4754, 1.4570, 0.8296, 0.7154, 1.0605],
-        [0.4753, 0.8434, 0.8296, 0.4937, 0.3474, 0.6565],
-        [0.4576, 0.7070, 0.7154, 0.3474, 0.6654, 0.2935],
-        [0.6310, 1.0865, 1.0605, 0.6565, 0.2935, 0.9450]])",
+    // The book prints the same text as the loop of cell [47].
+    book: ATTN_SCORES_LOOP.book,
     varies: &[],
     compute_with: |_| Ok(attn_scores(&inputs()).torch_str()),
 };

@@ -2,9 +2,9 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use crate::dropout::check_gradient_shapes;
 use crate::multihead::{concat_heads, split_heads};
 use crate::torch::matmul;
+use crate::validate::check_gradient_shapes;
 use crate::validate::check_width;
 use crate::{CausalAttention, Error, Linear, MultiHeadAttention, SelfAttentionV2, TorchRng};
 

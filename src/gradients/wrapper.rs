@@ -10,8 +10,8 @@
 use nalgebra::DMatrix;
 
 use super::{AttentionGrads, Layers, Tape};
-use crate::dropout::check_gradient_shapes;
 use crate::multihead::{concat_heads, split_heads};
+use crate::validate::check_gradient_shapes;
 use crate::{Error, MultiHeadAttentionWrapper, TorchRng};
 
 /// [`MultiHeadAttentionWrapper`]'s forward pass, recorded: one [`Tape`] per head.

@@ -64,14 +64,7 @@ pub struct Item {
 impl Item {
     /// A result compared with the book's printed text.
     pub fn book(cell: &'static str, what: &'static str, computed: String, book: &str) -> Item {
-        Item {
-            cell: cell.to_string(),
-            what,
-            what_ko: None,
-            computed,
-            expected: book.to_string(),
-            source: Source::Book,
-        }
+        Item::new(cell, what, computed, book.to_string(), Source::Book)
     }
 
     /// A result compared with a value recorded from PyTorch (not printed by the book).
@@ -81,14 +74,7 @@ impl Item {
         computed: String,
         expected: String,
     ) -> Item {
-        Item {
-            cell: cell.to_string(),
-            what,
-            what_ko: None,
-            computed,
-            expected,
-            source: Source::PyTorch,
-        }
+        Item::new(cell, what, computed, expected, Source::PyTorch)
     }
 
     /// A measurement (`computed`) and the statement it is meant to bear out.
@@ -99,13 +85,24 @@ impl Item {
         statement: String,
         holds: bool,
     ) -> Item {
+        Item::new(cell, what, computed, statement, Source::Claim { holds })
+    }
+
+    /// An item the walkthrough adds itself: its Korean label comes from [`ko::label`].
+    fn new(
+        cell: &'static str,
+        what: &'static str,
+        computed: String,
+        expected: String,
+        source: Source,
+    ) -> Item {
         Item {
             cell: cell.to_string(),
             what,
             what_ko: None,
             computed,
-            expected: statement,
-            source: Source::Claim { holds },
+            expected,
+            source,
         }
     }
 
