@@ -175,8 +175,10 @@ fn navigation(order: &[Stop], stem: &str) -> String {
     }
 }
 
-/// Puts `nav` right after the page's `# ` title (so the title stays the page's summary) and at its
-/// end, each in a `<nav class="reading-order-nav">` that `examples/check_docs.rs` looks for.
+/// Takes the page's `# ` title off (the module's source file writes it as its first `//! # …` line,
+/// so that an editor shows it; `tests/docs.rs` checks the two agree) and puts `nav` at the start
+/// and at the end of the rest, each in a `<nav class="reading-order-nav">` that
+/// `examples/check_docs.rs` looks for. Rustdoc joins the two: the title, then the navigation.
 fn with_navigation(rendered: &str, nav: &str, page: &Path) -> String {
     let block = format!("<nav class=\"reading-order-nav\">\n\n{nav}\n\n</nav>\n");
     let (title, rest) = rendered.split_once('\n').unwrap_or((rendered, ""));
@@ -185,7 +187,7 @@ fn with_navigation(rendered: &str, nav: &str, page: &Path) -> String {
         "{}: the first line must be the page's `# ` title, for the navigation to go under it",
         page.display()
     );
-    format!("{title}\n\n{block}{}\n\n{block}", rest.trim_end())
+    format!("{block}{}\n\n{block}", rest.trim_end())
 }
 
 fn render_page(text: &str, page: &Path) -> String {

@@ -1,3 +1,4 @@
+//! # Causal attention: hiding the future (3.5.1, 3.5.3)
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/causal.md"))]
 
 use nalgebra::DMatrix;

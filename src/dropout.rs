@@ -1,3 +1,4 @@
+//! # Dropout on the attention weights (3.5.2)
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/dropout.md"))]
 
 use nalgebra::DMatrix;

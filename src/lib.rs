@@ -1,3 +1,4 @@
+//! # ch03-attention: chapter 3 of *Build a Large Language Model (From Scratch)*, executable
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/crate.md"))]
 #![warn(missing_docs)]
 

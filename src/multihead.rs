@@ -1,3 +1,4 @@
+//! # Multi-head attention (3.6)
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/multihead.md"))]
 
 use nalgebra::DMatrix;

@@ -1,3 +1,4 @@
+//! # Queries, keys and values: self-attention with trainable weights (3.4)
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/qkv.md"))]
 
 use nalgebra::{DMatrix, DVector};

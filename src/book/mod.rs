@@ -127,7 +127,7 @@ impl Printed {
     }
 
     /// [`cell_label`](Self::cell_label) for the Korean notebooks: `"[17]"`, `"3.1 [6]"`,
-    /// `"3.2 (한국어판) [9]"`.
+    /// and for the Korean edition's own solution of exercise 3.2, “3.2 (한국어판) \[9\]”.
     pub fn cell_label_ko(&self) -> String {
         match self.section.strip_prefix("exercise ") {
             Some(exercise) => format!(

@@ -4,7 +4,7 @@
 use crate::{BernoulliPath, TorchRng};
 
 /// One thing a printed result depends on that a reader's run may set differently from the
-/// book's: the entries' [`varies`](Printed::varies) lists, and what
+/// book's: the records' [`varies`](super::Printed::varies) lists, and what
 /// [`crate::diagnose`] turns when it searches for how a printed tensor was produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Knob {

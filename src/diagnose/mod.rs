@@ -1,3 +1,4 @@
+//! # Why does my output differ from the book? (`diagnose`)
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/diagnose.md"))]
 
 use std::time::{Duration, Instant};

@@ -1,3 +1,4 @@
+//! # Gradients: the backward pass of the chapter's modules, and the mask's exact zeros
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/gradients.md"))]
 
 use nalgebra::{DMatrix, DVector};
