@@ -372,7 +372,11 @@ fn page_sources() -> Vec<(String, String, String)> {
     for file in files {
         let text = fs::read_to_string(&file).unwrap();
         if let Some(at) = text.find(marker) {
-            let page = text[at + marker.len()..].split(".md").next().unwrap().to_string();
+            let page = text[at + marker.len()..]
+                .split(".md")
+                .next()
+                .unwrap()
+                .to_string();
             let name = file.strip_prefix(root).unwrap().display().to_string();
             found.push((name, page, text));
         }
@@ -396,7 +400,11 @@ fn every_page_module_opens_with_the_page_title() {
             .unwrap()
             .to_string();
         let mut lines = text.lines();
-        assert_eq!(lines.next(), Some(format!("//! {title}").as_str()), "{file}");
+        assert_eq!(
+            lines.next(),
+            Some(format!("//! {title}").as_str()),
+            "{file}"
+        );
         assert!(
             lines.next().unwrap().starts_with("#![doc = include_str!("),
             "{file}: the title line must stand right above the include"
