@@ -71,7 +71,8 @@ fn check_docs_reports_each_problem_as_file_line_what_and_counts_them() {
         format!(
             "<pre><a href=\"https://docs.rs/nalgebra/0.25.0/nalgebra/\">DMatrix</a></pre>\n\
              <div class=\"docblock\"><p>raw $x_{{i}}$ on \
-             <a href=\"https://docs.rs/nalgebra/{locked}/nalgebra/\">nalgebra</a></p></div>"
+             <a href=\"https://docs.rs/nalgebra/{locked}/nalgebra/\">nalgebra</a>, \
+             <a href=\"https://docs.rs/nalgebra/0.25.0/nalgebra/\">old</a></p></div>"
         ),
     )
     .unwrap();
@@ -82,7 +83,7 @@ fn check_docs_reports_each_problem_as_file_line_what_and_counts_them() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
         lines[0],
-        "ch03_attention/index.html:2: unconverted math (raw LaTeX in the text): `$x_{i}$ on nalgebra`"
+        "ch03_attention/index.html:2: unconverted math (raw LaTeX in the text): `$x_{i}$ on nalgebra, old`"
     );
     // The front page's missing navigation and each missing page of the reading order.
     let order = std::fs::read_to_string(concat!(
@@ -94,9 +95,10 @@ fn check_docs_reports_each_problem_as_file_line_what_and_counts_them() {
         .lines()
         .filter(|l| !l.trim().is_empty() && !l.trim().starts_with('#'))
         .count();
-    let problems = 2 + stops;
+    let problems = 3 + stops; // the math, the old link in the text, the navigation
     assert_eq!(lines.len(), problems + 2, "{stdout}");
-    assert!(lines[1].starts_with("ch03_attention/index.html:2: 0 navigation line(s)"));
+    assert!(lines[1].starts_with("ch03_attention/index.html:2: a link to nalgebra 0.25.0 where"));
+    assert!(lines[2].starts_with("ch03_attention/index.html:2: 0 navigation line(s)"));
     assert!(lines[problems].starts_with(
         "check_docs: note: 1 links rustdoc wrote in signatures and re-exports go to \
          docs.rs/nalgebra at nalgebra's own html_root_url, not at 0."
