@@ -1,6 +1,6 @@
 //! The study guide's reading order: declared once in `docs/reading_order.txt` (build.rs turns it
 //! into the Previous/Next lines of the pages), and told in words on the front page's "Reading
-//! order" section. The two must agree. `examples/check_docs.rs` checks the generated HTML.
+//! order" section. The two must agree. `cargo xtask check-docs` checks the generated HTML.
 
 use std::fs;
 

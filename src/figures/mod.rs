@@ -1,7 +1,7 @@
 //! The study guide's figures, drawn from computed results.
 //!
 //! Every figure in `docs/figures/` is an SVG produced by [`all`] from this crate's own numbers;
-//! `cargo run --example figures` rewrites them, and a test fails if a committed figure is stale.
+//! `cargo xtask figures` rewrites them, and a test fails if a committed figure is stale.
 //! The drawing code is deliberately plain: a grid of rectangles with the values written in.
 //!
 //! ```

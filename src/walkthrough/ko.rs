@@ -7,7 +7,7 @@
 //! holds the rest: section titles, the labels of the walkthrough's own items, the printed labels.
 
 // The labels above are quoted, not code spans: only the study guide's `docs/*.md` pages give code
-// a font with Hangul (build.rs); `examples/check_docs.rs` reports Hangul in code elsewhere.
+// a font with Hangul (build.rs); `cargo xtask check-docs` reports Hangul in code elsewhere.
 
 use crate::book::{self, Printed};
 
