@@ -421,7 +421,8 @@ mod tests {
         );
         let brackets = |e: &BadInput| matches!(e, BadInput::Brackets { .. });
         let not_a_number = |e: &BadInput| matches!(e, BadInput::NotANumber { .. });
-        let cases: [(&str, fn(&BadInput) -> bool); 7] = [
+        type Expected = fn(&BadInput) -> bool;
+        let cases: [(&str, Expected); 7] = [
             ("tensor((1.)", brackets),
             ("tensor(1., size)", not_a_number),
             ("tensor(1., =2)", not_a_number),
