@@ -1,7 +1,7 @@
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/efficient.md"))]
 
 // The files of this module, in reading order (the algorithm first, the machinery last):
-// this one (the API and its orchestration), online_softmax.rs, schedule.rs, kernel.rs, simd.rs
+// this one (the API and its orchestration), online_softmax.rs, schedule.rs, kernel.rs, gemm.rs, simd.rs
 // (all of the module's `unsafe`), parallel.rs.
 /// The `f64` reference with its error bound, shared with `tests/efficient.rs`.
 #[cfg(test)]
