@@ -100,7 +100,7 @@ pub(super) struct ProjectionJob<'a> {
     pub(super) t0: usize,
     pub(super) weights: &'a PackedWeights,
     pub(super) bias: Option<&'a [f32]>,
-    /// `out_rows[o]`: output `o` of the job's tokens (up to [`TOKEN_BLOCK`]).
+    /// `out_rows[o]`: output `o` of the job's tokens (up to [`TOKEN_BLOCK`]), zeros on entry.
     pub(super) out_rows: Vec<&'a mut [f32]>,
 }
 
@@ -108,7 +108,7 @@ pub(super) struct ProjectionJob<'a> {
 /// micro-kernel: it adds the products of one packed sliver of inputs (`(features × MR)`) and one
 /// packed panel of weights (`(features × NR)`) into the accumulators it is handed. `packed` is
 /// the thread's scratch: room for the job's tokens, rounded up to [`MAX_TILE_TOKENS`], times
-/// [`FEATURE_BLOCK`] features.
+/// [`FEATURE_BLOCK`] features (or `d_in`, if fewer).
 pub(super) fn project_block<const MR: usize, const NR: usize>(
     job: ProjectionJob<'_>,
     packed: &mut [f32],
@@ -151,12 +151,11 @@ pub(super) fn project_block<const MR: usize, const NR: usize>(
             for (s, sliver) in packed.chunks_exact(features * MR).take(slivers).enumerate() {
                 let r0 = s * MR;
                 let n = MR.min(block_tokens - r0);
-                // The partial sums of the features before this block (zeros before the first).
+                // The partial sums of the features before this block: the zeros the outputs start
+                // with, before the first.
                 let mut acc = [[0.0_f32; MR]; NR];
-                if f0 > 0 {
-                    for (a, rows) in acc.iter_mut().zip(outputs.iter()) {
-                        a[..n].copy_from_slice(&rows[r0..r0 + n]);
-                    }
+                for (a, rows) in acc.iter_mut().zip(outputs.iter()) {
+                    a[..n].copy_from_slice(&rows[r0..r0 + n]);
                 }
                 tile(sliver, panel, &mut acc);
                 for (j, (a, rows)) in acc.iter().zip(outputs.iter_mut()).enumerate() {

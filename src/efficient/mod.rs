@@ -304,7 +304,9 @@ impl EfficientMha {
             let starts = (0..blocks).map(|b| b * TOKEN_BLOCK);
             jobs.extend(starts.zip(pieces).map(|(t0, piece)| (*x, t0, piece)));
         }
-        let packed_len = TOKEN_BLOCK.min(tokens).next_multiple_of(MAX_TILE_TOKENS) * FEATURE_BLOCK;
+        // One job's inputs, one feature block at a time.
+        let features = FEATURE_BLOCK.min(w_t.d_in());
+        let packed_len = TOKEN_BLOCK.min(tokens).next_multiple_of(MAX_TILE_TOKENS) * features;
         let bias = bias.map(DVector::as_slice);
         run_parallel(
             self.threads,
