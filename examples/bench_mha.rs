@@ -8,7 +8,9 @@
 //! ```
 //!
 //! Options: `--threads 1,2` (the efficient path's), `--configs 1x1024,8x1024,1x4096` (batch × tokens),
-//! `--impl textbook,efficient`, `--runs 9` (at least 7), `--block 64` (efficient block size).
+//! `--impl textbook,efficient`, `--runs 9` (at least 7), `--block 64` (efficient block size),
+//! `--simd best` (the efficient path's instruction-set level: `best`, `all` for every level the CPU
+//! has, or names such as `AVX-512,AVX2+FMA,portable`).
 //!
 //! Each configuration: one warm-up pass, then the median of `--runs` timed passes.
 //! `peak_mib` is the largest amount of heap memory the forward pass held at once, beyond what
@@ -16,11 +18,15 @@
 //! `tests/support/counting_alloc.rs` (shared with `tests/efficient_alloc.rs`). The efficient path
 //! runs at every thread count (`EfficientMha::with_threads`); the textbook path is the book's
 //! single-threaded module, run once per configuration and reported with `threads` 1.
+//! For the efficient path each row also gives its `simd` level and the fused QKV projection timed
+//! alone (`EfficientMha::project_qkv`, median of `--runs`): `qkv_ms`, and `qkv_gflops`, its
+//! `2 · batch · tokens · 768 · 2304` floating-point operations per second.
 //! `scripts/bench_torch.py` prints the same lines for PyTorch, `scripts/bench_compare.sh` runs
 //! both and prints the ratios.
 
 use std::time::Instant;
 
+use ch03_attention::efficient::SimdLevel;
 use ch03_attention::nalgebra::DMatrix;
 use ch03_attention::{EfficientMha, MultiHeadAttention, TorchRng};
 
@@ -37,6 +43,8 @@ struct Options {
     impls: Vec<String>,
     runs: usize,
     block: usize,
+    /// `None`: the widest level the CPU has.
+    levels: Vec<Option<SimdLevel>>,
 }
 
 fn parse_list<T: std::str::FromStr>(s: &str, what: &str) -> Result<Vec<T>, String> {
@@ -53,6 +61,7 @@ fn options() -> Result<Options, String> {
         impls: vec!["textbook".into(), "efficient".into()],
         runs: 9,
         block: ch03_attention::efficient::DEFAULT_BLOCK_SIZE,
+        levels: vec![None],
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -64,6 +73,7 @@ fn options() -> Result<Options, String> {
             "--impl" => o.impls = parse_list(&value()?, "impl")?,
             "--runs" => o.runs = value()?.parse().map_err(|_| "bad --runs")?,
             "--block" => o.block = value()?.parse().map_err(|_| "bad --block")?,
+            "--simd" => o.levels = parse_levels(&value()?)?,
             "--configs" => {
                 o.configs = value()?
                     .split(',')
@@ -79,7 +89,7 @@ fn options() -> Result<Options, String> {
             "--help" | "-h" => {
                 return Err("usage: bench_mha [--json] [--quick] [--threads 1,2] \
                      [--configs 1x1024,8x1024,1x4096] [--impl textbook,efficient] [--runs 9] \
-                     [--block 64]"
+                     [--block 64] [--simd best|all|AVX-512,AVX2+FMA,...]"
                     .into());
             }
             other => return Err(format!("unknown option {other} (try --help)")),
@@ -87,6 +97,25 @@ fn options() -> Result<Options, String> {
     }
     o.runs = o.runs.max(7);
     Ok(o)
+}
+
+/// `best` (the widest level the CPU has), `all` (every level it has, widest first), or a list
+/// of level names (`AVX-512,AVX2+FMA,portable`; any case).
+fn parse_levels(s: &str) -> Result<Vec<Option<SimdLevel>>, String> {
+    match s {
+        "all" => Ok(SimdLevel::available().into_iter().map(Some).collect()),
+        _ => s
+            .split(',')
+            .map(|name| match name {
+                "best" => Ok(None),
+                _ => SimdLevel::ALL
+                    .into_iter()
+                    .find(|l| l.to_string().eq_ignore_ascii_case(name))
+                    .map(Some)
+                    .ok_or(format!("bad --simd level {name}")),
+            })
+            .collect(),
+    }
 }
 
 /// Median time (ms) and peak extra heap (MiB) of `runs` calls after one warm-up call.
@@ -118,8 +147,8 @@ fn main() {
     };
     if !o.json {
         println!(
-            "{:<10} {:>5} {:>6} {:>7} {:>10} {:>9}",
-            "impl", "batch", "tokens", "threads", "median ms", "peak MiB"
+            "{:<10} {:>9} {:>5} {:>6} {:>7} {:>10} {:>9} {:>9}",
+            "impl", "simd", "batch", "tokens", "threads", "median ms", "peak MiB", "QKV GF/s"
         );
     }
     for &(batch, tokens) in &o.configs {
@@ -129,41 +158,59 @@ fn main() {
         let x: Vec<DMatrix<f32>> = (0..batch).map(|_| rng.rand(tokens, D_MODEL)).collect();
         for name in &o.impls {
             // The textbook module is the book's, on the calling thread: one row, threads 1.
-            let threads = if name == "textbook" {
-                &[1][..]
-            } else {
-                &o.threads
+            let runs: Vec<(usize, Option<SimdLevel>)> = match name.as_str() {
+                "textbook" => vec![(1, None)],
+                "efficient" => o
+                    .levels
+                    .iter()
+                    .flat_map(|&level| o.threads.iter().map(move |&t| (t, level)))
+                    .collect(),
+                other => {
+                    eprintln!("unknown impl {other}");
+                    std::process::exit(2);
+                }
             };
-            let rows: Vec<(usize, (f64, f64))> = threads
-                .iter()
-                .map(|&t| {
-                    let time = match name.as_str() {
-                        "textbook" => measure(o.runs, || mha.forward(&x).expect("valid input")),
-                        "efficient" => {
-                            let eff = EfficientMha::from_textbook(&mha)
-                                .with_threads(t)
-                                .and_then(|e| e.with_block_size(o.block))
-                                .expect("threads and block size are positive");
-                            measure(o.runs, || eff.forward(&x).expect("valid input"))
-                        }
-                        other => {
-                            eprintln!("unknown impl {other}");
+            for (threads, level) in runs {
+                let (median_ms, peak_mib, simd, projection) = if name == "textbook" {
+                    let (ms, mib) = measure(o.runs, || mha.forward(&x).expect("valid input"));
+                    (ms, mib, None, None)
+                } else {
+                    let eff = EfficientMha::from_textbook(&mha)
+                        .with_threads(threads)
+                        .and_then(|e| e.with_block_size(o.block))
+                        .and_then(|e| match level {
+                            Some(level) => e.with_simd_level(level),
+                            None => Ok(e),
+                        })
+                        .unwrap_or_else(|e| {
+                            eprintln!("{e}");
                             std::process::exit(2);
-                        }
-                    };
-                    (t, time)
-                })
-                .collect();
-            for (threads, (median_ms, peak_mib)) in rows {
+                        });
+                    let (ms, mib) = measure(o.runs, || eff.forward(&x).expect("valid input"));
+                    // The fused QKV projection alone: 2 · T · d_in · 3·d_out per item.
+                    let (qkv_ms, _) = measure(o.runs, || eff.project_qkv(&x).expect("valid input"));
+                    let flops = 2.0 * (batch * tokens * D_MODEL * 3 * D_MODEL) as f64;
+                    let gflops = flops / (qkv_ms * 1e-3) / 1e9;
+                    (ms, mib, Some(eff.simd_level()), Some((qkv_ms, gflops)))
+                };
                 if o.json {
+                    let simd = simd.map_or("null".into(), |l| format!("\"{l}\""));
+                    let (qkv_ms, gflops) = projection
+                        .map_or(("null".into(), "null".into()), |(m, g)| {
+                            (format!("{m:.3}"), format!("{g:.1}"))
+                        });
                     println!(
                         "{{\"impl\": \"{name}\", \"batch\": {batch}, \"tokens\": {tokens}, \
                          \"d_model\": {D_MODEL}, \"heads\": {HEADS}, \"threads\": {threads}, \
-                         \"median_ms\": {median_ms:.3}, \"peak_mib\": {peak_mib:.1}}}"
+                         \"median_ms\": {median_ms:.3}, \"peak_mib\": {peak_mib:.1}, \
+                         \"simd\": {simd}, \"qkv_ms\": {qkv_ms}, \"qkv_gflops\": {gflops}}}"
                     );
                 } else {
+                    let simd = simd.map_or("—".into(), |l| l.to_string());
+                    let gflops = projection.map_or("—".into(), |(_, g)| format!("{g:.1}"));
                     println!(
-                        "{name:<10} {batch:>5} {tokens:>6} {threads:>7} {median_ms:>10.2} {peak_mib:>9.1}"
+                        "{name:<10} {simd:>9} {batch:>5} {tokens:>6} {threads:>7} {median_ms:>10.2} \
+                         {peak_mib:>9.1} {gflops:>9}"
                     );
                 }
             }

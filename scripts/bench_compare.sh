@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Runs this crate's benchmark (examples/bench_mha.rs) and its PyTorch counterpart
-# (scripts/bench_torch.py) on the same configurations, then prints one table: median time and
-# peak memory of each, and the ratio ours / PyTorch (below 1.00: we are faster).
+# (scripts/bench_torch.py) on the same configurations, then prints two tables: the efficient path
+# at every SIMD level this CPU has (forced, widest first) against PyTorch's
+# scaled_dot_product_attention, with the speed of its fused QKV projection beside torch.mm's on
+# the same shape; and the textbook path against PyTorch's module of the chapter, with peak memory.
+# Ratios are ours / PyTorch (below 1.00: we are faster).
 #
 #   scripts/bench_compare.sh                      # batch 1 × 1024, 8 × 1024, 1 × 4096; 1 and 2 threads
 #   scripts/bench_compare.sh --quick              # batch 1 × 1024 tokens only
 #   scripts/bench_compare.sh --rounds 3           # three interleaved rounds, best of the rounds
 #   scripts/bench_compare.sh --threads 1 --runs 11 --configs 1x4096
+#   scripts/bench_compare.sh --simd best          # the widest level only (default: all)
 #
 # The textbook module is the book's, single-threaded: bench_mha reports it once per configuration
 # (threads 1), and the table shows that time on every thread row, against PyTorch's module at
@@ -29,6 +33,7 @@ configs="1x1024,8x1024,1x4096"
 threads="1,2"
 runs=9
 rounds=1
+simd=all
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) configs="1x1024" ;;
@@ -36,7 +41,8 @@ while [ $# -gt 0 ]; do
     --threads) threads="$2"; shift ;;
     --runs) runs="$2"; shift ;;
     --rounds) rounds="$2"; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    --simd) simd="$2"; shift ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -60,7 +66,7 @@ cargo build --quiet --release --example bench_mha
 for round in $(seq 1 "$rounds"); do
   for config in ${configs//,/ }; do
     echo "== round $round, $config: ours, then PyTorch" >&2
-    target/release/examples/bench_mha --json --configs "$config" --threads "$threads" --runs "$runs" \
+    target/release/examples/bench_mha --json --configs "$config" --threads "$threads" --runs "$runs" --simd "$simd" \
       | tee -a "$out/all.jsonl" >&2
     "$PYTHON" scripts/bench_torch.py --json --configs "$config" --threads "$threads" --runs "$runs" \
       | tee -a "$out/all.jsonl" >&2
@@ -74,15 +80,18 @@ import sys
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 by_key = {}
 for r in rows:
-    by_key.setdefault((r["impl"], r["batch"], r["tokens"], r["threads"]), []).append(r)
+    by_key.setdefault((r["impl"], r["batch"], r["tokens"], r["threads"], r.get("simd")), []).append(r)
 
-def best_of(key, field):
+def best_of(key, field, best=min):
     values = [r[field] for r in by_key.get(key, []) if r.get(field) is not None]
-    return min(values) if values else None
+    return best(values) if values else None
 
 configs = sorted({(r["batch"], r["tokens"]) for r in rows}, key=lambda c: (c[1], c[0]))
 threads = sorted({r["threads"] for r in rows})
 rounds = max(len(v) for v in by_key.values())
+order = ["AVX-512", "AVX2+FMA", "AVX+FMA", "AVX", "portable"]
+levels = sorted({r["simd"] for r in rows if r["impl"] == "efficient"}, key=order.index)
+capability = sorted({r["cpu_capability"] for r in rows if r.get("cpu_capability")})
 
 def fmt(value, spec):
     return "—" if value is None else format(value, spec)
@@ -91,21 +100,38 @@ def ratio(a, b):
     return "—" if a is None or b is None else f"{a / b:.2f}"
 
 print()
-print(f"best of {rounds} round(s) of each benchmark's median time (lower = faster)")
+print(f"best of {rounds} round(s) of each benchmark's median time (lower = faster); "
+      f"GF/s from the best round (higher = faster); PyTorch's CPU capability: {', '.join(capability)}")
 print()
-print("| batch × tokens | threads | textbook ms (1 thread) | torch_chapter ms | ratio | efficient ms | torch_sdpa ms | ratio "
-      "| peak MiB: textbook / efficient | peak RSS MiB: chapter / sdpa |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+print("| batch × tokens | threads | SIMD level | efficient ms | torch_sdpa ms | ratio "
+      "| QKV GF/s | torch.mm GF/s | % of torch.mm |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for batch, tokens in configs:
     for t in threads:
-        text = ("textbook", batch, tokens, 1)  # the book's module runs on one thread
-        chap = ("torch_chapter", batch, tokens, t)
-        eff = ("efficient", batch, tokens, t)
-        sdpa = ("torch_sdpa", batch, tokens, t)
-        ms = {k: best_of(k, "median_ms") for k in (text, chap, eff, sdpa)}
-        mib = {k: best_of(k, "peak_mib") for k in (text, chap, eff, sdpa)}
-        text_ms = fmt(ms[text], ".1f")
-        print(f"| {batch} × {tokens} | {t} | {text_ms} | {fmt(ms[chap], '.1f')} | {ratio(ms[text], ms[chap])} "
-              f"| {fmt(ms[eff], '.1f')} | {fmt(ms[sdpa], '.1f')} | {ratio(ms[eff], ms[sdpa])} "
-              f"| {fmt(mib[text], '.1f')} / {fmt(mib[eff], '.1f')} | {fmt(mib[chap], '.1f')} / {fmt(mib[sdpa], '.1f')} |")
+        sdpa = best_of(("torch_sdpa", batch, tokens, t, None), "median_ms")
+        mm = best_of(("torch_mm", batch, tokens, t, None), "gflops", max)
+        for level in levels:
+            eff = ("efficient", batch, tokens, t, level)
+            ms = best_of(eff, "median_ms")
+            gf = best_of(eff, "qkv_gflops", max)
+            share = "—" if gf is None or mm is None else f"{100 * gf / mm:.0f} %"
+            print(f"| {batch} × {tokens} | {t} | {level} | {fmt(ms, '.1f')} | {fmt(sdpa, '.1f')} "
+                  f"| {ratio(ms, sdpa)} | {fmt(gf, '.1f')} | {fmt(mm, '.1f')} | {share} |")
+
+print()
+print("| batch × tokens | threads | textbook ms (1 thread) | torch_chapter ms | ratio "
+      "| peak MiB: textbook / efficient | peak RSS MiB: chapter / sdpa |")
+print("| --- | --- | --- | --- | --- | --- | --- |")
+for batch, tokens in configs:
+    for t in threads:
+        text = ("textbook", batch, tokens, 1, None)  # the book's module runs on one thread
+        chap = ("torch_chapter", batch, tokens, t, None)
+        sdpa = ("torch_sdpa", batch, tokens, t, None)
+        effs = [("efficient", batch, tokens, t, level) for level in levels[:1]]
+        ms = {k: best_of(k, "median_ms") for k in (text, chap)}
+        mib = {k: best_of(k, "peak_mib") for k in [text, chap, sdpa] + effs}
+        eff_mib = mib[effs[0]] if effs else None
+        print(f"| {batch} × {tokens} | {t} | {fmt(ms[text], '.1f')} | {fmt(ms[chap], '.1f')} "
+              f"| {ratio(ms[text], ms[chap])} | {fmt(mib[text], '.1f')} / {fmt(eff_mib, '.1f')} "
+              f"| {fmt(mib[chap], '.1f')} / {fmt(mib[sdpa], '.1f')} |")
 PY

@@ -10,10 +10,14 @@ shape (d_model 768, 12 heads) under torch.no_grad():
   torch_sdpa     the same parameters with one fused QKV Linear and
                  torch.nn.functional.scaled_dot_product_attention(is_causal=True), PyTorch's
                  own efficient causal attention (the counterpart of this crate's `efficient`).
+  torch_mm       torch.mm alone on the fused QKV projection's shape, (batch·tokens × 768) @
+                 (768 × 2304): the machine's matrix-product speed as PyTorch reaches it, the
+                 yardstick of this crate's projections. Its row adds `gflops`
+                 (2·batch·tokens·768·2304 floating-point operations / median time).
 
 Usage:
   bench_torch.py [--json] [--quick] [--threads 1,2] [--configs 1x1024,8x1024,1x4096] [--runs 9]
-                 [--impl torch_chapter,torch_sdpa]
+                 [--impl torch_chapter,torch_sdpa,torch_mm]
 
 Every (impl, batch, tokens, threads) configuration runs in a fresh child process, so its memory
 figure is its own: `peak_mib` is the growth of the process's peak resident set size
@@ -98,9 +102,20 @@ def build_modules():
             context_vecs = context_vecs.transpose(1, 2).contiguous().view(b, num_tokens, self.d_out)
             return self.out_proj(context_vecs)
 
+    class MatMul(nn.Module):
+        """torch.mm of the input, flattened to (batch·tokens × 768), and a (768 × 2304) matrix."""
+
+        def __init__(self, d_in, d_out):
+            super().__init__()
+            self.weight = nn.Parameter(torch.rand(d_in, d_out))
+
+        def forward(self, x):
+            return torch.mm(x.reshape(-1, x.shape[-1]), self.weight)
+
     return {
         "torch_chapter": lambda tokens: ChapterMultiHeadAttention(D_MODEL, D_MODEL, tokens, 0.0, HEADS),
         "torch_sdpa": lambda tokens: SdpaMultiHeadAttention(D_MODEL, D_MODEL, HEADS),
+        "torch_mm": lambda tokens: MatMul(D_MODEL, 3 * D_MODEL),
     }
 
 
@@ -124,16 +139,21 @@ def run_one(impl, batch, tokens, threads, runs):
                 times.append(elapsed * 1e3)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     peak_mib = (peak_kib - base_kib) / 1024 if peak_kib >= base_kib > 0 else None
-    return {
+    median_ms = statistics.median(times)
+    row = {
         "impl": impl,
         "batch": batch,
         "tokens": tokens,
         "d_model": D_MODEL,
         "heads": HEADS,
         "threads": threads,
-        "median_ms": round(statistics.median(times), 3),
+        "median_ms": round(median_ms, 3),
         "peak_mib": None if peak_mib is None else round(peak_mib, 1),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
     }
+    if impl == "torch_mm":
+        row["gflops"] = round(2 * batch * tokens * D_MODEL * 3 * D_MODEL / (median_ms * 1e-3) / 1e9, 1)
+    return row
 
 
 def main():
@@ -142,7 +162,7 @@ def main():
     p.add_argument("--quick", action="store_true", help="only batch 1 x 1024 tokens")
     p.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     p.add_argument("--runs", type=int, default=9, help="timed runs per configuration (>= 7)")
-    p.add_argument("--impl", default="torch_chapter,torch_sdpa", help="comma-separated impls")
+    p.add_argument("--impl", default="torch_chapter,torch_sdpa,torch_mm", help="comma-separated impls")
     p.add_argument("--configs", help="comma-separated BATCHxTOKENS (default 1x1024,8x1024,1x4096)")
     p.add_argument("--one", help=argparse.SUPPRESS)  # internal: impl,batch,tokens,threads
     args = p.parse_args()

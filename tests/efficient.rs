@@ -507,3 +507,42 @@ fn a_nan_score_makes_the_online_output_nan() {
     }
     assert!(fast_exp(f32::NAN).is_nan());
 }
+
+/// The fused projection alone is the textbook's three projections side by side (within the f64
+/// bound of step 1), with the textbook's errors for bad input; a level the module is forced to
+/// is the one it reports.
+#[test]
+fn project_qkv_is_the_three_projections_side_by_side() {
+    let mut rng = TorchRng::manual_seed(11);
+    let mha = MultiHeadAttention::new(20, 6, 40, 0.0, 2, true, &mut rng).unwrap();
+    let x = vec![
+        rng.uniform(33, 20, -1.0, 1.0),
+        rng.uniform(33, 20, -1.0, 1.0),
+    ];
+    for level in ch03_attention::efficient::SimdLevel::available() {
+        let fast = EfficientMha::from_textbook(&mha)
+            .with_simd_level(level)
+            .unwrap();
+        assert_eq!(fast.simd_level(), level);
+        let qkv = fast.project_qkv(&x).unwrap();
+        assert_eq!(qkv.len(), 2);
+        for (item, got) in x.iter().zip(&qkv) {
+            assert_eq!(got.shape(), (33, 18));
+            for (i, layer) in [mha.w_query(), mha.w_key(), mha.w_value()]
+                .iter()
+                .enumerate()
+            {
+                let bounded = attention_f64::Bounded::exact(item);
+                let want = attention_f64::linear(&bounded, layer.weight(), layer.bias());
+                let ratio = want.ratio(&got.columns(i * 6, 6).into_owned());
+                assert!(ratio <= 1.0, "{level}, projection {i}: {ratio}");
+            }
+        }
+    }
+    let wrong = vec![DMatrix::zeros(3, 7)];
+    let fast = EfficientMha::from_textbook(&mha);
+    assert_eq!(
+        fast.project_qkv(&wrong).unwrap_err(),
+        mha.forward(&wrong).unwrap_err()
+    );
+}

@@ -1,12 +1,11 @@
 //! The per-head kernel: one head's queries, keys and values in packed copies, computed tile by
-//! tile in micro-tiles that live in registers; and the projections' matrix product, built from
-//! the same micro-kernel.
+//! tile in micro-tiles that live in registers. (The projections' matrix product is in `gemm.rs`.)
 
-use nalgebra::{DMatrix, DVector};
+use nalgebra::DMatrix;
 
 use super::online_softmax::{OnlineSoftmax, ScoreScale};
 use super::schedule::{micro_tiles, num_blocks, real_query_groups};
-use super::simd::{MulAdd, Simd, with_best_simd};
+use super::simd::{MulAdd, Simd, SimdLevel, with_simd};
 
 /// Queries handled together: two 8-wide SIMD registers' worth. Blocks are rounded up to a
 /// multiple of it.
@@ -58,9 +57,15 @@ impl HeadScratch {
     }
 
     /// One head: `q_and_context`, `k`, `v` are `(T × head_dim)` column-major. The context
-    /// vectors replace the queries. Uses the widest instructions the CPU has.
-    pub(super) fn attend(&mut self, q_and_context: &mut [f32], k: &[f32], v: &[f32]) {
-        with_best_simd!(|simd| self.attend_with(simd, q_and_context, k, v));
+    /// vectors replace the queries. Uses the kernels of `level`.
+    pub(super) fn attend(
+        &mut self,
+        level: SimdLevel,
+        q_and_context: &mut [f32],
+        k: &[f32],
+        v: &[f32],
+    ) {
+        with_simd!(level, |simd| self.attend_with(simd, q_and_context, k, v));
     }
 
     pub(super) fn attend_with(
@@ -168,68 +173,6 @@ impl HeadScratch {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The projections: a matrix product built from the same micro-kernel.
-// ---------------------------------------------------------------------------------------------
-
-/// Tokens whose packed inputs are reused for every output column: 128 tokens × 768 features is
-/// 384 KiB, which stays in the L2 cache.
-pub(super) const TOKEN_BLOCK: usize = 128;
-
-/// Rows `t0 ..` of `x · w_t (+ bias)`: `x` is `(T × d_in)`, `w_t` `(d_in × n)` (column `o` is
-/// the weights of output `o`), both column-major; `out_rows[o]` receives output `o` of the
-/// block's tokens (up to 128). `packed` is the thread's scratch for the block's inputs.
-///
-/// A classic blocked matrix product: the block's inputs are packed in groups of 16 tokens
-/// (feature by feature, like the attention's queries), and stay in the L2 cache; then for each
-/// group of 6 outputs, whose weights stay in the L1 cache, the score micro-kernel computes 16
-/// tokens × 6 outputs over all `d_in` features in registers, and writes each output once.
-pub(super) fn project_block(
-    simd: impl Simd,
-    x: &[f32],
-    t0: usize,
-    w_t: &DMatrix<f32>,
-    bias: Option<&DVector<f32>>,
-    packed: &mut [f32],
-    out_rows: &mut [&mut [f32]],
-) {
-    let d_in = w_t.nrows();
-    let tokens = x.len() / d_in;
-    let block_tokens = out_rows.first().map_or(0, |rows| rows.len());
-    // Pack: group g holds feature c of tokens t0 + 16g .. at (g · d_in + c) · 16; zeros past
-    // the last token. Feature by feature, so `x` is read front to back.
-    for c in 0..d_in {
-        let column = &x[c * tokens + t0..][..block_tokens];
-        for (g, part) in column.chunks(LANES).enumerate() {
-            let dst = &mut packed[(g * d_in + c) * LANES..][..LANES];
-            dst.iter_mut().zip(part).for_each(|(d, v)| *d = *v);
-            dst[part.len()..].fill(0.0);
-        }
-    }
-    let groups = block_tokens.div_ceil(LANES);
-    let weights = w_t.as_slice();
-    let mut sums = [0.0_f32; 6 * LANES];
-    for (o, width) in micro_tiles(out_rows.len()) {
-        let w = &weights[o * d_in..]; // from output o's weights on
-        for (g, group) in packed.chunks_exact(d_in * LANES).take(groups).enumerate() {
-            let sums = &mut sums[..width * LANES];
-            simd.score_tile(width, group, w, d_in, sums); // (16 tokens × width outputs)
-            for (rows, column_sums) in out_rows[o..o + width]
-                .iter_mut()
-                .zip(sums.chunks_exact(LANES))
-            {
-                let dst = &mut rows[g * LANES..];
-                dst.iter_mut().zip(column_sums).for_each(|(d, s)| *d = *s);
-            }
-        }
-    }
-    if let Some(b) = bias {
-        for (rows, b_o) in out_rows.iter_mut().zip(b.iter()) {
-            rows.iter_mut().for_each(|v| *v += b_o); // as `Linear` adds it, after the product
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
 // The micro-kernels, and the instruction set they run with.
 // ---------------------------------------------------------------------------------------------
 
@@ -238,8 +181,8 @@ pub(super) fn project_block(
 /// `queries` is a packed `(16 × d)` block (feature `c` of the 16 queries at `c · 16 ..`); key `k`
 /// is `keys[k · key_stride ..][..d]`; `scores` is `(16 × C)` column-major. Each score is added
 /// from feature 0 up, as nalgebra's matrix product (matrixmultiply) adds it. `C · 16 / 8`
-/// accumulators: 12 SIMD registers for `C = 6` (AVX2 has 16). The projections use it too, with
-/// tokens for queries and weight rows for keys.
+/// accumulators: 12 SIMD registers for `C = 6` (AVX2 has 16; AVX-512 holds the 16 queries in one
+/// register, so 6).
 #[inline(always)]
 pub(super) fn score_microtile<M: MulAdd, const C: usize>(
     queries: &[f32],
@@ -310,46 +253,4 @@ pub(super) fn value_microtile<M: MulAdd, const C: usize>(
 /// every zero first, on one thread: 37 MB for GPT-2's Q, K and V at 4096 tokens.)
 pub(super) fn zeroed(rows: usize, cols: usize) -> DMatrix<f32> {
     DMatrix::from_vec(rows, cols, vec![0.0; rows * cols])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::efficient::EfficientMha;
-    use crate::efficient::attention_f64::{Bounded, linear};
-
-    /// The projections' product and nalgebra's (the textbook's `Linear`) are both within
-    /// `γ_{d_in + 1} · (Σ|x · w| + |b|)` of the `f64` result (step 1 of
-    /// `tests/support/attention_f64.rs`), through partial token groups, partial output groups,
-    /// long rows (768 features) and the tiny shapes nalgebra computes with a plain loop.
-    #[test]
-    fn projection_is_within_the_bound_of_the_f64_product() {
-        let mut rng = crate::TorchRng::manual_seed(42);
-        let cases = [
-            (1, 3, 1),
-            (5, 2, 7),
-            (6, 6, 6),
-            (17, 300, 13),
-            (130, 520, 31),
-            (64, 768, 12),
-        ];
-        for (tokens, d_in, n) in cases {
-            let x = rng.uniform(tokens, d_in, -1.0, 1.0);
-            let weight = rng.uniform(n, d_in, -1.0, 1.0); // (out × in), as `Linear` stores it
-            let bias = DVector::from_fn(n, |i, _| i as f32 * 0.25 - 1.0);
-            let want = linear(&Bounded::exact(&x), &weight, Some(&bias));
-            let mut textbook = &x * weight.transpose();
-            for (mut column, b) in textbook.column_iter_mut().zip(bias.iter()) {
-                column.add_scalar_mut(*b);
-            }
-            let mha = crate::MultiHeadAttention::new(1, 2, 1, 0.0, 1, false, &mut rng).unwrap();
-            let fast = EfficientMha::from_textbook(&mha).with_threads(2).unwrap();
-            let w_t = weight.transpose();
-            let efficient = fast.project_all(&[x.as_slice()], tokens, &w_t, Some(&bias));
-            for (name, got) in [("efficient", &efficient[0]), ("nalgebra", &textbook)] {
-                let ratio = want.ratio(got);
-                assert!(ratio <= 1.0, "{name} ({tokens}, {d_in}, {n}): {ratio}");
-            }
-        }
-    }
 }

@@ -2,12 +2,13 @@
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/efficient.md"))]
 
 // The files of this module, in reading order (the algorithm first, the machinery last):
-// this one (the API and its orchestration), online_softmax.rs, schedule.rs, kernel.rs, simd.rs
+// this one (the API and its orchestration), online_softmax.rs, schedule.rs, kernel.rs, gemm.rs, simd.rs
 // (all of the module's `unsafe`), parallel.rs.
 /// The `f64` reference with its error bound, shared with `tests/efficient.rs`.
 #[cfg(test)]
 #[path = "../../tests/support/attention_f64.rs"]
 mod attention_f64;
+mod gemm;
 mod kernel;
 mod online_softmax;
 pub(crate) mod parallel;
@@ -20,12 +21,14 @@ use nalgebra::{DMatrix, DVector};
 
 use crate::validate::check_batch;
 use crate::{Error, MultiHeadAttention};
-use kernel::{HeadScratch, LANES, TOKEN_BLOCK, project_block, zeroed};
+use gemm::{FEATURE_BLOCK, MAX_TILE_TOKENS, PackedWeights, ProjectionJob, TOKEN_BLOCK};
+use kernel::{HeadScratch, LANES, zeroed};
 use parallel::run_parallel;
-use simd::with_best_simd;
+use simd::{Simd, with_simd};
 
 pub use online_softmax::{RowStep, fast_exp, online_attention_row};
 pub use schedule::{Tile, TileKind, block_schedule, num_blocks};
+pub use simd::SimdLevel;
 
 /// The query and key block size used unless [`EfficientMha::with_block_size`] says otherwise.
 /// Larger blocks mean fewer online-softmax steps (fewer rescales); inside a block the kernel
@@ -53,16 +56,18 @@ pub const DEFAULT_BLOCK_SIZE: usize = 512;
 #[derive(Debug, Clone)]
 pub struct EfficientMha {
     /// `[W_queryᵀ | W_keyᵀ | W_valueᵀ]`, `(d_in × 3·d_out)`: one product gives Q, K and V.
-    w_qkv_t: DMatrix<f32>,
+    /// Packed for the micro-tiles of `level`, as is `w_out_t`.
+    w_qkv_t: PackedWeights,
     /// The three projections' biases, end to end (`3·d_out`), if they have one.
     b_qkv: Option<DVector<f32>>,
     /// `out_proj`'s weight, transposed: `(d_out × d_out)`.
-    w_out_t: DMatrix<f32>,
+    w_out_t: PackedWeights,
     b_out: Option<DVector<f32>>,
     num_heads: usize,
     context_length: usize,
     block_size: usize,
     threads: usize,
+    level: SimdLevel,
 }
 
 impl EfficientMha {
@@ -88,16 +93,49 @@ impl EfficientMha {
             }
             b
         });
+        let level = SimdLevel::best();
+        let nr = with_simd!(level, |simd| projection_outputs(simd));
         EfficientMha {
-            w_qkv_t,
+            w_qkv_t: PackedWeights::new(&w_qkv_t, nr),
             b_qkv,
-            w_out_t: mha.out_proj().weight().transpose(),
+            w_out_t: PackedWeights::new(&mha.out_proj().weight().transpose(), nr),
             b_out: mha.out_proj().bias().cloned(),
             num_heads: mha.num_heads(),
             context_length: mha.context_length(),
             block_size: DEFAULT_BLOCK_SIZE,
             threads: std::thread::available_parallelism().map_or(1, NonZeroUsize::get),
+            level,
         }
+    }
+
+    /// Runs the kernels compiled for `level` instead of the widest level the CPU has (the
+    /// default, [`SimdLevel::best`]): to compare the levels, or to rule one out. The result
+    /// differs only by float rounding (fused multiply-adds or not).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] if this CPU cannot run `level`.
+    pub fn with_simd_level(mut self, level: SimdLevel) -> Result<EfficientMha, Error> {
+        if !level.is_available() {
+            return Err(Error::InvalidConfig(format!(
+                "this CPU cannot run the {level} kernels (it can run: {})",
+                SimdLevel::available()
+                    .iter()
+                    .map(SimdLevel::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let nr = with_simd!(level, |simd| projection_outputs(simd));
+        self.w_qkv_t = self.w_qkv_t.repacked(nr);
+        self.w_out_t = self.w_out_t.repacked(nr);
+        self.level = level;
+        Ok(self)
+    }
+
+    /// The instruction-set level the kernels run with.
+    pub fn simd_level(&self) -> SimdLevel {
+        self.level
     }
 
     /// Runs on `threads` threads (1 = the calling thread only). The result does not depend on
@@ -152,12 +190,12 @@ impl EfficientMha {
 
     /// Input width.
     pub fn d_in(&self) -> usize {
-        self.w_qkv_t.nrows()
+        self.w_qkv_t.d_in()
     }
 
     /// Output width.
     pub fn d_out(&self) -> usize {
-        self.w_out_t.nrows()
+        self.w_out_t.outputs()
     }
 
     /// The longest input accepted, as in the textbook module.
@@ -209,6 +247,38 @@ impl EfficientMha {
         Ok(outputs) // (T, d_out) per item
     }
 
+    /// Step 1 alone, the fused projection: `(T × 3·d_out)` per item, each token's queries, keys
+    /// and values side by side (`[x·W_queryᵀ | x·W_keyᵀ | x·W_valueᵀ]`, plus the biases if the
+    /// module has them). It is 3/4 of a forward pass's arithmetic at GPT-2's sizes and 1024
+    /// tokens; `examples/bench_mha.rs` times it on its own.
+    ///
+    /// ```
+    /// use ch03_attention::efficient::EfficientMha;
+    /// use ch03_attention::inputs::inputs;
+    /// use ch03_attention::{MultiHeadAttention, TorchRng};
+    ///
+    /// let mha = MultiHeadAttention::new(3, 2, 6, 0.0, 1, false, &mut TorchRng::manual_seed(123)).unwrap();
+    /// let qkv = EfficientMha::from_textbook(&mha).project_qkv(&[inputs()]).unwrap();
+    /// assert_eq!(qkv[0].shape(), (6, 6));
+    /// let keys = inputs() * mha.w_key().weight().transpose();
+    /// assert!((qkv[0].columns(2, 2) - keys).amax() < 1e-6);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Those of [`EfficientMha::forward`].
+    pub fn project_qkv(&self, batch: &[DMatrix<f32>]) -> Result<Vec<DMatrix<f32>>, Error> {
+        check_batch(
+            "MultiHeadAttention",
+            batch,
+            self.d_in(),
+            self.context_length,
+        )?;
+        let tokens = batch.first().map_or(0, DMatrix::nrows);
+        let xs: Vec<&[f32]> = batch.iter().map(DMatrix::as_slice).collect();
+        Ok(self.project_all(&xs, tokens, &self.w_qkv_t, self.b_qkv.as_ref()))
+    }
+
     /// `x · w_t (+ bias)` for every item (each `(T × d_in)`, column-major), `(T × w_t.ncols())`
     /// each. One job per block of 128 tokens: it packs its tokens' inputs once and computes
     /// their rows of every output column. In a column-major matrix those rows are a separate
@@ -218,10 +288,10 @@ impl EfficientMha {
         &self,
         xs: &[&[f32]],
         tokens: usize,
-        w_t: &DMatrix<f32>,
+        w_t: &PackedWeights,
         bias: Option<&DVector<f32>>,
     ) -> Vec<DMatrix<f32>> {
-        let cols = w_t.ncols();
+        let cols = w_t.outputs();
         let mut outs: Vec<DMatrix<f32>> = xs.iter().map(|_| zeroed(tokens, cols)).collect();
         let blocks = tokens.div_ceil(TOKEN_BLOCK);
         let mut jobs = Vec::with_capacity(xs.len() * blocks);
@@ -235,21 +305,23 @@ impl EfficientMha {
             let starts = (0..blocks).map(|b| b * TOKEN_BLOCK);
             jobs.extend(starts.zip(pieces).map(|(t0, piece)| (*x, t0, piece)));
         }
-        let d_in = w_t.nrows();
+        // One job's inputs, one feature block at a time.
+        let features = FEATURE_BLOCK.min(w_t.d_in());
+        let packed_len = TOKEN_BLOCK.min(tokens).next_multiple_of(MAX_TILE_TOKENS) * features;
+        let bias = bias.map(DVector::as_slice);
         run_parallel(
             self.threads,
             jobs,
-            || vec![0.0_f32; d_in * TOKEN_BLOCK.min(tokens.next_multiple_of(LANES))],
-            |packed, (x, t0, mut out_rows)| {
-                with_best_simd!(|simd| project_block(
-                    simd,
+            || vec![0.0_f32; packed_len],
+            |packed, (x, t0, out_rows)| {
+                let job = ProjectionJob {
                     x,
                     t0,
-                    w_t,
+                    weights: w_t,
                     bias,
-                    packed,
-                    &mut out_rows
-                ));
+                    out_rows,
+                };
+                with_simd!(self.level, |simd| simd.project(job, packed));
             },
         );
         outs
@@ -279,7 +351,7 @@ impl EfficientMha {
             self.threads,
             jobs,
             || HeadScratch::new(tokens, self.head_dim(), block),
-            |scratch, (q_and_context, k, v)| scratch.attend(q_and_context, k, v),
+            |scratch, (q_and_context, k, v)| scratch.attend(self.level, q_and_context, k, v),
         );
     }
 }
@@ -303,4 +375,9 @@ fn hidden_values_poison(qkv: &mut [f32], tokens: usize, d_out: usize) {
             context_c[..first].fill(f32::NAN);
         }
     }
+}
+
+/// The outputs per projection micro-tile of `simd`'s level, which the weights are packed for.
+fn projection_outputs<S: Simd>(_simd: S) -> usize {
+    S::PROJECTION_OUTPUTS
 }

@@ -3,23 +3,30 @@
 //! module's `unsafe` is in this file: calling a `#[target_feature]` function, sound only on a
 //! CPU that has the feature, which each call below argues in its `// SAFETY:` comment.
 
+use super::gemm::{ProjectionJob, gemm_microtile, project_block};
 use super::kernel::{LANES, score_microtile, value_microtile};
 use super::online_softmax::{OnlineSoftmax, ScoreScale};
 
-/// Calls `$call` with the widest instruction-set level the CPU has: AVX2 + FMA, then AVX + FMA,
-/// then AVX, then the portable code. `$simd` names the level inside `$call`. The levels round
-/// differently (fused multiply-adds or not); the tests hold each of them to the same error bound
-/// against an `f64` reference.
-macro_rules! with_best_simd {
-    (|$simd:ident| $call:expr) => {{
+/// Calls `$call` with the widest instruction-set level the CPU has that is not wider than
+/// `$level` (a [`SimdLevel`]): AVX-512, then AVX2 + FMA, then AVX + FMA, then AVX, then the
+/// portable code. `$simd` names the level inside `$call`. The levels round differently (fused
+/// multiply-adds or not); the tests hold each of them to the same error bound against an `f64`
+/// reference.
+macro_rules! with_simd {
+    ($level:expr, |$simd:ident| $call:expr) => {{
+        #[allow(unused_variables)] // only x86-64 has levels to choose from
+        let level: $crate::efficient::SimdLevel = $level;
         #[cfg(target_arch = "x86_64")]
         {
-            use $crate::efficient::simd::{Avx, Avx2Fma, AvxFma, Portable};
-            if let Some($simd) = Avx2Fma::detect() {
+            use $crate::efficient::SimdLevel;
+            use $crate::efficient::simd::{Avx, Avx2Fma, Avx512, AvxFma, Portable};
+            if let Some($simd) = Avx512::detect().filter(|_| level >= SimdLevel::Avx512) {
                 $call
-            } else if let Some($simd) = AvxFma::detect() {
+            } else if let Some($simd) = Avx2Fma::detect().filter(|_| level >= SimdLevel::Avx2Fma) {
                 $call
-            } else if let Some($simd) = Avx::detect() {
+            } else if let Some($simd) = AvxFma::detect().filter(|_| level >= SimdLevel::AvxFma) {
+                $call
+            } else if let Some($simd) = Avx::detect().filter(|_| level >= SimdLevel::Avx) {
                 $call
             } else {
                 let $simd = Portable;
@@ -33,7 +40,91 @@ macro_rules! with_best_simd {
         }
     }};
 }
-pub(super) use with_best_simd;
+pub(super) use with_simd;
+
+/// An instruction-set level of the efficient kernels, from the baseline up. Each is a copy of
+/// the same Rust kernels compiled for those instructions; [`EfficientMha`](super::EfficientMha)
+/// runs the widest one the CPU has ([`SimdLevel::best`]) unless
+/// [`with_simd_level`](super::EfficientMha::with_simd_level) asks for a narrower one.
+///
+/// ```
+/// use ch03_attention::efficient::SimdLevel;
+/// let best = SimdLevel::best();
+/// assert!(best.is_available());
+/// assert_eq!(SimdLevel::available()[0], best); // widest first
+/// assert_eq!(SimdLevel::available().last(), Some(&SimdLevel::Portable));
+/// assert_eq!(SimdLevel::Avx2Fma.to_string(), "AVX2+FMA");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SimdLevel {
+    /// Baseline code: SSE2 on x86-64 (4 numbers per instruction), whatever the target
+    /// guarantees elsewhere.
+    Portable,
+    /// AVX alone: 8 numbers per instruction, multiply and add rounded separately.
+    Avx,
+    /// AVX and FMA without AVX2: 8 numbers per instruction, fused multiply-adds.
+    AvxFma,
+    /// AVX2 and FMA: 8 numbers per instruction, fused multiply-adds.
+    Avx2Fma,
+    /// AVX-512 (F, BW, DQ, VL) with AVX2 and FMA: 16 numbers per instruction, 32 vector
+    /// registers.
+    Avx512,
+}
+
+impl SimdLevel {
+    /// Every level, narrowest first.
+    pub const ALL: [SimdLevel; 5] = [
+        SimdLevel::Portable,
+        SimdLevel::Avx,
+        SimdLevel::AvxFma,
+        SimdLevel::Avx2Fma,
+        SimdLevel::Avx512,
+    ];
+
+    /// Whether this CPU can run the level (the portable one always).
+    pub fn is_available(self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            match self {
+                SimdLevel::Portable => true,
+                SimdLevel::Avx => Avx::detect().is_some(),
+                SimdLevel::AvxFma => AvxFma::detect().is_some(),
+                SimdLevel::Avx2Fma => Avx2Fma::detect().is_some(),
+                SimdLevel::Avx512 => Avx512::detect().is_some(),
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            self == SimdLevel::Portable
+        }
+    }
+
+    /// The levels this CPU can run, widest first (the portable one last).
+    pub fn available() -> Vec<SimdLevel> {
+        SimdLevel::ALL
+            .into_iter()
+            .rev()
+            .filter(|level| level.is_available())
+            .collect()
+    }
+
+    /// The widest level this CPU can run.
+    pub fn best() -> SimdLevel {
+        SimdLevel::available()[0]
+    }
+}
+
+impl std::fmt::Display for SimdLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SimdLevel::Portable => "portable",
+            SimdLevel::Avx => "AVX",
+            SimdLevel::AvxFma => "AVX+FMA",
+            SimdLevel::Avx2Fma => "AVX2+FMA",
+            SimdLevel::Avx512 => "AVX-512",
+        })
+    }
+}
 
 /// How a micro-kernel multiplies and adds: with one rounding (a fused multiply-add, FMA) or
 /// two. Fused wherever the CPU has the instruction: half the instructions, and one rounding
@@ -77,6 +168,16 @@ type PortableMulAdd = Separate;
 /// micro-tile's loops completely and keeps the accumulators in SIMD registers (inside one big
 /// function, that depends on the size of everything around it).
 pub(super) trait Simd: Copy {
+    /// The level this is.
+    #[cfg(test)]
+    const LEVEL: SimdLevel;
+    /// Outputs per micro-tile of the projections (`NR`): the weights are packed for it.
+    const PROJECTION_OUTPUTS: usize;
+
+    /// One job of the projections, in this level's micro-tiles (see
+    /// [`project_block`](super::gemm::project_block)).
+    fn project(self, job: ProjectionJob<'_>, packed: &mut [f32]);
+
     fn score_microtile<const C: usize>(
         self,
         queries: &[f32],
@@ -140,6 +241,15 @@ pub(super) trait Simd: Copy {
 pub(super) struct Portable;
 
 impl Simd for Portable {
+    #[cfg(test)]
+    const LEVEL: SimdLevel = SimdLevel::Portable;
+    const PROJECTION_OUTPUTS: usize = 6;
+
+    /// 8 tokens × 6 outputs: 12 accumulators of 4 numbers (SSE2 has 16 registers).
+    fn project(self, job: ProjectionJob<'_>, packed: &mut [f32]) {
+        project_block::<8, 6>(job, packed, gemm_microtile::<PortableMulAdd, 8, 6>);
+    }
+
     fn score_microtile<const C: usize>(
         self,
         queries: &[f32],
@@ -179,7 +289,10 @@ impl Simd for Portable {
 /// for those features.
 #[cfg(target_arch = "x86_64")]
 macro_rules! simd_level {
-    ($(#[$doc:meta])* $level:ident, $module:ident, $features:literal, $mul_add:ident, detect: $($detected:tt),+) => {
+    (
+        $(#[$doc:meta])* $level:ident, $module:ident, $features:literal, $mul_add:ident,
+        tile: $mr:literal x $nr:literal, detect: $($detected:tt),+
+    ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy)]
         pub(super) struct $level(());
@@ -191,6 +304,19 @@ macro_rules! simd_level {
         }
 
         impl Simd for $level {
+            #[cfg(test)]
+            const LEVEL: SimdLevel = SimdLevel::$level;
+            const PROJECTION_OUTPUTS: usize = $nr;
+
+            fn project(self, job: ProjectionJob<'_>, packed: &mut [f32]) {
+                project_block::<$mr, $nr>(job, packed, |sliver, panel, acc| {
+                    // SAFETY: `$module::gemm_microtile` is compiled with `$features`; `self`
+                    // exists only once `detect` has seen them all on this CPU (the field is
+                    // private to this file, `detect` its only constructor).
+                    unsafe { $module::gemm_microtile(sliver, panel, acc) }
+                });
+            }
+
             fn score_microtile<const C: usize>(
                 self,
                 queries: &[f32],
@@ -241,6 +367,15 @@ macro_rules! simd_level {
             use super::{$mul_add, LANES, OnlineSoftmax, ScoreScale};
 
             #[target_feature(enable = $features)]
+            pub(super) fn gemm_microtile(
+                sliver: &[f32],
+                panel: &[f32],
+                acc: &mut [[f32; $mr]; $nr],
+            ) {
+                super::gemm_microtile::<$mul_add, $mr, $nr>(sliver, panel, acc);
+            }
+
+            #[target_feature(enable = $features)]
             pub(super) fn score_microtile<const C: usize>(
                 queries: &[f32],
                 keys: &[f32],
@@ -286,21 +421,33 @@ macro_rules! simd_level {
 simd_level!(
     /// AVX2 and FMA (x86-64 CPUs since 2013): 8 numbers per instruction, fused multiply-adds,
     /// and 8-wide integer operations for the exponential's `2ᵏ`.
-    Avx2Fma, avx2_fma, "avx2,fma", Fused, detect: "avx2", "fma"
+    /// The projections' micro-tile: 16 tokens × 6 outputs, 12 accumulators of 8 numbers (of 16
+    /// registers).
+    Avx2Fma, avx2_fma, "avx2,fma", Fused, tile: 16 x 6, detect: "avx2", "fma"
+);
+
+#[cfg(target_arch = "x86_64")]
+simd_level!(
+    /// AVX-512 (F, BW, DQ, VL) with AVX2 and FMA (x86-64 server CPUs since 2017, AMD's since
+    /// Zen 4): 16 numbers per instruction, so one register holds a group's 16 queries, and 32
+    /// vector registers. The projections' micro-tile: 32 tokens × 12 outputs, 24 accumulators of
+    /// 16 numbers.
+    Avx512, avx512, "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma", Fused, tile: 32 x 12,
+    detect: "avx512f", "avx512bw", "avx512dq", "avx512vl", "avx2", "fma"
 );
 
 #[cfg(target_arch = "x86_64")]
 simd_level!(
     /// AVX and FMA without AVX2 (some virtual CPUs report these): 8 numbers per instruction,
     /// fused multiply-adds.
-    AvxFma, avx_fma, "avx,fma", Fused, detect: "avx", "fma"
+    AvxFma, avx_fma, "avx,fma", Fused, tile: 16 x 6, detect: "avx", "fma"
 );
 
 #[cfg(target_arch = "x86_64")]
 simd_level!(
     /// AVX alone (the first AVX CPUs, 2011): 8 numbers per instruction, multiply and add
     /// rounded separately.
-    Avx, avx, "avx", Separate, detect: "avx"
+    Avx, avx, "avx", Separate, tile: 16 x 6, detect: "avx"
 );
 
 #[cfg(test)]
@@ -310,9 +457,9 @@ mod tests {
     use crate::efficient::kernel::HeadScratch;
     use nalgebra::DMatrix;
 
-    /// One head through `simd`'s kernels: the `(T × head_dim)` context vectors.
+    /// One head through the kernels of `level` (the dispatch of the forward pass).
     fn attend(
-        simd: impl Simd,
+        level: SimdLevel,
         q: &DMatrix<f32>,
         k: &DMatrix<f32>,
         v: &DMatrix<f32>,
@@ -320,8 +467,8 @@ mod tests {
     ) -> DMatrix<f32> {
         let (tokens, head_dim) = q.shape();
         let mut out = q.as_slice().to_vec();
-        HeadScratch::new(tokens, head_dim, block).attend_with(
-            simd,
+        HeadScratch::new(tokens, head_dim, block).attend(
+            level,
             &mut out,
             k.as_slice(),
             v.as_slice(),
@@ -329,8 +476,8 @@ mod tests {
         DMatrix::from_vec(tokens, head_dim, out)
     }
 
-    /// The portable kernels (what a CPU without AVX runs), every x86-64 level this CPU has, and
-    /// the dispatched one are each within the error bound of the `f64` result (steps 2 to 4 of
+    /// The portable kernels (what a CPU without AVX runs) and every x86-64 level this CPU has,
+    /// each forced, are each within the error bound of the `f64` result (steps 2 to 4 of
     /// `tests/support/attention_f64.rs`, with exact queries, keys and values), for every
     /// micro-tile width: heads of 1 to 13 features, partial blocks, the diagonal.
     #[test]
@@ -343,36 +490,73 @@ mod tests {
                 &Bounded::exact(&k),
                 &Bounded::exact(&v),
             );
-            let mut levels = vec![("portable", attend(Portable, &q, &k, &v, block))];
-            let mut dispatched = q.as_slice().to_vec();
-            HeadScratch::new(tokens, head_dim, block).attend(
-                &mut dispatched,
-                k.as_slice(),
-                v.as_slice(),
-            );
-            levels.push((
-                "dispatched",
-                DMatrix::from_vec(tokens, head_dim, dispatched),
-            ));
-            #[cfg(target_arch = "x86_64")]
-            {
-                if let Some(level) = Avx2Fma::detect() {
-                    levels.push(("avx2+fma", attend(level, &q, &k, &v, block)));
-                }
-                if let Some(level) = AvxFma::detect() {
-                    levels.push(("avx+fma", attend(level, &q, &k, &v, block)));
-                }
-                if let Some(level) = Avx::detect() {
-                    levels.push(("avx", attend(level, &q, &k, &v, block)));
-                }
-            }
-            for (name, got) in &levels {
-                let ratio = want.ratio(got);
+            for level in SimdLevel::available() {
+                let ratio = want.ratio(&attend(level, &q, &k, &v, block));
                 assert!(
                     ratio <= 1.0,
-                    "{name} ({tokens}, {head_dim}, {block}): {ratio}"
+                    "{level} ({tokens}, {head_dim}, {block}): {ratio}"
                 );
             }
         }
+    }
+
+    /// The level of the kernels that [`with_simd!`] runs.
+    fn dispatched(level: SimdLevel) -> SimdLevel {
+        fn level_of<S: Simd>(_: S) -> SimdLevel {
+            S::LEVEL
+        }
+        with_simd!(level, |simd| level_of(simd))
+    }
+
+    /// Asking for a level runs that level's kernels, for every level the CPU has; a level it
+    /// lacks falls back to the widest narrower one it has. (Forcing a level is how the tests
+    /// above reach each one.)
+    #[test]
+    fn the_dispatch_runs_the_level_asked_for() {
+        let available = SimdLevel::available();
+        for level in SimdLevel::ALL {
+            let fallback = available.iter().copied().find(|a| *a <= level);
+            assert_eq!(Some(dispatched(level)), fallback, "{level}");
+        }
+        for level in &available {
+            assert_eq!(dispatched(*level), *level);
+        }
+        assert_eq!(dispatched(SimdLevel::Portable), SimdLevel::Portable);
+        assert_eq!(SimdLevel::best(), available[0]);
+        assert!(available.windows(2).all(|w| w[0] > w[1]), "widest first");
+        #[cfg(target_arch = "x86_64")]
+        {
+            assert_eq!(
+                SimdLevel::Avx512.is_available(),
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512bw")
+                    && std::arch::is_x86_feature_detected!("avx512dq")
+                    && std::arch::is_x86_feature_detected!("avx512vl")
+                    && std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            );
+            assert_eq!(
+                SimdLevel::Avx2Fma.is_available(),
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            );
+            assert_eq!(
+                SimdLevel::AvxFma.is_available(),
+                std::arch::is_x86_feature_detected!("avx")
+                    && std::arch::is_x86_feature_detected!("fma")
+            );
+            assert_eq!(
+                SimdLevel::Avx.is_available(),
+                std::arch::is_x86_feature_detected!("avx")
+            );
+        }
+        assert!(SimdLevel::Portable.is_available());
+    }
+
+    /// Each level's name, as the benchmark and the error messages print it.
+    #[test]
+    fn levels_have_their_names() {
+        let names = SimdLevel::ALL.map(|l| l.to_string());
+        assert_eq!(names, ["portable", "AVX", "AVX+FMA", "AVX2+FMA", "AVX-512"]);
     }
 }
