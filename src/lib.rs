@@ -20,6 +20,7 @@ pub mod context;
 pub mod diagnose;
 pub mod efficient;
 pub mod gradients;
+pub mod kv_cache;
 pub mod multihead;
 pub mod normalize;
 pub mod practice;
@@ -29,6 +30,7 @@ pub mod spec;
 
 pub use causal::CausalAttention;
 pub use efficient::EfficientMha;
+pub use kv_cache::KvCache;
 pub use multihead::{MultiHeadAttention, MultiHeadAttentionWrapper};
 pub use qkv::{SelfAttentionV1, SelfAttentionV2};
 
