@@ -530,3 +530,29 @@ fn decoding_the_books_modules_prints_the_books_rows() {
         [0.2575, 0.4028]])"
     );
 }
+
+/// `cargo run -- kv-cache`: seven measured claims, all holding, each labelled in Korean too
+/// (`--lang ko`), and the section listed by `--list`.
+#[test]
+fn the_walkthrough_section_holds_and_speaks_korean() {
+    use ch03_attention::walkthrough::{Lang, ko, render_in, section_ids, select, tally};
+    assert!(section_ids().contains(&"kv-cache"));
+    let sections = select(Some("kv-cache")).unwrap();
+    assert_eq!(sections.len(), 1);
+    let t = &tally(&sections)[0];
+    assert_eq!((t.chapter.as_str(), t.claims), ("kv-cache", (7, 7)));
+    assert!(render_in(&sections, Lang::English).ends_with("kv-cache: 7 of 7 claims hold\n"));
+    let korean = render_in(&sections, Lang::Korean);
+    assert!(korean.contains("== kv-cache 추론에서 마스크가 주는 것: KV 캐시 ("));
+    assert!(
+        korean.ends_with("kv-cache: 7개 중 7개 주장이 성립\n"),
+        "{korean}"
+    );
+    for item in &sections[0].items {
+        assert!(
+            ko::label(item.what).is_some(),
+            "no Korean label: {}",
+            item.what
+        );
+    }
+}
