@@ -127,7 +127,7 @@ pub(super) fn sections() -> Result<Vec<Section>, Error> {
         "memory per cached token, GPT-2 small's attention (768 features, 12 heads)",
         format!(
             "{bytes} bytes per token and layer; {} MiB at 1024 tokens",
-            bytes * 1024 >> 20
+            (bytes * 1024) >> 20
         ),
         "2 · 12 heads · 64 · 4 bytes = 6144".to_string(),
         bytes == 2 * 12 * 64 * 4,
