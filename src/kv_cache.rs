@@ -151,7 +151,7 @@ impl KvCache {
 }
 
 /// `torch.cat([top, bottom], dim=0)` for two matrices of one width: a new matrix, both copied.
-fn cat_rows(top: &DMatrix<f32>, bottom: &DMatrix<f32>) -> DMatrix<f32> {
+pub(crate) fn cat_rows(top: &DMatrix<f32>, bottom: &DMatrix<f32>) -> DMatrix<f32> {
     let mut out = DMatrix::zeros(top.nrows() + bottom.nrows(), top.ncols());
     out.rows_mut(0, top.nrows()).copy_from(top);
     out.rows_mut(top.nrows(), bottom.nrows()).copy_from(bottom);
@@ -177,7 +177,7 @@ pub fn cached_attn_weights(attn_scores: &DMatrix<f32>, d_k: usize, first: usize)
 /// `(cached × head_dim)` (the new tokens' own included, last), the new context vectors
 /// `(new × head_dim)`. `first` is the position of the first new query; `None` attends every
 /// key, as an unmasked module does.
-fn attend_cache(
+pub(crate) fn attend_cache(
     queries: &DMatrix<f32>,
     keys: &DMatrix<f32>,
     values: &DMatrix<f32>,
