@@ -556,3 +556,106 @@ fn the_walkthrough_section_holds_and_speaks_korean() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The efficient decoder: the same function, within the same bound.
+// ---------------------------------------------------------------------------------------------
+
+/// `EfficientDecoder`: a prefill of `prefill` tokens then the rest one at a time; every output
+/// row within the derived bound of the f64 reference (the online softmax's 16 lanes and their
+/// merge add the same products in another order, with rescales like the forward kernel's).
+fn efficient_ratio(case: &Case, prefill: usize) -> f64 {
+    use ch03_attention::efficient::{EfficientDecoder, EfficientMha};
+    let (mha, x) = case.mha();
+    let mut decoder = EfficientDecoder::new(&EfficientMha::from_textbook(&mha)).unwrap();
+    let x = &x[0];
+    let prefill = prefill.min(case.tokens);
+    let mut out = DMatrix::zeros(case.tokens, mha.d_out());
+    out.rows_mut(0, prefill)
+        .copy_from(&decoder.prefill(&x.rows(0, prefill).into_owned()).unwrap());
+    for t in prefill..case.tokens {
+        let row = decoder.step(&x.rows(t, 1).into_owned()).unwrap();
+        out.row_mut(t).copy_from(&row);
+    }
+    assert_eq!(decoder.len(), case.tokens);
+    mha_reference(&mha, x).ratio(&out)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Any shape, up to 40 tokens (fewer than 16, a partial group, several groups), decoded
+    /// from any prefill length.
+    #[test]
+    fn the_efficient_decoder_equals_the_full_forward_within_the_bound(
+        case in case_strategy(), tokens in 1..=40_usize, prefill in 0..=40_usize,
+    ) {
+        let case = Case { tokens, batch: 1, ..case };
+        let ratio = efficient_ratio(&case, prefill);
+        prop_assert!(ratio <= 1.0, "{ratio}");
+    }
+}
+
+/// Long sequences: several blocks of 256 keys, the last one partial, GPT-2's head width.
+#[test]
+fn the_efficient_decoder_over_several_blocks() {
+    for (tokens, prefill, heads, head_dim) in [(600, 590, 2, 64), (513, 500, 3, 8)] {
+        let case = Case {
+            seed: tokens as u64,
+            batch: 1,
+            tokens,
+            d_in: 16,
+            heads,
+            head_dim,
+            qkv_bias: true,
+            chunks: Vec::new(),
+        };
+        let ratio = efficient_ratio(&case, prefill);
+        assert!(ratio <= 1.0, "{tokens} tokens: {ratio}");
+    }
+}
+
+#[test]
+fn the_efficient_decoder_preallocates_and_refuses_past_context_length() {
+    use ch03_attention::efficient::{EfficientDecoder, EfficientMha};
+    let mha =
+        MultiHeadAttention::new(3, 4, 20, 0.0, 2, false, &mut TorchRng::manual_seed(5)).unwrap();
+    let mut decoder = EfficientDecoder::new(&EfficientMha::from_textbook(&mha)).unwrap();
+    assert_eq!(decoder.bytes_per_token(), mha.new_cache().bytes_per_token());
+    assert_eq!(decoder.cache_bytes(), 32 * decoder.bytes_per_token()); // 20 rounded up to 32
+    assert!(decoder.is_empty());
+    let x = TorchRng::manual_seed(6).uniform(20, 3, -1.0, 1.0);
+    decoder.prefill(&x).unwrap();
+    let err = decoder.step(&x.rows(0, 1).into_owned()).unwrap_err();
+    assert_eq!(
+        err,
+        Error::CacheFull {
+            cached: 20,
+            new: 1,
+            context_length: 20
+        }
+    );
+    let err = decoder.step(&x.rows(0, 2).into_owned()).unwrap_err();
+    assert!(
+        matches!(err, Error::ShapeMismatch { right: (2, 3), .. }),
+        "{err}"
+    );
+    let err = decoder.step(&DMatrix::zeros(1, 4)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "MultiHeadAttention: input has 4 columns per token but d_in is 3"
+    );
+    // After a reset the same tokens give the same bits.
+    decoder.reset();
+    let a = decoder.step(&x.rows(0, 1).into_owned()).unwrap();
+    decoder.reset();
+    assert_eq!(decoder.step(&x.rows(0, 1).into_owned()).unwrap(), a);
+    // A prefill after cached tokens continues the sequence.
+    let mut fresh = EfficientDecoder::new(&EfficientMha::from_textbook(&mha)).unwrap();
+    let whole = fresh.prefill(&x.rows(0, 5).into_owned()).unwrap();
+    decoder.reset();
+    decoder.prefill(&x.rows(0, 2).into_owned()).unwrap();
+    let rest = decoder.prefill(&x.rows(2, 3).into_owned()).unwrap();
+    assert!((rest - whole.rows(2, 3)).amax() <= 1e-6);
+    assert!(decoder.prefill(&DMatrix::zeros(0, 3)).unwrap().is_empty());
+}
