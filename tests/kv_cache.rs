@@ -626,6 +626,7 @@ fn the_efficient_decoder_preallocates_and_refuses_past_context_length() {
     assert!(decoder.is_empty());
     let x = TorchRng::manual_seed(6).uniform(20, 3, -1.0, 1.0);
     decoder.prefill(&x).unwrap();
+    assert!(!decoder.is_empty());
     let err = decoder.step(&x.rows(0, 1).into_owned()).unwrap_err();
     assert_eq!(
         err,
