@@ -40,7 +40,7 @@ const READING_ORDER: &str = "docs/reading_order.txt";
 /// fonts" setting, whose text stack also lacks it) have no Hangul, so a Korean label in a code span
 /// (`어텐션 가중치:`) showed as boxes on a machine with no Korean system font. Every stack here
 /// falls back to the shipped font, which the browser fetches from `static.files/` only for
-/// Hangul (its `unicode-range`): no system font, no network. `examples/check_docs.rs` reports
+/// Hangul (its `unicode-range`): no system font, no network. `cargo xtask check-docs` reports
 /// Hangul in code on a page without this style.
 const STYLE: &str = "<style>.docblock > *:has(math) { overflow: visible !important; } \
 .docblock > nav.reading-order-nav { margin: 0.75em 0; } \
@@ -175,8 +175,10 @@ fn navigation(order: &[Stop], stem: &str) -> String {
     }
 }
 
-/// Puts `nav` right after the page's `# ` title (so the title stays the page's summary) and at its
-/// end, each in a `<nav class="reading-order-nav">` that `examples/check_docs.rs` looks for.
+/// Takes the page's `# ` title off (the module's source file writes it as its first `//! # …` line,
+/// so that an editor shows it; `tests/docs.rs` checks the two agree) and puts `nav` at the start
+/// and at the end of the rest, each in a `<nav class="reading-order-nav">` that
+/// `cargo xtask check-docs` looks for. Rustdoc joins the two: the title, then the navigation.
 fn with_navigation(rendered: &str, nav: &str, page: &Path) -> String {
     let block = format!("<nav class=\"reading-order-nav\">\n\n{nav}\n\n</nav>\n");
     let (title, rest) = rendered.split_once('\n').unwrap_or((rendered, ""));
@@ -185,7 +187,7 @@ fn with_navigation(rendered: &str, nav: &str, page: &Path) -> String {
         "{}: the first line must be the page's `# ` title, for the navigation to go under it",
         page.display()
     );
-    format!("{title}\n\n{block}{}\n\n{block}", rest.trim_end())
+    format!("{block}{}\n\n{block}", rest.trim_end())
 }
 
 fn render_page(text: &str, page: &Path) -> String {
@@ -340,12 +342,12 @@ fn image(alt: &str, rel: &str, page: &Path) -> String {
     let path = page.parent().unwrap().join(rel);
     println!("cargo:rerun-if-changed={}", path.display());
     let Ok(svg) = fs::read(&path) else {
-        // First build of a new figure: the example that draws it needs this crate built first.
+        // First build of a new figure: `cargo xtask figures` draws it, once this crate builds.
         println!(
-            "cargo:warning={}: figure {rel} is missing; run `cargo run --example figures`",
+            "cargo:warning={}: figure {rel} is missing; run `cargo xtask figures`",
             page.display()
         );
-        return format!("*(figure `{rel}` not generated yet: run `cargo run --example figures`)*");
+        return format!("*(figure `{rel}` not generated yet: run `cargo xtask figures`)*");
     };
     format!(
         "<img alt=\"{}\" src=\"data:image/svg+xml;base64,{}\" style=\"max-width:100%\">",

@@ -1,11 +1,13 @@
+//! # Causal attention: hiding the future (3.5.1, 3.5.3)
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/causal.md"))]
 
 use nalgebra::DMatrix;
 
+use crate::gradients::pass::{Attended, ItemPass, dropout_then_context};
 use crate::normalize::softmax_rows;
 use crate::torch::matmul;
 use crate::torch::reduce::sum;
-use crate::validate::{check_batch, check_nonzero, zeros};
+use crate::validate::{check_batch, check_layer_shapes, check_nonzero, zeros};
 use crate::{Dropout, Error, Linear, TorchRng};
 
 // ---------------------------------------------------------------------------------------------
@@ -135,6 +137,60 @@ impl CausalAttention {
         })
     }
 
+    /// Builds the module from given layers: weights copied from elsewhere, or the module's own
+    /// with one weight nudged to watch the loss move (see [the gradients page](crate::gradients)).
+    /// All three must map `d_in → d_out`, as `w_query` does; with or without a bias each.
+    ///
+    /// ```
+    /// use ch03_attention::inputs::inputs;
+    /// use ch03_attention::{CausalAttention, Linear, TorchRng};
+    ///
+    /// let book = CausalAttention::new(3, 2, 6, 0.0, false, &mut TorchRng::manual_seed(123)).unwrap();
+    /// let (q, k, v) = (book.w_query().clone(), book.w_key().clone(), book.w_value().clone());
+    /// let copy = CausalAttention::from_parts(q.clone(), k.clone(), v, 6, 0.0).unwrap();
+    /// assert_eq!(copy.forward(&[inputs()]).unwrap(), book.forward(&[inputs()]).unwrap());
+    ///
+    /// let narrow_value = Linear::new(2, 2, false, &mut TorchRng::manual_seed(1)); // 2 → 2
+    /// let err = CausalAttention::from_parts(q, k, narrow_value, 6, 0.0).unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "CausalAttention (W_value): shapes (2 × 3) and (2 × 2) do not fit together"
+    /// );
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new) for `dropout`, `context_length` and the sizes of `w_query`;
+    /// [`Error::ShapeMismatch`] if `w_key` or `w_value` is not shaped like `w_query`
+    /// (`(d_out × d_in)`, as PyTorch stores a weight), naming the layer, the shape it should have
+    /// and the shape it has.
+    pub fn from_parts(
+        w_query: Linear,
+        w_key: Linear,
+        w_value: Linear,
+        context_length: usize,
+        dropout: f64,
+    ) -> Result<CausalAttention, Error> {
+        let dropout = Dropout::new(dropout)?;
+        let (d_out, d_in) = (w_query.out_features(), w_query.in_features());
+        check_nonzero(&[
+            ("d_in", d_in),
+            ("d_out", d_out),
+            ("context_length", context_length),
+        ])?;
+        check_layer_shapes(&[
+            ("CausalAttention (W_key)", &w_key, (d_out, d_in)),
+            ("CausalAttention (W_value)", &w_value, (d_out, d_in)),
+        ])?;
+        Ok(CausalAttention {
+            w_query,
+            w_key,
+            w_value,
+            dropout,
+            context_length,
+        })
+    }
+
     /// The query projection.
     pub fn w_query(&self) -> &Linear {
         &self.w_query
@@ -198,7 +254,8 @@ impl CausalAttention {
     ///
     /// See [`check_batch`]: ragged batches, a wrong width, more tokens than `context_length`.
     pub fn forward(&self, batch: &[DMatrix<f32>]) -> Result<Vec<DMatrix<f32>>, Error> {
-        self.forward_with(batch, None)
+        let passes = self.forward_pass(batch, None)?;
+        Ok(passes.into_iter().map(ItemPass::into_output).collect())
     }
 
     /// Training mode: dropout on the attention weights, drawn from `rng` exactly where PyTorch
@@ -214,7 +271,8 @@ impl CausalAttention {
         batch: &[DMatrix<f32>],
         rng: &mut TorchRng,
     ) -> Result<Vec<DMatrix<f32>>, Error> {
-        self.forward_with(batch, Some(rng))
+        let passes = self.forward_pass(batch, Some(rng))?;
+        Ok(passes.into_iter().map(ItemPass::into_output).collect())
     }
 
     /// The causal attention weights (before dropout) of one input: `(tokens × tokens)`.
@@ -223,37 +281,34 @@ impl CausalAttention {
     ///
     /// As [`forward`](Self::forward), for a batch of one.
     pub fn attn_weights(&self, x: &DMatrix<f32>) -> Result<DMatrix<f32>, Error> {
-        let (mut attn_weights, _) = self.weights_and_values(std::slice::from_ref(x))?;
-        Ok(attn_weights.remove(0))
+        let mut passes = self.forward_pass(std::slice::from_ref(x), None)?;
+        Ok(passes.remove(0).attn_weights.remove(0))
     }
 
-    /// The book's `forward`, for the whole batch; `rng` is `Some` in training mode.
-    fn forward_with(
+    /// The book's `forward`, for the whole batch, keeping what it computed; `rng` is `Some` in
+    /// training mode. The module's one forward pass: [`forward`](Self::forward),
+    /// [`forward_train`](Self::forward_train) and [`Tape`](crate::gradients::Tape) all run it.
+    pub(crate) fn forward_pass(
         &self,
         batch: &[DMatrix<f32>],
         rng: Option<&mut TorchRng>,
-    ) -> Result<Vec<DMatrix<f32>>, Error> {
-        let (attn_weights, values) = self.weights_and_values(batch)?; // (b, T, T), (b, T, d_out)
-        let attn_weights = self.dropout.forward_in_mode(attn_weights, rng); // (b, T, T)
-        let context_vecs = attn_weights.iter().zip(&values).map(|(w, v)| matmul(w, v)); // (b, T, d_out)
-        Ok(context_vecs.collect())
-    }
-
-    /// The book's `forward` up to the softmax: `(attn_weights, values)` of every item.
-    fn weights_and_values(&self, batch: &[DMatrix<f32>]) -> Result<(PerItem, PerItem), Error> {
+    ) -> Result<Vec<ItemPass>, Error> {
         check_batch("CausalAttention", batch, self.d_in(), self.context_length)?;
-        let (mut all_weights, mut all_values) = (Vec::new(), Vec::new());
+        let mut attended = Vec::with_capacity(batch.len());
         for x in batch {
             let keys = self.w_key.forward(x)?; // (T, d_out)
             let queries = self.w_query.forward(x)?; // (T, d_out)
             let values = self.w_value.forward(x)?; // (T, d_out)
             let attn_scores = matmul(&queries, &keys.transpose()); // (T, T)
-            all_weights.push(causal_attn_weights(&attn_scores, keys.ncols())); // (T, T)
-            all_values.push(values);
+            let attn_weights = causal_attn_weights(&attn_scores, keys.ncols()); // (T, T)
+            attended.push(Attended {
+                queries: vec![queries],
+                keys: vec![keys],
+                values: vec![values],
+                attn_weights: vec![attn_weights],
+            });
         }
-        Ok((all_weights, all_values))
+        // self.dropout(attn_weights) @ values: one mask over (b, T, T); (b, T, d_out)
+        Ok(dropout_then_context(attended, Some(&self.dropout), rng))
     }
 }
-
-/// One matrix per batch item, item 0 first: a `(b, rows, cols)` tensor.
-type PerItem = Vec<DMatrix<f32>>;

@@ -1,3 +1,4 @@
+//! # Context vectors: blending the inputs by their weights (3.3.1, 3.3.2)
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/context.md"))]
 
 use nalgebra::{DMatrix, DVector};

@@ -1,8 +1,13 @@
+//! # Dropout on the attention weights (3.5.2)
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/dropout.md"))]
 
 use nalgebra::DMatrix;
 
 use crate::{Error, TorchRng};
+
+/// Moved to [`crate::validate`], with the crate's other shape checks; kept here under its old
+/// path.
+pub use crate::validate::check_gradient_shapes;
 
 /// `torch.nn.Dropout(p)`: in training, zero each element with probability `p` and scale the
 /// survivors by `1 / (1 - p)`; in evaluation, do nothing.
@@ -209,30 +214,4 @@ fn mask_noise(x: &DMatrix<f32>, keep: &[bool], scale: f32) -> DMatrix<f32> {
     DMatrix::from_fn(x.nrows(), cols, |r, c| {
         if keep[r * cols + c] { scale } else { 0.0 }
     })
-}
-
-/// Checks that an upstream gradient `d_out` has the shape of the tensor `like` it belongs to:
-/// as many batch items, each of the same shape.
-///
-/// # Errors
-///
-/// [`Error::GradientBatch`] for a different number of items, [`Error::GradientShape`] naming the
-/// first item whose shape differs.
-pub fn check_gradient_shapes(like: &[DMatrix<f32>], d_out: &[DMatrix<f32>]) -> Result<(), Error> {
-    if like.len() != d_out.len() {
-        return Err(Error::GradientBatch {
-            expected: like.len(),
-            got: d_out.len(),
-        });
-    }
-    for (index, (a, g)) in like.iter().zip(d_out).enumerate() {
-        if a.shape() != g.shape() {
-            return Err(Error::GradientShape {
-                index,
-                expected: a.shape(),
-                got: g.shape(),
-            });
-        }
-    }
-    Ok(())
 }

@@ -1,3 +1,4 @@
+//! # What the mask buys at inference: a KV cache
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/kv_cache.md"))]
 
 use nalgebra::DMatrix;

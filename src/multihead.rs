@@ -1,14 +1,13 @@
+//! # Multi-head attention (3.6)
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/multihead.md"))]
 
 use nalgebra::DMatrix;
 
 use crate::causal::causal_attn_weights;
+use crate::gradients::pass::{Attended, ItemPass, PerHead, dropout_then_context};
 use crate::torch::matmul;
-use crate::validate::{check_batch, check_nonzero};
+use crate::validate::{check_batch, check_layer_shapes, check_nonzero};
 use crate::{CausalAttention, Dropout, Error, Linear, TorchRng};
-
-/// One matrix per head, head 0 first: a `(heads, rows, cols)` tensor.
-type PerHead = Vec<DMatrix<f32>>;
 
 /// Multi-head attention by stacking, as in section 3.6.1's `MultiHeadAttentionWrapper`:
 /// `num_heads` independent [`CausalAttention`] heads whose outputs are concatenated, so each
@@ -71,11 +70,7 @@ impl MultiHeadAttentionWrapper {
     ///
     /// The input errors of [`CausalAttention::forward`].
     pub fn forward(&self, batch: &[DMatrix<f32>]) -> Result<Vec<DMatrix<f32>>, Error> {
-        let per_head = self
-            .heads
-            .iter()
-            .map(|h| h.forward(batch))
-            .collect::<Result<Vec<_>, _>>()?;
+        let per_head = self.forward_pass(batch, None)?;
         Ok(concat_batch_heads(&per_head, batch.len()))
     }
 
@@ -90,20 +85,33 @@ impl MultiHeadAttentionWrapper {
         batch: &[DMatrix<f32>],
         rng: &mut TorchRng,
     ) -> Result<Vec<DMatrix<f32>>, Error> {
-        let per_head = self
-            .heads
-            .iter()
-            .map(|h| h.forward_train(batch, rng))
-            .collect::<Result<Vec<_>, _>>()?;
+        let per_head = self.forward_pass(batch, Some(rng))?;
         Ok(concat_batch_heads(&per_head, batch.len()))
+    }
+
+    /// Every head's forward pass in order, head 0 first, each drawing its dropout mask from
+    /// `rng` in training mode: `(heads, b)` passes. The module's one forward pass, which
+    /// [`WrapperTape`](crate::gradients::WrapperTape) records.
+    pub(crate) fn forward_pass(
+        &self,
+        batch: &[DMatrix<f32>],
+        mut rng: Option<&mut TorchRng>,
+    ) -> Result<Vec<Vec<ItemPass>>, Error> {
+        self.heads
+            .iter()
+            .map(|head| head.forward_pass(batch, rng.as_deref_mut()))
+            .collect()
     }
 }
 
 /// `torch.cat([head(x) for head in self.heads], dim=-1)` for every batch item: `per_head` is
-/// `(heads, b, T, d_out)`, the result `(b, T, heads · d_out)`.
-fn concat_batch_heads(per_head: &[Vec<DMatrix<f32>>], batch_len: usize) -> Vec<DMatrix<f32>> {
+/// `(heads, b)` passes, the result `(b, T, heads · d_out)`.
+fn concat_batch_heads(per_head: &[Vec<ItemPass>], batch_len: usize) -> Vec<DMatrix<f32>> {
     (0..batch_len)
-        .map(|b| concat_heads(&per_head.iter().map(|h| h[b].clone()).collect::<PerHead>()))
+        .map(|b| {
+            let outputs: PerHead = per_head.iter().map(|h| h[b].output().clone()).collect();
+            concat_heads(&outputs)
+        })
         .collect()
 }
 
@@ -191,22 +199,13 @@ impl MultiHeadAttention {
         num_heads: usize,
         context_length: usize,
     ) -> Result<MultiHeadAttention, Error> {
-        let shape = |l: &Linear| (l.out_features(), l.in_features());
-        let (d_out, d_in) = shape(&w_query);
+        let (d_out, d_in) = (w_query.out_features(), w_query.in_features());
         check_config(d_in, d_out, context_length, dropout, num_heads)?;
-        for (op, l, want) in [
+        check_layer_shapes(&[
             ("MultiHeadAttention (W_key)", &w_key, (d_out, d_in)),
             ("MultiHeadAttention (W_value)", &w_value, (d_out, d_in)),
             ("MultiHeadAttention (out_proj)", &out_proj, (d_out, d_out)),
-        ] {
-            if shape(l) != want {
-                return Err(Error::ShapeMismatch {
-                    op,
-                    left: want,
-                    right: shape(l),
-                });
-            }
-        }
+        ])?;
         Ok(MultiHeadAttention {
             w_query,
             w_key,
@@ -284,7 +283,8 @@ impl MultiHeadAttention {
     /// [`Error::RaggedBatch`], [`Error::InputWidth`], [`Error::TooManyTokens`] (see
     /// [`check_batch`]).
     pub fn forward(&self, batch: &[DMatrix<f32>]) -> Result<Vec<DMatrix<f32>>, Error> {
-        self.forward_with(batch, None)
+        let passes = self.forward_pass(batch, None)?;
+        Ok(passes.into_iter().map(ItemPass::into_output).collect())
     }
 
     /// Training mode: dropout on the attention weights, one mask over the whole
@@ -299,7 +299,8 @@ impl MultiHeadAttention {
         batch: &[DMatrix<f32>],
         rng: &mut TorchRng,
     ) -> Result<Vec<DMatrix<f32>>, Error> {
-        self.forward_with(batch, Some(rng))
+        let passes = self.forward_pass(batch, Some(rng))?;
+        Ok(passes.into_iter().map(ItemPass::into_output).collect())
     }
 
     /// The attention weights of every head for one input: `num_heads` matrices of
@@ -309,52 +310,25 @@ impl MultiHeadAttention {
     ///
     /// As [`forward`](Self::forward), for a batch of one.
     pub fn heads_attn_weights(&self, x: &DMatrix<f32>) -> Result<Vec<DMatrix<f32>>, Error> {
-        let (mut attn_weights, _) = self.heads_weights_and_values(std::slice::from_ref(x))?;
-        Ok(attn_weights.remove(0))
+        let mut passes = self.forward_pass(std::slice::from_ref(x), None)?;
+        Ok(passes.remove(0).attn_weights)
     }
 
-    /// The book's `forward`, for the whole batch; `rng` is `Some` in training mode. A
-    /// `(b, heads, T, …)` tensor is a `Vec` of items, each a [`PerHead`].
-    fn forward_with(
+    /// The book's `forward`, for the whole batch, keeping what it computed; `rng` is `Some` in
+    /// training mode. The module's one forward pass: [`forward`](Self::forward),
+    /// [`forward_train`](Self::forward_train) and [`Tape`](crate::gradients::Tape) all run it.
+    pub(crate) fn forward_pass(
         &self,
         batch: &[DMatrix<f32>],
         rng: Option<&mut TorchRng>,
-    ) -> Result<Vec<DMatrix<f32>>, Error> {
-        // (b, heads, T, T) and (b, heads, T, head_dim)
-        let (attn_weights, values) = self.heads_weights_and_values(batch)?;
-        // self.dropout(attn_weights): one mask over (b, heads, T, T), item 0 head 0 first.
-        let attn_weights = attn_weights.into_iter().flatten().collect();
-        let attn_weights = self.dropout.forward_in_mode(attn_weights, rng); // (b · heads, T, T)
-        attn_weights
-            .chunks(self.num_heads)
-            .zip(&values)
-            .map(|(attn_weights, values)| {
-                // (attn_weights @ values).transpose(1, 2): per head (T, head_dim)
-                let context_vecs: PerHead = attn_weights
-                    .iter()
-                    .zip(values)
-                    .map(|(w, v)| matmul(w, v))
-                    .collect();
-                // .contiguous().view(b, T, d_out): the heads side by side, (T, d_out)
-                let context_vec = concat_heads(&context_vecs);
-                self.out_proj.forward(&context_vec) // (T, d_out)
-            })
-            .collect()
-    }
-
-    /// The book's `forward` up to the softmax: for every item, each head's attention weights
-    /// `(T, T)` and values `(T, head_dim)`.
-    fn heads_weights_and_values(
-        &self,
-        batch: &[DMatrix<f32>],
-    ) -> Result<(Vec<PerHead>, Vec<PerHead>), Error> {
+    ) -> Result<Vec<ItemPass>, Error> {
         check_batch(
             "MultiHeadAttention",
             batch,
             self.d_in(),
             self.context_length,
         )?;
-        let (mut all_weights, mut all_values) = (Vec::new(), Vec::new());
+        let mut attended = Vec::with_capacity(batch.len());
         for x in batch {
             let keys = self.w_key.forward(x)?; // (T, d_out)
             let queries = self.w_query.forward(x)?; // (T, d_out)
@@ -369,11 +343,23 @@ impl MultiHeadAttention {
                 .zip(&keys)
                 .map(|(q, k)| matmul(q, &k.transpose()));
             // masked_fill_(mask, -inf), then softmax(attn_scores / √head_dim): (heads, T, T)
-            let attn_weights = attn_scores.map(|s| causal_attn_weights(&s, self.head_dim()));
-            all_weights.push(attn_weights.collect());
-            all_values.push(values);
+            let attn_weights = attn_scores
+                .map(|s| causal_attn_weights(&s, self.head_dim()))
+                .collect();
+            attended.push(Attended {
+                queries,
+                keys,
+                values,
+                attn_weights,
+            });
         }
-        Ok((all_weights, all_values))
+        // self.dropout(attn_weights) @ values, one mask over (b, heads, T, T), item 0 head 0
+        // first; .transpose(1, 2).contiguous().view(b, T, d_out): the heads side by side
+        let mut passes = dropout_then_context(attended, Some(&self.dropout), rng);
+        for pass in &mut passes {
+            pass.projected = Some(self.out_proj.forward(&pass.context_vec)?); // (T, d_out)
+        }
+        Ok(passes)
     }
 
     /// `(T, d_out)` → `(heads, T, head_dim)` for this module's heads: [`split_heads`].

@@ -1,3 +1,4 @@
+//! # From scores to weights: sum normalization, naive softmax, stable softmax (3.3.1)
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/normalize.md"))]
 
 use nalgebra::{DMatrix, DVector};

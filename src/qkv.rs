@@ -1,10 +1,12 @@
+//! # Queries, keys and values: self-attention with trainable weights (3.4)
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/qkv.md"))]
 
 use nalgebra::{DMatrix, DVector};
 
+use crate::gradients::pass::{Attended, ItemPass, dropout_then_context};
 use crate::normalize::{softmax, softmax_rows};
 use crate::torch::matmul;
-use crate::validate::{check_nonzero, check_width};
+use crate::validate::{check_layer_shapes, check_nonzero, check_width};
 use crate::{Error, Linear, TorchRng};
 
 // ---------------------------------------------------------------------------------------------
@@ -86,17 +88,22 @@ pub fn weighted_values(
 /// Scaled dot-product attention on already-projected queries, keys and values:
 /// `softmax(Q Kᵀ / √d_k) V`, returning `(attn_weights, context_vecs)`.
 ///
-/// Shared by both classes of section 3.4. The caller guarantees matching shapes.
+/// Used by `SelfAttentionV1`. The caller guarantees matching shapes.
 fn scaled_dot_product(
     queries: &DMatrix<f32>,
     keys: &DMatrix<f32>,
     values: &DMatrix<f32>,
 ) -> (DMatrix<f32>, DMatrix<f32>) {
-    let d_k = keys.ncols();
-    let attn_scores = matmul(queries, &keys.transpose()); // (tokens, tokens)
-    let attn_weights = softmax_rows(&(attn_scores / (d_k as f32).sqrt()));
+    let attn_weights = scaled_attn_weights(queries, keys); // (tokens, tokens)
     let context_vecs = matmul(&attn_weights, values); // (tokens, d_out)
     (attn_weights, context_vecs)
+}
+
+/// `softmax(Q Kᵀ / √d_k)`, row by row: the attention weights of both classes of section 3.4.
+fn scaled_attn_weights(queries: &DMatrix<f32>, keys: &DMatrix<f32>) -> DMatrix<f32> {
+    let d_k = keys.ncols();
+    let attn_scores = matmul(queries, &keys.transpose()); // (tokens, tokens)
+    softmax_rows(&(attn_scores / (d_k as f32).sqrt()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -267,6 +274,55 @@ impl SelfAttentionV2 {
         }
     }
 
+    /// Builds the module from given layers: weights copied from elsewhere, or the module's own
+    /// with one weight nudged to watch the output move. All three must map `d_in → d_out`, as
+    /// `w_query` does; with or without a bias each.
+    ///
+    /// ```
+    /// use ch03_attention::inputs::inputs;
+    /// use ch03_attention::{Linear, SelfAttentionV2, TorchRng};
+    ///
+    /// let book = SelfAttentionV2::new(3, 2, false, &mut TorchRng::manual_seed(789));
+    /// let copy = SelfAttentionV2::from_parts(
+    ///     book.w_query().clone(),
+    ///     book.w_key().clone(),
+    ///     book.w_value().clone(),
+    /// )
+    /// .unwrap();
+    /// assert_eq!(copy.forward(&inputs()).unwrap(), book.forward(&inputs()).unwrap());
+    ///
+    /// let wide_key = Linear::new(3, 4, false, &mut TorchRng::manual_seed(1)); // 3 → 4, not 3 → 2
+    /// let err = SelfAttentionV2::from_parts(book.w_query().clone(), wide_key, book.w_value().clone())
+    ///     .unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "SelfAttentionV2 (W_key): shapes (2 × 3) and (4 × 3) do not fit together"
+    /// );
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ZeroSize`] if `w_query` has no input or no output; [`Error::ShapeMismatch`] if
+    /// `w_key` or `w_value` is not shaped like `w_query` (`(d_out × d_in)`, as PyTorch stores a
+    /// weight), naming the layer, the shape it should have and the shape it has.
+    pub fn from_parts(
+        w_query: Linear,
+        w_key: Linear,
+        w_value: Linear,
+    ) -> Result<SelfAttentionV2, Error> {
+        let (d_out, d_in) = (w_query.out_features(), w_query.in_features());
+        check_nonzero(&[("d_in", d_in), ("d_out", d_out)])?;
+        check_layer_shapes(&[
+            ("SelfAttentionV2 (W_key)", &w_key, (d_out, d_in)),
+            ("SelfAttentionV2 (W_value)", &w_value, (d_out, d_in)),
+        ])?;
+        Ok(SelfAttentionV2 {
+            w_query,
+            w_key,
+            w_value,
+        })
+    }
+
     /// The query projection.
     pub fn w_query(&self) -> &Linear {
         &self.w_query
@@ -299,7 +355,7 @@ impl SelfAttentionV2 {
     ///
     /// [`Error::InputWidth`] if `x` does not have `d_in` columns.
     pub fn attn_weights(&self, x: &DMatrix<f32>) -> Result<DMatrix<f32>, Error> {
-        Ok(self.attend(x)?.0)
+        Ok(self.forward_pass(x)?.attn_weights.remove(0))
     }
 
     /// The context vectors for input `x` (`tokens × d_in`): `(tokens × d_out)`.
@@ -308,14 +364,25 @@ impl SelfAttentionV2 {
     ///
     /// [`Error::InputWidth`] if `x` does not have `d_in` columns.
     pub fn forward(&self, x: &DMatrix<f32>) -> Result<DMatrix<f32>, Error> {
-        Ok(self.attend(x)?.1)
+        Ok(self.forward_pass(x)?.into_output())
     }
 
-    fn attend(&self, x: &DMatrix<f32>) -> Result<(DMatrix<f32>, DMatrix<f32>), Error> {
+    /// The book's `forward`, keeping what it computed (one head, no dropout): the module's one
+    /// forward pass, which [`Tape`](crate::gradients::Tape) records.
+    pub(crate) fn forward_pass(&self, x: &DMatrix<f32>) -> Result<ItemPass, Error> {
         let keys = self.w_key.forward(x)?; // (tokens, d_out)
         let queries = self.w_query.forward(x)?; // (tokens, d_out)
         let values = self.w_value.forward(x)?; // (tokens, d_out)
-        Ok(scaled_dot_product(&queries, &keys, &values))
+        let attn_weights = scaled_attn_weights(&queries, &keys); // (tokens, tokens)
+        let attended = Attended {
+            queries: vec![queries],
+            keys: vec![keys],
+            values: vec![values],
+            attn_weights: vec![attn_weights],
+        };
+        // attn_weights @ values: (tokens, d_out)
+        let mut pass = dropout_then_context(vec![attended], None, None);
+        Ok(pass.remove(0))
     }
 }
 

@@ -1,3 +1,4 @@
+//! # Dot products as similarity: attention scores (3.3.1, 3.3.2)
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/similarity.md"))]
 
 use nalgebra::{DMatrix, DVector};

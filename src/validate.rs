@@ -13,7 +13,7 @@
 
 use nalgebra::{DMatrix, Scalar};
 
-use crate::Error;
+use crate::{Error, Linear};
 
 /// Checks that `x` has `expected` columns (`d_in`), naming `layer` in the error.
 ///
@@ -71,6 +71,39 @@ pub fn check_batch(
     Ok(())
 }
 
+/// Checks layers handed to a module's `from_parts`: each `(name, layer, want)` must have a
+/// weight of shape `want`, `(out_features × in_features)` as PyTorch stores it.
+///
+/// ```
+/// use ch03_attention::validate::check_layer_shapes;
+/// use ch03_attention::{Linear, TorchRng};
+///
+/// let w_key = Linear::new(3, 4, false, &mut TorchRng::manual_seed(1)); // 3 → 4
+/// let err = check_layer_shapes(&[("CausalAttention (W_key)", &w_key, (2, 3))]).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "CausalAttention (W_key): shapes (2 × 3) and (4 × 3) do not fit together"
+/// );
+/// ```
+///
+/// # Errors
+///
+/// [`Error::ShapeMismatch`] for the first layer that does not fit: `op` is its name, `left` the
+/// shape it should have, `right` the shape it has.
+pub fn check_layer_shapes(layers: &[(&'static str, &Linear, (usize, usize))]) -> Result<(), Error> {
+    for &(op, layer, want) in layers {
+        let got = (layer.out_features(), layer.in_features());
+        if got != want {
+            return Err(Error::ShapeMismatch {
+                op,
+                left: want,
+                right: got,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Checks that every named size is at least 1, in the order given.
 ///
 /// ```
@@ -109,4 +142,30 @@ pub(crate) fn zeros<T: Scalar + Default>(
     data.try_reserve_exact(len).map_err(|_| too_large())?;
     data.resize(len, T::default()); // 0.0 for f32 and f64
     Ok(DMatrix::from_vec(rows, cols, data))
+}
+
+/// Checks that an upstream gradient `d_out` has the shape of the tensor `like` it belongs to:
+/// as many batch items, each of the same shape.
+///
+/// # Errors
+///
+/// [`Error::GradientBatch`] for a different number of items, [`Error::GradientShape`] naming the
+/// first item whose shape differs.
+pub fn check_gradient_shapes(like: &[DMatrix<f32>], d_out: &[DMatrix<f32>]) -> Result<(), Error> {
+    if like.len() != d_out.len() {
+        return Err(Error::GradientBatch {
+            expected: like.len(),
+            got: d_out.len(),
+        });
+    }
+    for (index, (a, g)) in like.iter().zip(d_out).enumerate() {
+        if a.shape() != g.shape() {
+            return Err(Error::GradientShape {
+                index,
+                expected: a.shape(),
+                got: g.shape(),
+            });
+        }
+    }
+    Ok(())
 }

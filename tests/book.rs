@@ -1,4 +1,4 @@
-//! The book's printed results, all of them, from the one registry in `ch03_attention::chapter`:
+//! The book's printed results, all of them, from the one registry in `ch03_attention::book`:
 //! each is computed from scratch and compared with the book's text, and each has a snapshot
 //! (`snapshots/<name>.snap`).
 //!
@@ -9,7 +9,7 @@
 
 use crate::common;
 
-use ch03_attention::chapter::{self, Printed};
+use ch03_attention::book::{self, Printed};
 use ch03_attention::inputs::{QUERY_INDEX, inputs};
 use ch03_attention::normalize::softmax;
 use ch03_attention::qkv::{attn_scores_of, project, project_all};
@@ -21,9 +21,9 @@ use ch03_attention::{Error, MultiHeadAttention, TorchRng};
 /// edition's exercise 3.2) matches the book.
 #[test]
 fn every_printed_result_matches_the_book() {
-    let all = chapter::printed();
+    let all = book::printed();
     assert_eq!(all.len(), 50);
-    let mismatches = chapter::check(all);
+    let mismatches = book::check(all);
     assert!(
         mismatches.is_empty(),
         "{} of {} printed results differ from the book:\n\n{}",
@@ -41,7 +41,7 @@ fn every_printed_result_matches_the_book() {
 /// which printed numbers a change moved, by the book's section and cell.
 #[test]
 fn every_printed_result_has_a_snapshot() {
-    for p in chapter::printed() {
+    for p in book::printed() {
         let computed = p.compute().unwrap_or_else(|e| panic!("{p:?}: {e}"));
         let description = format!("{} cell {}: {}", p.section, p.cell, p.label);
         common::snapshot(p.name, &description, &computed);
@@ -68,7 +68,7 @@ fn mha_that_cannot_be_built() -> Result<String, Error> {
 /// differing lines marked; a computation that returns an error is reported with its message.
 #[test]
 fn a_wrong_computation_is_reported_beside_the_book() {
-    let entry = |name| *chapter::find(name).expect("a registry name");
+    let entry = |name| *book::find(name).expect("a registry name");
     let unscaled = Printed {
         compute_with: |_| weights_without_scaling(),
         ..entry("s3_4_1_attn_weights_2")
@@ -77,7 +77,7 @@ fn a_wrong_computation_is_reported_beside_the_book() {
         compute_with: |_| mha_that_cannot_be_built(),
         ..entry("s3_6_2_mha_context_vecs")
     };
-    let mismatches = chapter::check(&[entry("s3_4_1_query_2"), unscaled, broken]);
+    let mismatches = book::check(&[entry("s3_4_1_query_2"), unscaled, broken]);
     assert_eq!(mismatches.len(), 2, "{mismatches:?}");
 
     let report = mismatches[0].to_string();
@@ -92,7 +92,7 @@ fn a_wrong_computation_is_reported_beside_the_book() {
         lines[2],
         format!(
             "  ✗ {unscaled_text} │ {}",
-            ch03_attention::book::ATTN_WEIGHTS_2_SCALED
+            ch03_attention::book::s3_4::ATTN_WEIGHTS_2_SCALED.book
         )
     );
 
@@ -114,7 +114,7 @@ fn a_wrong_computation_is_reported_beside_the_book() {
 /// useful debug form of its own).
 #[test]
 fn an_entry_debug_prints_its_place() {
-    let query_2 = chapter::find("s3_4_1_query_2").unwrap();
+    let query_2 = book::find("s3_4_1_query_2").unwrap();
     assert_eq!(
         format!("{query_2:?}"),
         format!("3.4.1 [70] {} (s3_4_1_query_2)", query_2.label)

@@ -299,3 +299,62 @@ proptest! {
         }
     }
 }
+
+/// `CausalAttention::from_parts` keeps the layers, the context length and the dropout rate it
+/// is given: the module's own parts give the module back, bit for bit in both modes, and bad
+/// parts are errors naming what is wrong.
+#[test]
+fn from_parts_keeps_the_given_parts() {
+    use ch03_attention::{Error, Linear};
+    let book = CausalAttention::new(3, 2, 6, 0.5, true, &mut TorchRng::manual_seed(123)).unwrap();
+    let (q, k, v) = (
+        book.w_query().clone(),
+        book.w_key().clone(),
+        book.w_value().clone(),
+    );
+    let copy = CausalAttention::from_parts(q.clone(), k.clone(), v.clone(), 6, 0.5).unwrap();
+    assert_eq!(copy.w_query(), &q);
+    assert_eq!(copy.w_key(), &k);
+    assert_eq!(copy.w_value(), &v);
+    assert_eq!(copy.context_length(), 6);
+    assert_eq!(copy.dropout().p(), 0.5);
+    assert_eq!(
+        copy.forward(&batch()).unwrap(),
+        book.forward(&batch()).unwrap()
+    );
+    let train = |m: &CausalAttention| m.forward_train(&batch(), &mut TorchRng::manual_seed(9));
+    assert_eq!(train(&copy).unwrap(), train(&book).unwrap());
+    // A shorter context length is a shorter mask: 6 tokens no longer fit in 5.
+    let short = CausalAttention::from_parts(q.clone(), k.clone(), v.clone(), 5, 0.5).unwrap();
+    assert_eq!(
+        short.forward(&batch()).unwrap_err(),
+        Error::TooManyTokens {
+            tokens: 6,
+            context_length: 5
+        }
+    );
+    let layer = |rows, cols| Linear::from_parts(DMatrix::zeros(rows, cols), None).unwrap();
+    let err = CausalAttention::from_parts(q.clone(), layer(4, 3), v.clone(), 6, 0.0).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "CausalAttention (W_key): shapes (2 × 3) and (4 × 3) do not fit together"
+    );
+    let err = CausalAttention::from_parts(q.clone(), k.clone(), layer(2, 2), 6, 0.0).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "CausalAttention (W_value): shapes (2 × 3) and (2 × 2) do not fit together"
+    );
+    let err = CausalAttention::from_parts(q.clone(), k.clone(), v.clone(), 0, 0.0).unwrap_err();
+    assert_eq!(
+        err,
+        Error::ZeroSize {
+            what: "context_length"
+        }
+    );
+    let err = CausalAttention::from_parts(layer(2, 0), k.clone(), v.clone(), 6, 0.0).unwrap_err();
+    assert_eq!(err, Error::ZeroSize { what: "d_in" });
+    let err = CausalAttention::from_parts(layer(0, 3), k.clone(), v.clone(), 6, 0.0).unwrap_err();
+    assert_eq!(err, Error::ZeroSize { what: "d_out" });
+    let err = CausalAttention::from_parts(q, k, v, 6, 1.5).unwrap_err();
+    assert!(matches!(err, Error::DropoutRate { .. }), "{err}");
+}

@@ -7,7 +7,7 @@ use std::io::Read;
 use crate::common;
 
 use ch03_attention::book;
-use ch03_attention::chapter::{self, DropoutMode, Setup};
+use ch03_attention::book::{DropoutMode, Setup};
 use ch03_attention::diagnose::{self, BadInput, Diagnosis, MAX_INPUT_BYTES};
 use ch03_attention::torch::BernoulliPath;
 use proptest::prelude::*;
@@ -35,7 +35,7 @@ fn names(d: &Diagnosis, name: &str) -> bool {
 
 /// Computes the entry `name` under `setup`, prints it, and diagnoses the text.
 fn round_trip(name: &str, setup: Setup, section: Option<&str>) -> Diagnosis {
-    let entry = chapter::find(name).expect("a registry name");
+    let entry = book::find(name).expect("a registry name");
     let text = (entry.compute_with)(&setup).expect("the variant computes");
     diagnose::diagnose_in(&text, section).expect("our own printout reads")
 }
@@ -154,7 +154,7 @@ fn each_variant_is_named(
 /// named as such.
 #[test]
 fn every_book_text_is_the_book() {
-    for p in chapter::printed() {
+    for p in book::printed() {
         let d = diagnose::diagnose(p.book).unwrap();
         let korean = p.name == "exercise_3_2_korean_edition_context_vecs";
         let expected = if korean { "korean-ex3.2" } else { "book" };
@@ -171,7 +171,7 @@ fn every_book_text_is_the_book() {
 #[test]
 fn every_entry_prints_at_most_one_tensor() {
     use ch03_attention::torch::print::capture;
-    for p in chapter::printed() {
+    for p in book::printed() {
         for d_out in [None, Some(1), Some(3)] {
             let setup = Setup {
                 d_out,
@@ -189,8 +189,8 @@ fn every_entry_prints_at_most_one_tensor() {
 #[test]
 fn the_published_linux_matrices_are_bernoulli_mkl() {
     for (text, cell) in [
-        (book::DROPOUT_ONES_LINUX_MKL, "[115]"),
-        (book::DROPOUT_WEIGHTS_LINUX_MKL, "[116]"),
+        (book::s3_5::DROPOUT_ONES_LINUX_MKL, "[115]"),
+        (book::s3_5::DROPOUT_WEIGHTS_LINUX_MKL, "[116]"),
     ] {
         let d = diagnose::diagnose(text).unwrap();
         assert_eq!(tags(&d), ["bernoulli-mkl"], "{d}");
@@ -224,7 +224,9 @@ fn labels_and_suffixes() {
 /// Nothing matches: "not recognised", the closest result, and which numbers differ.
 #[test]
 fn an_unknown_tensor_gets_the_closest_and_its_differences() {
-    let text = book::MHA_CONTEXT_VECS.replacen("0.3190", "0.3191", 1);
+    let text = book::s3_6::MHA_CONTEXT_VECS
+        .book
+        .replacen("0.3190", "0.3191", 1);
     let d = diagnose::diagnose(&text).unwrap();
     assert!(d.matched.is_none());
     let c = d.closest.as_ref().unwrap();
@@ -296,7 +298,7 @@ fn a_100_megabyte_line_is_refused() {
 #[test]
 fn the_command_line_exit_statuses() {
     let run = |input: Vec<u8>, args: &[&str]| common::run_diagnose(&input, args);
-    let (code, out, _) = run(book::DROPOUT_ONES_LINUX_MKL.into(), &["--json"]);
+    let (code, out, _) = run(book::s3_5::DROPOUT_ONES_LINUX_MKL.into(), &["--json"]);
     assert_eq!(code, Some(0));
     assert!(out.contains("\"causes\": [\"bernoulli-mkl\"]"), "{out}");
     let (code, out, _) = run(b"tensor([0.1, 0.2])".to_vec(), &[]);
@@ -338,7 +340,7 @@ proptest! {
     /// Every prefix of a real printout is either read or refused with a message.
     #[test]
     fn every_cut_of_a_printout_is_handled(cut in 0usize..400) {
-        let text = book::CAUSAL_CONTEXT_VECS;
+        let text = book::s3_5::CAUSAL_CONTEXT_VECS.book;
         let cut = text.char_indices().map(|(i, _)| i).nth(cut).unwrap_or(text.len());
         let _ = diagnose::diagnose(&text[..cut]);
     }
@@ -434,7 +436,7 @@ fn the_closest_is_the_fewest_then_the_least_different() {
 /// that is not the book's leaves the chapter's order alone.
 #[test]
 fn the_search_stops_at_the_simplest_match() {
-    let d = diagnose::diagnose(book::DROPOUT_ONES_LINUX_MKL).unwrap();
+    let d = diagnose::diagnose(book::s3_5::DROPOUT_ONES_LINUX_MKL).unwrap();
     assert_eq!(d.candidates, 42);
     assert!(d.also.is_empty());
     let foreign = "My result: tensor([0.4419, 0.6515, 0.5683])";
@@ -454,8 +456,8 @@ fn three_diagnoses_as_printed() {
     };
     let twice = common::fixture_text("mha_cell_run_twice");
     for (name, text) in [
-        ("diagnose_book_dropout", book::DROPOUT_ONES),
-        ("diagnose_linux_dropout", book::DROPOUT_ONES_LINUX_MKL),
+        ("diagnose_book_dropout", book::s3_5::DROPOUT_ONES.book),
+        ("diagnose_linux_dropout", book::s3_5::DROPOUT_ONES_LINUX_MKL),
         ("diagnose_mha_cell_run_twice", twice.as_str()),
     ] {
         let d = diagnose::diagnose(text).unwrap();
@@ -471,7 +473,7 @@ fn three_diagnoses_as_printed() {
 #[test]
 fn long_differences_are_counted_not_listed() {
     // The book's MHA output with its second batch item (12 numbers) changed.
-    let book_text = book::MHA_CONTEXT_VECS;
+    let book_text = book::s3_6::MHA_CONTEXT_VECS.book;
     let half = book_text.find("\n\n").unwrap();
     let changed = format!("{}{}", &book_text[..half], nudged(&book_text[half..]));
     let d = diagnose::diagnose(&changed).unwrap();
@@ -547,6 +549,6 @@ fn the_walkthrough_shows_the_linux_matrices_after_the_books() {
         ]
     );
     assert!(items.iter().all(|i| i.matches()));
-    assert_eq!(items[1].expected, book::DROPOUT_ONES_LINUX_MKL);
+    assert_eq!(items[1].expected, book::s3_5::DROPOUT_ONES_LINUX_MKL);
     assert_eq!(items[2].computed, "diagnose: bernoulli-mkl");
 }

@@ -5,7 +5,7 @@
 use crate::common;
 
 use ch03_attention::book;
-use ch03_attention::chapter::{self, DropoutMode, Setup};
+use ch03_attention::book::{DropoutMode, Setup};
 use ch03_attention::diagnose::{self, Diagnosis, Note, Status, grad_fn, number};
 use ch03_attention::torch::print::{PrintOptions, with_print_options};
 use tinyjson::JsonValue;
@@ -137,7 +137,7 @@ fn grad_fn_names_are_pytorchs() {
     let observed: &std::collections::HashMap<String, JsonValue> = json["grad_fns"].get().unwrap();
     let mut seen: Vec<(String, String)> = Vec::new();
     for (name, names) in observed {
-        let entry = chapter::find(name).unwrap();
+        let entry = book::find(name).unwrap();
         for g in strings(names) {
             assert!(
                 grad_fn::names(entry, &Setup::BOOK).contains(&g.as_str()),
@@ -146,7 +146,7 @@ fn grad_fn_names_are_pytorchs() {
             seen.push((name.clone(), g));
         }
     }
-    for p in chapter::printed() {
+    for p in book::printed() {
         if let Some(g) = diagnose::parse(p.book).unwrap().grad_fn {
             assert!(
                 grad_fn::names(p, &Setup::BOOK).contains(&g.as_str()),
@@ -159,10 +159,10 @@ fn grad_fn_names_are_pytorchs() {
         dropout: DropoutMode::Eval,
         ..Setup::BOOK
     };
-    let dropped = chapter::find("s3_5_2_dropout_attn_weights").unwrap();
+    let dropped = book::find("s3_5_2_dropout_attn_weights").unwrap();
     let eval_seen = strings(&json["grad_fns_dropout_eval"]["s3_5_2_dropout_attn_weights"]);
     assert_eq!(grad_fn::names(dropped, &eval), eval_seen);
-    for p in chapter::printed() {
+    for p in book::printed() {
         for g in grad_fn::names(p, &Setup::BOOK) {
             assert!(
                 seen.contains(&(p.name.to_string(), g.to_string())),
@@ -177,7 +177,7 @@ fn grad_fn_names_are_pytorchs() {
 /// `CausalAttention`'s numbers under `torch.cat`.
 #[test]
 fn grad_fn_chooses_between_cells() {
-    let causal = chapter::find("s3_5_3_causal_context_vecs").unwrap();
+    let causal = book::find("s3_5_3_causal_context_vecs").unwrap();
     let numbers = causal.compute().unwrap();
     let with = |g: &str| numbers.replace("]]])", &format!("]]], grad_fn=<{g}>)"));
     let d = diagnose::diagnose(&with("CatBackward0")).unwrap();
@@ -215,7 +215,7 @@ fn grad_fn_chooses_between_cells() {
 /// The search for a paste of many single numbers, all from runs with seeds the search does not
 /// try: one report, so every candidate is computed once.
 fn unrelated_scores(seeds: std::ops::Range<u64>) -> (Vec<String>, diagnose::Report) {
-    let score = chapter::find("s3_4_1_attn_score_22").unwrap();
+    let score = book::find("s3_4_1_attn_score_22").unwrap();
     let texts: Vec<String> = seeds
         .map(|seed| {
             let setup = Setup {
@@ -262,7 +262,7 @@ fn one_number_without_a_seed_is_never_recognised() {
 /// estimated chance of one run (averaged over the runs' own texts) are within 2× of each other.
 #[test]
 fn the_chance_estimate_is_right_within_a_factor_of_2() {
-    let score = chapter::find("s3_4_1_attn_score_22").unwrap();
+    let score = book::find("s3_4_1_attn_score_22").unwrap();
     let texts: Vec<String> = (20_000..23_000)
         .map(|seed| {
             let setup = Setup {
@@ -307,7 +307,7 @@ fn digits_and_numbers_weigh_against_the_setups_compared() {
         precision: 8,
         sci_mode: None,
     };
-    let score = chapter::find("s3_4_1_attn_score_22").unwrap();
+    let score = book::find("s3_4_1_attn_score_22").unwrap();
     for text in [
         (score.compute_with)(&twice).unwrap(),
         with_print_options(eight, || (score.compute_with)(&twice).unwrap()),
@@ -327,7 +327,7 @@ fn digits_and_numbers_weigh_against_the_setups_compared() {
             "{d}"
         );
     }
-    let query = chapter::find("s3_4_1_query_2").unwrap();
+    let query = book::find("s3_4_1_query_2").unwrap();
     let one = PrintOptions {
         precision: 1,
         sci_mode: None,
@@ -345,7 +345,7 @@ fn digits_and_numbers_weigh_against_the_setups_compared() {
     let d = diagnose::diagnose(&(query.compute_with)(&twice).unwrap()).unwrap();
     assert_eq!(tags(&d), ["generator-offset:18"], "{d}");
     // The book's own number names no cause: it is the book's text, compared first.
-    let d = diagnose::diagnose(book::ATTN_SCORE_22).unwrap();
+    let d = diagnose::diagnose(book::s3_4::ATTN_SCORE_22.book).unwrap();
     assert_eq!(tags(&d), ["book"], "{d}");
     assert_eq!(d.evidence.as_ref().unwrap().random, 1);
 }
@@ -354,7 +354,7 @@ fn digits_and_numbers_weigh_against_the_setups_compared() {
 /// fixtures): the same answer as the default text.
 #[test]
 fn every_print_option_gives_the_same_answer() {
-    let mha = chapter::find("s3_6_2_mha_context_vecs").unwrap();
+    let mha = book::find("s3_6_2_mha_context_vecs").unwrap();
     let setup = Setup {
         offset: 24,
         qkv_bias: true,
@@ -389,7 +389,7 @@ fn every_print_option_gives_the_same_answer() {
 #[test]
 fn the_precision_of_a_paste() {
     let p = |text: &str| number::Precision::of(&diagnose::parse(text).unwrap().numbers).en();
-    assert_eq!(p(book::MHA_CONTEXT_VECS), "with 4 decimals");
+    assert_eq!(p(book::s3_6::MHA_CONTEXT_VECS.book), "with 4 decimals");
     assert_eq!(
         p("[0.4306369423866272, 1.455058217048645]"),
         "with 15 to 16 decimals"
@@ -406,7 +406,7 @@ fn the_precision_of_a_paste() {
 #[test]
 fn a_result_without_random_numbers_is_weighed_without_reruns() {
     let started = std::time::Instant::now();
-    let d = diagnose::diagnose(book::EX_3_3_NUM_PARAMETERS_PRINTED).unwrap();
+    let d = diagnose::diagnose(book::solutions::EX_3_3_NUM_PARAMETERS.book).unwrap();
     assert_eq!(tags(&d), ["book"]);
     assert!(!d.evidence.as_ref().unwrap().depends_on_chance());
     let seconds = started.elapsed().as_secs_f64();
@@ -418,12 +418,12 @@ fn a_result_without_random_numbers_is_weighed_without_reruns() {
 /// number that never varies).
 #[test]
 fn the_numbers_that_depend_on_the_random_numbers() {
-    let d = diagnose::diagnose(book::DROPOUT_ATTN_WEIGHTS).unwrap();
+    let d = diagnose::diagnose(book::s3_5::DROPOUT_ATTN_WEIGHTS.book).unwrap();
     let e = d.evidence.as_ref().unwrap();
     assert_eq!((e.numbers, e.random), (36, 21), "{d}");
     // Each kept-or-dropped weight is about an even chance: 21 of them, a few in a million.
     assert!(e.per_run > 1e-8 && e.per_run < 1e-5, "{}", e.per_run);
     assert!((e.chance - e.compared as f64 * e.per_run).abs() <= 1e-12 * e.chance);
-    let mha = diagnose::diagnose(book::MHA_CONTEXT_VECS).unwrap();
+    let mha = diagnose::diagnose(book::s3_6::MHA_CONTEXT_VECS.book).unwrap();
     assert_eq!(mha.evidence.as_ref().unwrap().random, 12); // the batch's copy counted once
 }

@@ -5,7 +5,7 @@
 use crate::common;
 
 use ch03_attention::book;
-use ch03_attention::chapter::{self, Setup};
+use ch03_attention::book::Setup;
 use ch03_attention::diagnose::{self, BadInput, Note};
 use ch03_attention::walkthrough::Lang;
 use tinyjson::JsonValue;
@@ -83,7 +83,7 @@ fn every_cause_explains_itself() {
         assert!(cause.fix().contains(fix), "{tag}: {}", cause.fix());
     }
     // The knob each cause turns: what a value in the same cell keeps of it.
-    use ch03_attention::chapter::Knob;
+    use ch03_attention::book::Knob;
     let knobs: Vec<Option<Knob>> = causes.iter().map(|(c, ..)| c.knob()).collect();
     assert_eq!(
         knobs,
@@ -106,7 +106,7 @@ fn every_cause_explains_itself() {
 /// results that print the same text.
 #[test]
 fn the_text_shows_causes_fixes_and_alternatives() {
-    let d = diagnose::diagnose(book::DROPOUT_ONES_LINUX_MKL).unwrap();
+    let d = diagnose::diagnose(book::s3_5::DROPOUT_ONES_LINUX_MKL).unwrap();
     let shown = d.to_string();
     assert!(
         shown.contains("  computed under: bernoulli-mkl\n"),
@@ -147,7 +147,7 @@ fn the_text_shows_causes_fixes_and_alternatives() {
 /// `--json`: one object with the documented fields.
 #[test]
 fn json_has_the_documented_fields() {
-    let d = diagnose::diagnose(book::DROPOUT_ONES_LINUX_MKL).unwrap();
+    let d = diagnose::diagnose(book::s3_5::DROPOUT_ONES_LINUX_MKL).unwrap();
     let json: JsonValue = d.to_json().parse().expect("valid JSON");
     assert_eq!(json["matched"].get::<bool>(), Some(&true));
     assert_eq!(json["section"].get::<String>().unwrap(), "3.5.2");
@@ -187,7 +187,7 @@ fn device_and_dtype_notes() {
     assert!(shown.contains("note: your tensor is torch.float16; this crate computes in float32"));
     let ko = d.render(Lang::Korean);
     assert!(ko.contains("참고: 입력 텐서는 cuda:0에 있습니다"), "{ko}");
-    let known = book::QUERY_2.replace(")", ", device='cuda:0')");
+    let known = book::s3_4::QUERY_2.book.replace(")", ", device='cuda:0')");
     assert!(diagnose::diagnose(&known).unwrap().notes.is_empty());
     let cpu = "tensor([[0.1111, 0.2222]], device='cpu', dtype=torch.float64)";
     assert!(diagnose::diagnose(cpu).unwrap().notes.is_empty());
@@ -209,10 +209,10 @@ fn columns(line: &str) -> usize {
 /// `--lang ko`: every part of the report in Korean, wrapped to 88 columns.
 #[test]
 fn the_report_in_korean() {
-    let d = diagnose::diagnose(book::DROPOUT_ONES_LINUX_MKL).unwrap();
+    let d = diagnose::diagnose(book::s3_5::DROPOUT_ONES_LINUX_MKL).unwrap();
     let ko = d.render(Lang::Korean);
     for part in [
-        "인식함: 3.5.2 셀 [115]: ones(6, 6)에 Dropout(0.5)",
+        "인식함: 3.5.2, 셀 [31], 영어판 [115]: ones(6, 6)에 Dropout(0.5)",
         "계산 조건: bernoulli-mkl",
         "✗ bernoulli-mkl: 드롭아웃 마스크를 인텔 MKL의 베르누이 커널이 뽑았습니다.",
         "해결 방법: 코드에는 문제가 없습니다",
@@ -223,7 +223,7 @@ fn the_report_in_korean() {
         assert!(ko.contains(part), "{part:?} in\n{ko}");
     }
     assert!(ko.lines().all(|l| columns(l) <= 88), "{ko}");
-    let score = chapter::find("s3_4_1_attn_score_22").unwrap();
+    let score = book::find("s3_4_1_attn_score_22").unwrap();
     let twice = (score.compute_with)(&Setup {
         offset: 18,
         ..Setup::BOOK
@@ -240,9 +240,13 @@ fn the_report_in_korean() {
         .render(Lang::Korean);
     assert!(ko.starts_with("인식하지 못함: "), "{ko}");
     assert!(ko.contains("가장 가까운 결과: "), "{ko}");
-    let ko = diagnose::report(&format!("{}\n{}", book::FIRST_HEAD, book::SECOND_HEAD))
-        .unwrap()
-        .render(Lang::Korean);
+    let ko = diagnose::report(&format!(
+        "{}\n{}",
+        book::s3_6::FIRST_HEAD.book,
+        book::s3_6::SECOND_HEAD.book
+    ))
+    .unwrap()
+    .render(Lang::Korean);
     assert!(
         ko.starts_with("붙여 넣은 텍스트에 값이 2개 있습니다."),
         "{ko}"
@@ -325,7 +329,7 @@ fn every_cause_explains_itself_in_korean() {
 fn the_json_of_a_paste() {
     let cell = format!(
         "Out[3]: {}\ncontext_vecs.shape: torch.Size([2, 6, 2])\n",
-        book::MHA_CONTEXT_VECS
+        book::s3_6::MHA_CONTEXT_VECS.book
     );
     let report = diagnose::report(&cell).unwrap();
     let json: JsonValue = report.to_json().parse().expect("valid JSON");
@@ -347,7 +351,7 @@ fn the_json_of_a_paste() {
     // A shape line first: the tensor is still the primary.
     let shape_first = format!(
         "context_vecs.shape: torch.Size([2, 6, 2])\n{}",
-        book::MHA_CONTEXT_VECS
+        book::s3_6::MHA_CONTEXT_VECS.book
     );
     assert_eq!(diagnose::report(&shape_first).unwrap().primary, 1);
     assert_eq!(
@@ -355,7 +359,7 @@ fn the_json_of_a_paste() {
         0
     );
     // Ambiguous: matched false, the setups listed.
-    let score = chapter::find("s3_4_1_attn_score_22").unwrap();
+    let score = book::find("s3_4_1_attn_score_22").unwrap();
     let twice = (score.compute_with)(&Setup {
         offset: 18,
         ..Setup::BOOK
@@ -383,12 +387,15 @@ fn the_json_of_a_paste() {
 #[test]
 fn the_command_line_in_korean_and_for_cells() {
     let run = |input: &str, args: &[&str]| common::run_diagnose(input.as_bytes(), args);
-    let (code, out, _) = run(book::DROPOUT_ONES_LINUX_MKL, &["--lang", "ko"]);
+    let (code, out, _) = run(book::s3_5::DROPOUT_ONES_LINUX_MKL, &["--lang", "ko"]);
     assert_eq!(code, Some(0));
-    assert!(out.starts_with("인식함: 3.5.2 셀 [115]"), "{out}");
+    assert!(
+        out.starts_with("인식함: 3.5.2, 셀 [31], 영어판 [115]"),
+        "{out}"
+    );
     let cell = format!(
         "{}\ncontext_vecs.shape: torch.Size([2, 6, 2])\n",
-        book::MHA_CONTEXT_VECS
+        book::s3_6::MHA_CONTEXT_VECS.book
     );
     let (code, out, _) = run(&cell, &[]);
     assert_eq!(code, Some(0));
@@ -396,7 +403,7 @@ fn the_command_line_in_korean_and_for_cells() {
         out.starts_with("2 values in the paste, each diagnosed below:\n"),
         "{out}"
     );
-    let score = chapter::find("s3_4_1_attn_score_22").unwrap();
+    let score = book::find("s3_4_1_attn_score_22").unwrap();
     let twice = (score.compute_with)(&Setup {
         offset: 18,
         ..Setup::BOOK
@@ -482,7 +489,7 @@ fn the_docs_examples_are_what_diagnose_prints() {
 fn the_rarer_parts_of_the_report() {
     use ch03_attention::diagnose::Status;
     // An ambiguous answer lists at most 10 setups and counts the rest.
-    let score = chapter::find("s3_4_1_attn_score_22").unwrap();
+    let score = book::find("s3_4_1_attn_score_22").unwrap();
     let twice = (score.compute_with)(&Setup {
         offset: 18,
         ..Setup::BOOK
@@ -498,7 +505,9 @@ fn the_rarer_parts_of_the_report() {
     assert!(en.contains("  … and 2 more\n"), "{en}");
     assert!(d.render(Lang::Korean).contains("  … 외 2개\n"));
     // A grad_fn on a result that prints none.
-    let ones = book::DROPOUT_ONES.replace("]])", "]], grad_fn=<MulBackward0>)");
+    let ones = book::s3_5::DROPOUT_ONES
+        .book
+        .replace("]])", "]], grad_fn=<MulBackward0>)");
     let d = diagnose::diagnose(&ones).unwrap();
     let note = Note::GradFn {
         yours: "MulBackward0".into(),
@@ -522,7 +531,7 @@ fn the_rarer_parts_of_the_report() {
         )
     );
     // Thirteen differing places, in Korean.
-    let changed = book::MHA_CONTEXT_VECS.replace("0.2", "0.9");
+    let changed = book::s3_6::MHA_CONTEXT_VECS.book.replace("0.2", "0.9");
     let ko = diagnose::diagnose(&changed).unwrap().render(Lang::Korean);
     assert!(ko.contains("    … 외 "), "{ko}");
     assert!(ko.contains("조건에서 숫자 24개 중 "), "{ko}");

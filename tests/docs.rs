@@ -1,6 +1,6 @@
 //! The study guide's reading order: declared once in `docs/reading_order.txt` (build.rs turns it
 //! into the Previous/Next lines of the pages), and told in words on the front page's "Reading
-//! order" section. The two must agree. `examples/check_docs.rs` checks the generated HTML.
+//! order" section. The two must agree. `cargo xtask check-docs` checks the generated HTML.
 
 use std::fs;
 
@@ -348,5 +348,66 @@ fn every_exercise_is_listed_on_its_study_guide_page() {
                 assert_eq!(e.guide, module, "docs/{module}.md lists `{id}`");
             }
         }
+    }
+}
+
+/// The source files that include a study-guide page, with the page's name: every `.rs` file under
+/// `src/` whose text holds `include_str!(concat!(env!("OUT_DIR"), "/docs/<page>.md"))`.
+fn page_sources() -> Vec<(String, String, String)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut files = Vec::new();
+    walk(&std::path::Path::new(root).join("src"), &mut files);
+    let marker = "include_str!(concat!(env!(\"OUT_DIR\"), \"/docs/";
+    let mut found = Vec::new();
+    for file in files {
+        let text = fs::read_to_string(&file).unwrap();
+        if let Some(at) = text.find(marker) {
+            let page = text[at + marker.len()..]
+                .split(".md")
+                .next()
+                .unwrap()
+                .to_string();
+            let name = file.strip_prefix(root).unwrap().display().to_string();
+            found.push((name, page, text));
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Each module whose rustdoc is a study-guide page opens with the page's title as a `//! # …`
+/// line, so an editor shows what the module is (build.rs takes the title off the page it
+/// generates, so rustdoc shows it once): the line is the page's first line, exactly, and stands
+/// right above the `include_str!`.
+#[test]
+fn every_page_module_opens_with_the_page_title() {
+    let sources = page_sources();
+    assert_eq!(sources.len(), 16, "{sources:?}");
+    for (file, page, text) in sources {
+        let title = read(&format!("docs/{page}.md"))
+            .lines()
+            .next()
+            .unwrap()
+            .to_string();
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some(format!("//! {title}").as_str()),
+            "{file}"
+        );
+        assert!(
+            lines.next().unwrap().starts_with("#![doc = include_str!("),
+            "{file}: the title line must stand right above the include"
+        );
     }
 }

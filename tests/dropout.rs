@@ -101,14 +101,17 @@ fn the_book_prints() {
         &DMatrix::from_element(6, 6, 1.0),
         &mut TorchRng::manual_seed(123),
     );
-    assert_eq!(ones.torch_str(), ch03_attention::book::DROPOUT_ONES);
+    assert_eq!(
+        ones.torch_str(),
+        ch03_attention::book::s3_5::DROPOUT_ONES.book
+    );
     let weights = d.forward_train(
         &from_bits(&CAUSAL_ATTN_WEIGHTS),
         &mut TorchRng::manual_seed(123),
     );
     assert_eq!(
         weights.torch_str(),
-        strip_autograd_suffix(ch03_attention::book::DROPOUT_ATTN_WEIGHTS)
+        strip_autograd_suffix(ch03_attention::book::s3_5::DROPOUT_ATTN_WEIGHTS.book)
     );
 }
 

@@ -295,7 +295,7 @@ fn book_example_prints_the_books_numbers() {
     let out = fast.forward(&[inputs(), inputs()]).unwrap();
     assert_eq!(
         out.torch_str(),
-        strip_autograd_suffix(book::MHA_CONTEXT_VECS)
+        strip_autograd_suffix(book::s3_6::MHA_CONTEXT_VECS.book)
     );
 }
 

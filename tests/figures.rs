@@ -1,5 +1,5 @@
 //! Every committed figure in docs/figures/ is exactly what the code draws today.
-//! If this fails after a change, run `cargo run --example figures` and review the new SVGs.
+//! If this fails after a change, run `cargo xtask figures` and review the new SVGs.
 
 #[test]
 fn committed_figures_are_up_to_date() {
@@ -15,7 +15,7 @@ fn committed_figures_are_up_to_date() {
     }
     assert!(
         stale.is_empty(),
-        "stale figures {stale:?}: run `cargo run --example figures`"
+        "stale figures {stale:?}: run `cargo xtask figures`"
     );
     // And no orphan: every SVG in the folder is produced by the code.
     for entry in std::fs::read_dir(dir).unwrap() {

@@ -44,12 +44,14 @@ use crate::common;
 
 use ch03_attention::gradients::jacobian::{token_blocks, token_norms};
 use ch03_attention::gradients::{
-    AttentionGrads, LinearGrads, Tape, cosine_upstream, softmax_rows_backward,
+    AttentionGrads, LinearGrads, Tape, WrapperGrads, WrapperTape, cosine_upstream,
+    softmax_rows_backward,
 };
 use ch03_attention::inputs::inputs;
 use ch03_attention::nalgebra::{DMatrix, DVector};
 use ch03_attention::{
-    CausalAttention, Dropout, Error, Linear, MultiHeadAttention, SelfAttentionV2, TorchRng,
+    CausalAttention, Dropout, Error, Linear, MultiHeadAttention, MultiHeadAttentionWrapper,
+    SelfAttentionV2, TorchRng,
 };
 use tinyjson::JsonValue;
 
@@ -107,6 +109,50 @@ enum Built {
     V2(SelfAttentionV2),
     Causal(CausalAttention),
     Mha(MultiHeadAttention),
+    Wrapper(MultiHeadAttentionWrapper),
+}
+
+/// A recorded forward pass: one tape, or the wrapper's tape of tapes.
+enum Recorded<'m> {
+    One(Tape<'m>),
+    Wrapper(WrapperTape<'m>),
+}
+
+/// One matrix per batch item (or per head), a `(b, rows, cols)` tensor.
+type Items = Vec<DMatrix<f32>>;
+
+impl Recorded<'_> {
+    fn output(&self) -> Items {
+        match self {
+            Recorded::One(tape) => tape.output(),
+            Recorded::Wrapper(tape) => tape.output(),
+        }
+    }
+
+    /// Every gradient by the name the JSON gives it, row-major.
+    fn named(&self, d_output: &[DMatrix<f32>]) -> Vec<(String, Vec<f32>)> {
+        match self {
+            Recorded::One(tape) => named(&tape.backward(d_output).unwrap()),
+            Recorded::Wrapper(tape) => named_wrapper(&tape.backward(d_output).unwrap()),
+        }
+    }
+
+    /// The gradients of each attention block: the module's, or each head's of the wrapper.
+    fn blocks(&self, d_output: &[DMatrix<f32>]) -> Vec<AttentionGrads> {
+        match self {
+            Recorded::One(tape) => vec![tape.backward(d_output).unwrap()],
+            Recorded::Wrapper(tape) => tape.backward(d_output).unwrap().heads,
+        }
+    }
+
+    /// The dropout factors of each attention block (per item, per head), `None` in evaluation
+    /// mode.
+    fn noise(&self) -> Option<Vec<Vec<Items>>> {
+        match self {
+            Recorded::One(tape) => tape.dropout_noise().map(|n| vec![n]),
+            Recorded::Wrapper(tape) => tape.heads().iter().map(Tape::dropout_noise).collect(),
+        }
+    }
 }
 
 struct Replay {
@@ -137,6 +183,9 @@ fn replay(case: &JsonValue) -> Replay {
         "mha" => {
             Built::Mha(MultiHeadAttention::new(d_in, d_out, ctx, p, heads, bias, &mut rng).unwrap())
         }
+        "wrapper" => Built::Wrapper(
+            MultiHeadAttentionWrapper::new(d_in, d_out, ctx, p, heads, bias, &mut rng).unwrap(),
+        ),
         other => panic!("unknown kind {other}"),
     };
     let batch = match text(case, "inputs") {
@@ -152,37 +201,63 @@ fn replay(case: &JsonValue) -> Replay {
         batch,
         rng,
         train: text(case, "mode") == "train",
-        d_output: items(&floats(case, "d_output"), b, t, d_out),
+        d_output: items(&floats(case, "d_output"), b, t, output_width(case)),
+    }
+}
+
+/// The output's width: `d_out`, or `d_out · num_heads` for the wrapper (its `d_out` is a head's).
+fn output_width(case: &JsonValue) -> usize {
+    match text(case, "kind") {
+        "wrapper" => num(case, "d_out") * num(case, "num_heads"),
+        _ => num(case, "d_out"),
     }
 }
 
 impl Replay {
     /// The recorded forward pass, drawing the dropout mask in training mode.
-    fn tape(&mut self) -> Tape<'_> {
+    fn tape(&mut self) -> Recorded<'_> {
         let rng = if self.train {
             Some(&mut self.rng)
         } else {
             None
         };
+        fn one(tape: Result<Tape<'_>, Error>) -> Recorded<'_> {
+            Recorded::One(tape.unwrap())
+        }
         match &self.built {
-            Built::V2(m) => Tape::self_attention_v2(m, &self.batch[0]).unwrap(),
-            Built::Causal(m) => Tape::causal(m, &self.batch, rng).unwrap(),
-            Built::Mha(m) => Tape::multi_head(m, &self.batch, rng).unwrap(),
+            Built::V2(m) => one(Tape::self_attention_v2(m, &self.batch[0])),
+            Built::Causal(m) => one(Tape::causal(m, &self.batch, rng)),
+            Built::Mha(m) => one(Tape::multi_head(m, &self.batch, rng)),
+            Built::Wrapper(m) => Recorded::Wrapper(WrapperTape::new(m, &self.batch, rng).unwrap()),
         }
     }
 
-    /// The layers, in the order q, k, v, out_proj.
+    /// The layers, in the order q, k, v, out_proj (the wrapper: q, k, v of head 0, head 1, …).
     fn layers(&self) -> Vec<&Linear> {
         match &self.built {
             Built::V2(m) => vec![m.w_query(), m.w_key(), m.w_value()],
             Built::Causal(m) => vec![m.w_query(), m.w_key(), m.w_value()],
             Built::Mha(m) => vec![m.w_query(), m.w_key(), m.w_value(), m.out_proj()],
+            Built::Wrapper(m) => m
+                .heads()
+                .iter()
+                .flat_map(|h| [h.w_query(), h.w_key(), h.w_value()])
+                .collect(),
         }
     }
 
+    /// Heads per attention block (the wrapper's blocks are one-head `CausalAttention`s).
     fn num_heads(&self) -> usize {
         match &self.built {
             Built::Mha(m) => m.num_heads(),
+            _ => 1,
+        }
+    }
+
+    /// Attention blocks whose outputs sit side by side: the wrapper's heads, else 1.
+    fn blocks(&self) -> usize {
+        match &self.built {
+            Built::Wrapper(m) => m.heads().len(),
             _ => 1,
         }
     }
@@ -196,7 +271,24 @@ const LAYER_NAMES: [&str; 4] = ["W_query", "W_key", "W_value", "out_proj"];
 
 /// Every gradient of `grads` by the name the JSON gives it, row-major.
 fn named(grads: &AttentionGrads) -> Vec<(String, Vec<f32>)> {
-    let mut out = vec![("grad_x".to_string(), flat(&grads.inputs))];
+    let mut out = vec![("grad_x".to_string(), flat(&grads.x))];
+    out.extend(named_layers(grads, ""));
+    out
+}
+
+/// The wrapper's gradients by their JSON names: `grad_x`, then `grad_heads.{h}.W_query_weight`
+/// and so on, head by head.
+fn named_wrapper(grads: &WrapperGrads) -> Vec<(String, Vec<f32>)> {
+    let mut out = vec![("grad_x".to_string(), flat(&grads.x))];
+    for (h, head) in grads.heads.iter().enumerate() {
+        out.extend(named_layers(head, &format!("heads.{h}.")));
+    }
+    out
+}
+
+/// The layers' gradients of `grads`, named `grad_{prefix}{layer}_weight` and `…_bias`.
+fn named_layers(grads: &AttentionGrads, prefix: &str) -> Vec<(String, Vec<f32>)> {
+    let mut out = Vec::new();
     let layers = [
         Some(&grads.w_query),
         Some(&grads.w_key),
@@ -206,11 +298,11 @@ fn named(grads: &AttentionGrads) -> Vec<(String, Vec<f32>)> {
     for (name, g) in LAYER_NAMES.iter().zip(layers) {
         let Some(g) = g else { continue };
         out.push((
-            format!("grad_{name}_weight"),
+            format!("grad_{prefix}{name}_weight"),
             flat(std::slice::from_ref(&g.weight)),
         ));
         if let Some(b) = &g.bias {
-            out.push((format!("grad_{name}_bias"), b.as_slice().to_vec()));
+            out.push((format!("grad_{prefix}{name}_bias"), b.as_slice().to_vec()));
         }
     }
     out
@@ -224,14 +316,18 @@ fn reduction_chain(case: &JsonValue) -> usize {
         num(case, "d_in"),
         num(case, "d_out"),
     );
-    let head_dim = d_out / num(case, "num_heads");
-    let out_proj = if text(case, "kind") == "mha" {
+    let (kind, heads) = (text(case, "kind"), num(case, "num_heads"));
+    // The wrapper's heads are whole CausalAttention modules; MultiHeadAttention splits d_out.
+    let head_dim = if kind == "wrapper" {
         d_out
     } else {
-        0
+        d_out / heads
     };
+    let out_proj = if kind == "mha" { d_out } else { 0 };
+    // The wrapper sums the heads' shares of ∂L/∂x.
+    let heads_sum = if kind == "wrapper" { heads } else { 0 };
     let forward = d_in + head_dim + 2 * t + out_proj;
-    let backward = out_proj + 2 * t + head_dim + d_out + b * t;
+    let backward = out_proj + 2 * t + head_dim + d_out + b * t + heads_sum;
     forward + backward
 }
 
@@ -305,7 +401,7 @@ fn the_recorded_cases_cover_modes_biases_heads_and_batches() {
         v.dedup();
         v
     };
-    assert_eq!(values("kind"), ["causal", "mha", "v2"]);
+    assert_eq!(values("kind"), ["causal", "mha", "v2", "wrapper"]);
     assert_eq!(values("mode"), ["eval", "train"]);
     assert_eq!(values("qkv_bias"), ["Boolean(false)", "Boolean(true)"]);
     assert_eq!(
@@ -317,7 +413,7 @@ fn the_recorded_cases_cover_modes_biases_heads_and_batches() {
         ["Number(1.0)", "Number(2.0)", "Number(3.0)"]
     );
     assert!(text(data(), "torch_version").starts_with("2.15.0"));
-    assert_eq!(all.len(), 27);
+    assert_eq!(all.len(), 33);
 }
 
 /// The upstream gradient of every case is the crate's `cosine_upstream`, bit for bit.
@@ -325,7 +421,7 @@ fn the_recorded_cases_cover_modes_biases_heads_and_batches() {
 fn the_recorded_upstream_gradient_is_cosine_upstream() {
     for case in cases() {
         let r = replay(case);
-        let (b, t, w) = (num(case, "batch"), num(case, "tokens"), num(case, "d_out"));
+        let (b, t, w) = (num(case, "batch"), num(case, "tokens"), output_width(case));
         assert_eq!(r.d_output, cosine_upstream(b, t, w), "{}", describe(case));
     }
 }
@@ -355,8 +451,7 @@ fn gradients_match_pytorch_autograd() {
             "{}: output off by {e:.2e} > {tol:.2e}",
             describe(case)
         );
-        let grads = tape.backward(&d_output).unwrap();
-        let named = named(&grads);
+        let named = tape.named(&d_output);
         let recorded = case
             .get::<HashMap<String, JsonValue>>()
             .unwrap()
@@ -407,25 +502,32 @@ fn the_key_bias_gradient_is_rounding_alone() {
     {
         let mut r = replay(case);
         let d_output = r.d_output.clone();
-        let grads = r.tape().backward(&d_output).unwrap();
-        let key = &grads.w_key;
-        let scale = key.weight.amax();
-        let tol = tolerance(case) * f64::from(scale);
-        let ours = key.bias.as_ref().unwrap().amax();
-        let torch = floats(case, "grad_W_key_bias")
-            .iter()
-            .fold(0.0_f32, |a, v| a.max(v.abs()));
-        assert!(
-            f64::from(ours) <= tol && f64::from(torch) <= tol,
-            "{}",
-            describe(case)
-        );
-        // The query bias, by contrast, has a gradient of the weights' size.
-        let query_bias = grads.w_query.bias.as_ref().unwrap().amax();
-        assert!(f64::from(query_bias) > 100.0 * tol, "{}", describe(case));
-        checked += 1;
+        let blocks = r.tape().blocks(&d_output);
+        let prefixes: Vec<String> = match blocks.len() {
+            1 if text(case, "kind") != "wrapper" => vec![String::new()],
+            n => (0..n).map(|h| format!("heads.{h}.")).collect(),
+        };
+        for (grads, prefix) in blocks.iter().zip(&prefixes) {
+            let key = &grads.w_key;
+            let scale = key.weight.amax();
+            let tol = tolerance(case) * f64::from(scale);
+            let ours = key.bias.as_ref().unwrap().amax();
+            let torch = floats(case, &format!("grad_{prefix}W_key_bias"))
+                .iter()
+                .fold(0.0_f32, |a, v| a.max(v.abs()));
+            assert!(
+                f64::from(ours) <= tol && f64::from(torch) <= tol,
+                "{} {prefix}",
+                describe(case)
+            );
+            // The query bias, by contrast, has a gradient of the weights' size.
+            let query_bias = grads.w_query.bias.as_ref().unwrap().amax();
+            assert!(f64::from(query_bias) > 100.0 * tol, "{}", describe(case));
+            checked += 1;
+        }
     }
-    assert_eq!(checked, 15);
+    // 15 cases of the single modules, and the wrapper's 3-head case in both modes.
+    assert_eq!(checked, 15 + 2 * 3);
 }
 
 /// Training mode draws the mask where `forward_train` draws it: the recorded output is the
@@ -438,6 +540,7 @@ fn the_tape_draws_the_same_dropout_mask_as_forward_train() {
         let expected = match &r.built {
             Built::Causal(m) => m.forward_train(&r.batch, &mut twin).unwrap(),
             Built::Mha(m) => m.forward_train(&r.batch, &mut twin).unwrap(),
+            Built::Wrapper(m) => m.forward_train(&r.batch, &mut twin).unwrap(),
             Built::V2(_) => unreachable!("v2 has no training mode"),
         };
         let tape = r.tape();
@@ -481,26 +584,25 @@ fn evaluation_mode_tape_equals_forward_and_module_backward() {
         let (expected, module_grads) = match &r.built {
             Built::V2(m) => (
                 vec![m.forward(&r.batch[0]).unwrap()],
-                m.backward(&r.batch[0], &d[0]).unwrap(),
+                vec![m.backward(&r.batch[0], &d[0]).unwrap()],
             ),
             Built::Causal(m) => (
                 m.forward(&r.batch).unwrap(),
-                m.backward(&r.batch, &d).unwrap(),
+                vec![m.backward(&r.batch, &d).unwrap()],
             ),
             Built::Mha(m) => (
                 m.forward(&r.batch).unwrap(),
-                m.backward(&r.batch, &d).unwrap(),
+                vec![m.backward(&r.batch, &d).unwrap()],
+            ),
+            Built::Wrapper(m) => (
+                m.forward(&r.batch).unwrap(),
+                m.backward(&r.batch, &d).unwrap().heads,
             ),
         };
         let tape = r.tape();
         assert_eq!(tape.output(), expected, "{}", describe(case));
-        assert_eq!(
-            tape.backward(&d).unwrap(),
-            module_grads,
-            "{}",
-            describe(case)
-        );
-        assert!(tape.dropout_noise().is_none());
+        assert_eq!(tape.blocks(&d), module_grads, "{}", describe(case));
+        assert!(tape.noise().is_none());
     }
 }
 
@@ -561,6 +663,37 @@ fn linear64(x: &DMatrix<f64>, w: &DMatrix<f64>, b: Option<&DMatrix<f64>>) -> DMa
     y
 }
 
+/// The wrapper's forward pass in `f64`: block `b` is a one-head module with layers
+/// `3b .. 3b + 3` and its own dropout factors; the blocks' outputs side by side. One block is
+/// [`forward64`] itself.
+fn forward64_blocks(
+    p: &Params64,
+    noise: Option<&[Vec<Items>]>,
+    blocks: usize,
+    heads: usize,
+    causal: bool,
+) -> Vec<DMatrix<f64>> {
+    if blocks == 1 {
+        return forward64(p, noise.map(|n| &n[0][..]), heads, causal);
+    }
+    let outputs: Vec<Vec<DMatrix<f64>>> = (0..blocks)
+        .map(|b| {
+            let block = Params64 {
+                x: p.x.clone(),
+                weights: p.weights[3 * b..3 * b + 3].to_vec(),
+                biases: p.biases[3 * b..3 * b + 3].to_vec(),
+            };
+            forward64(&block, noise.map(|n| &n[b][..]), 1, causal)
+        })
+        .collect();
+    (0..p.x.len())
+        .map(|i| {
+            let (t, w) = outputs[0][i].shape();
+            DMatrix::from_fn(t, w * blocks, |r, c| outputs[c / w][i][(r, c % w)])
+        })
+        .collect()
+}
+
 /// The attention modules' forward pass in `f64`, written independently of the crate's:
 /// projections, per head `softmax(mask(q kᵀ) / √head_dim)`, the dropout factors of the recorded
 /// pass, `· v`, the heads side by side, the output projection if there is one.
@@ -617,10 +750,11 @@ fn loss64(out: &[DMatrix<f64>], d_output: &[DMatrix<f32>]) -> f64 {
 
 /// Central differences of `L` with respect to every number of every tensor, in the order of
 /// [`named`], each tensor row-major (the batch's inputs as one tensor).
-fn finite_differences(r: &Replay, noise: Option<&[Vec<DMatrix<f32>>]>, h: f64) -> Vec<Vec<f64>> {
+fn finite_differences(r: &Replay, noise: Option<&[Vec<Items>]>, h: f64) -> Vec<Vec<f64>> {
     let base = Params64::of(r);
-    let (heads, causal) = (r.num_heads(), r.causal());
-    let loss = |p: &Params64| loss64(&forward64(p, noise, heads, causal), &r.d_output);
+    let (blocks, heads, causal) = (r.blocks(), r.num_heads(), r.causal());
+    let forward = |p: &Params64| forward64_blocks(p, noise, blocks, heads, causal);
+    let loss = |p: &Params64| loss64(&forward(p), &r.d_output);
     let count = base.clone().tensors_mut().len();
     let per_tensor: Vec<Vec<f64>> = (0..count)
         .map(|k| {
@@ -654,12 +788,11 @@ fn gradients_match_finite_differences() {
         let mut r = replay(case);
         let d_output = r.d_output.clone();
         let tape = r.tape();
-        let grads = tape.backward(&d_output).unwrap();
-        let noise = tape.dropout_noise();
+        let named = tape.named(&d_output);
+        let noise = tape.noise();
         drop(tape);
         let numeric = finite_differences(&r, noise.as_deref(), 1e-5);
         let tol = tolerance(case);
-        let named = named(&grads);
         assert_eq!(named.len(), numeric.len());
         for (name, e) in scaled_errors(&named, &numeric) {
             assert!(
@@ -948,7 +1081,7 @@ fn gradient_shapes_follow_the_parameters() {
             &[DMatrix::from_element(7, 6, 1.0)],
         )
         .unwrap();
-    assert_eq!(g.inputs[0].shape(), (7, 5));
+    assert_eq!(g.x[0].shape(), (7, 5));
     for lg in [&g.w_query, &g.w_key, &g.w_value] {
         assert_eq!(lg.weight.shape(), (6, 5));
         assert!(lg.bias.is_none());
@@ -1012,4 +1145,334 @@ fn walkthrough_section_gradients() {
             .unwrap();
         assert!(e > 0.0 && e < 1.1e-5, "{}: {e}", item.what);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// MultiHeadAttentionWrapper (3.6.1): the heads' backward passes, side by side.
+// ---------------------------------------------------------------------------------------------
+
+/// The wrapper's backward pass is its heads': head `h` receives its own columns of the upstream
+/// gradient and returns exactly what `CausalAttention::backward` of that head returns, and
+/// `∂L/∂x` is the sum of the heads' shares, head 0 first.
+#[test]
+fn wrapper_backward_is_each_heads_backward_on_its_columns() {
+    let mut rng = TorchRng::manual_seed(123);
+    let mhw = MultiHeadAttentionWrapper::new(3, 2, 6, 0.0, 3, true, &mut rng).unwrap();
+    let batch = [inputs(), rng.rand(6, 3)];
+    let d_output = cosine_upstream(2, 6, 6);
+    let grads = mhw.backward(&batch, &d_output).unwrap();
+    assert_eq!(grads.heads.len(), 3);
+    for (h, head) in mhw.heads().iter().enumerate() {
+        let columns: Vec<DMatrix<f32>> = d_output
+            .iter()
+            .map(|d| d.columns(2 * h, 2).into_owned())
+            .collect();
+        assert_eq!(
+            grads.heads[h],
+            head.backward(&batch, &columns).unwrap(),
+            "head {h}"
+        );
+    }
+    for b in 0..2 {
+        let sum = &grads.heads[0].x[b] + &grads.heads[1].x[b] + &grads.heads[2].x[b];
+        assert_eq!(grads.x[b], sum, "item {b}");
+    }
+}
+
+/// Training mode: each head draws its own mask, head 0 first, as `forward_train` does; the
+/// tape keeps them, and each head's backward multiplies by its own mask.
+#[test]
+fn wrapper_training_mode_keeps_each_heads_mask() {
+    let mhw =
+        MultiHeadAttentionWrapper::new(3, 2, 6, 0.5, 2, false, &mut TorchRng::manual_seed(123))
+            .unwrap();
+    let batch = [inputs(), inputs()];
+    let mut rng = TorchRng::manual_seed(7);
+    let mut twin = rng.clone();
+    let tape = WrapperTape::new(&mhw, &batch, Some(&mut rng)).unwrap();
+    assert_eq!(tape.output(), mhw.forward_train(&batch, &mut twin).unwrap());
+    assert_eq!(rng.draw_count(), twin.draw_count());
+    let noise: Vec<_> = tape
+        .heads()
+        .iter()
+        .map(|t| t.dropout_noise().unwrap())
+        .collect();
+    assert_ne!(noise[0], noise[1], "each head draws its own mask");
+    // Head 1's mask is the one drawn right after head 0's: replay head by head.
+    let mut replay = TorchRng::manual_seed(7);
+    let head_0 = Tape::causal(&mhw.heads()[0], &batch, Some(&mut replay)).unwrap();
+    let head_1 = Tape::causal(&mhw.heads()[1], &batch, Some(&mut replay)).unwrap();
+    assert_eq!(head_0.dropout_noise().unwrap(), noise[0]);
+    assert_eq!(head_1.dropout_noise().unwrap(), noise[1]);
+    let d_output = cosine_upstream(2, 6, 4);
+    let grads = tape.backward(&d_output).unwrap();
+    let d_head_1: Vec<DMatrix<f32>> = d_output
+        .iter()
+        .map(|d| d.columns(2, 2).into_owned())
+        .collect();
+    assert_eq!(grads.heads[1], head_1.backward(&d_head_1).unwrap());
+}
+
+/// Under the mask, `∂out_t/∂x_u` of the wrapper is `+0` bit for bit for every `u > t` (every
+/// head's causal mask, and the sum over heads adds `+0`s), in evaluation and training mode; in
+/// evaluation mode every block with `u ≤ t` is not zero. The gradient reaching every head's
+/// masked scores is 0 too.
+#[test]
+fn wrapper_masked_gradients_are_exactly_zero() {
+    for heads in 1..=3 {
+        let mhw = MultiHeadAttentionWrapper::new(
+            3,
+            2,
+            6,
+            0.5,
+            heads,
+            true,
+            &mut TorchRng::manual_seed(123),
+        )
+        .unwrap();
+        let width = 2 * heads;
+        let eval = WrapperTape::new(&mhw, &[inputs()], None).unwrap();
+        let train =
+            WrapperTape::new(&mhw, &[inputs()], Some(&mut TorchRng::manual_seed(5))).unwrap();
+        for (tape, is_eval) in [(eval, true), (train, false)] {
+            for t in 0..6 {
+                // ∂out_t/∂x: one backward pass per output column c of token t.
+                let mut rows_nonzero = [false; 6];
+                for c in 0..width {
+                    let mut d = DMatrix::zeros(6, width);
+                    d[(t, c)] = 1.0;
+                    let grads = tape.backward(&[d]).unwrap();
+                    for (u, nonzero) in rows_nonzero.iter_mut().enumerate() {
+                        let row = grads.x[0].row(u);
+                        if u > t {
+                            assert!(
+                                row.iter().all(|v| v.to_bits() == 0),
+                                "{heads} heads ({t}, {u})"
+                            );
+                        }
+                        *nonzero |= row.iter().any(|v| *v != 0.0);
+                    }
+                    for head in &grads.heads {
+                        let s = &head.attn_scores[0][0];
+                        assert!((0..6).all(|i| ((i + 1)..6).all(|j| s[(i, j)] == 0.0)));
+                    }
+                }
+                if is_eval {
+                    assert!(
+                        rows_nonzero[..=t].iter().all(|v| *v),
+                        "{heads} heads, token {t}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Bad input to the wrapper's backward is an error naming the shapes, never a panic.
+#[test]
+fn wrapper_backward_errors() {
+    let mhw = MultiHeadAttentionWrapper::new(3, 2, 6, 0.0, 2, false, &mut TorchRng::manual_seed(1))
+        .unwrap();
+    let err = mhw
+        .backward(&[inputs()], &[DMatrix::zeros(6, 2)])
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the upstream gradient of batch item 0 has shape (6 × 2) but the output's is (6 × 4)"
+    );
+    let err = mhw.backward(&[inputs()], &[]).unwrap_err();
+    assert_eq!(
+        err,
+        Error::GradientBatch {
+            expected: 1,
+            got: 0
+        }
+    );
+    let err = mhw
+        .backward(&[DMatrix::zeros(7, 3)], &[DMatrix::zeros(7, 4)])
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::TooManyTokens {
+            tokens: 7,
+            context_length: 6
+        }
+    );
+    assert!(matches!(
+        WrapperTape::new(&mhw, &[DMatrix::zeros(6, 4)], None),
+        Err(Error::InputWidth { .. })
+    ));
+    // An empty batch has an empty gradient.
+    let grads = mhw.backward(&[], &[]).unwrap();
+    assert!(grads.x.is_empty());
+    assert!(grads.heads.iter().all(|g| g.x.is_empty()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The names: `x` (formerly `inputs`) and `attn_scores`.
+// ---------------------------------------------------------------------------------------------
+
+/// `grads.inputs`, the former name of `grads.x`, still holds the same matrices (deprecated).
+#[test]
+#[allow(deprecated)]
+fn the_deprecated_inputs_alias_is_x() {
+    let (v2, ca) = book_pair();
+    let g = DMatrix::from_element(6, 2, 1.0_f32);
+    let grads = ca
+        .backward(&[inputs(), inputs()], &[g.clone(), g.clone()])
+        .unwrap();
+    assert_eq!(grads.x.len(), 2);
+    assert_eq!(grads.inputs, grads.x);
+    let grads = v2.backward(&inputs(), &g).unwrap();
+    assert_eq!(grads.inputs, grads.x);
+    let mhw = MultiHeadAttentionWrapper::new(3, 2, 6, 0.0, 2, false, &mut TorchRng::manual_seed(1))
+        .unwrap();
+    let grads = mhw
+        .backward(&[inputs()], &[DMatrix::from_element(6, 4, 1.0)])
+        .unwrap();
+    assert!(
+        grads
+            .heads
+            .iter()
+            .all(|h| h.inputs == h.x && h.x.len() == 1)
+    );
+}
+
+/// `L` as a function of the scores `s = q kᵀ` of the book's `CausalAttention` in `f64`: the
+/// mask, the division by `√d_out`, the softmax, the values, `Σ G ∘ context`.
+fn loss_of_scores(s: &DMatrix<f64>, v: &DMatrix<f64>, g: &DMatrix<f64>) -> f64 {
+    let t = s.nrows();
+    let scale = (v.ncols() as f64).sqrt();
+    let mut w = DMatrix::zeros(t, t);
+    for r in 0..t {
+        let m = (0..=r).map(|c| s[(r, c)]).fold(f64::NEG_INFINITY, f64::max);
+        let z: f64 = (0..=r).map(|c| ((s[(r, c)] - m) / scale).exp()).sum();
+        for c in 0..=r {
+            w[(r, c)] = ((s[(r, c)] - m) / scale).exp() / z;
+        }
+    }
+    (w * v).component_mul(g).sum()
+}
+
+/// `AttentionGrads::attn_scores` is the gradient with respect to `q kᵀ` after the mask and
+/// *before* the division by `√head_dim`: it equals central differences of `L` in the scores
+/// themselves (the scores after the division would have gradients `√2` times larger here), and
+/// is 0 above the diagonal, where the mask replaces whatever the score was.
+#[test]
+fn attn_scores_gradient_is_with_respect_to_the_unscaled_masked_scores() {
+    let (_, ca) = book_pair();
+    let x = inputs();
+    let g = DMatrix::from_fn(6, 2, |i, j| ((i * 2 + j) as f32 * 0.7 + 0.3).cos());
+    let grads = ca
+        .backward(std::slice::from_ref(&x), std::slice::from_ref(&g))
+        .unwrap();
+    let ours = &grads.attn_scores[0][0];
+    let q = to64(&ca.w_query().forward(&x).unwrap());
+    let k = to64(&ca.w_key().forward(&x).unwrap());
+    let v = to64(&ca.w_value().forward(&x).unwrap());
+    let s = &q * k.transpose();
+    let h = 1e-6;
+    let mut worst = 0.0_f64;
+    for t in 0..6 {
+        for u in 0..6 {
+            let (mut plus, mut minus) = (s.clone(), s.clone());
+            plus[(t, u)] += h;
+            minus[(t, u)] -= h;
+            let fd = (loss_of_scores(&plus, &v, &to64(&g)) - loss_of_scores(&minus, &v, &to64(&g)))
+                / (2.0 * h);
+            if u > t {
+                assert_eq!(fd, 0.0, "a masked score does not reach L");
+                assert_eq!(ours[(t, u)], 0.0);
+            }
+            worst = worst.max((f64::from(ours[(t, u)]) - fd).abs());
+        }
+    }
+    // f32 rounding of a chain of N = 2 + 12 + 2 + 12 short sums, on gradients of order 0.1:
+    // 4·u·N·0.1 ≈ 7e-7; the finite difference's own error is ~1e-10.
+    let largest = ours.amax();
+    assert!(largest > 0.05, "{ours}");
+    assert!(worst < 4.0 * U * 28.0 * f64::from(largest), "{worst:e}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The gradients page's learner example: nudge one weight, watch the loss move.
+// ---------------------------------------------------------------------------------------------
+
+/// The page's example: `L = Σ forward(batch)` (every context vector's entries) of the book's
+/// `CausalAttention` (seed 123) on the six tokens, as a function of `W_query[(0, 1)]`, computed
+/// in `f32` by the crate (through `from_parts`) and summed in `f64`. Also returns `Σ |out|`.
+fn example_loss(ca: &CausalAttention, w: f32) -> (f64, f64) {
+    let mut weight = ca.w_query().weight().clone();
+    weight[(0, 1)] = w;
+    let nudged = CausalAttention::from_parts(
+        Linear::from_parts(weight, None).unwrap(),
+        ca.w_key().clone(),
+        ca.w_value().clone(),
+        6,
+        0.0,
+    )
+    .unwrap();
+    let out = &nudged.forward(&[inputs()]).unwrap()[0];
+    let sum = out.iter().map(|o| f64::from(*o)).sum();
+    (sum, out.iter().map(|o| f64::from(o.abs())).sum())
+}
+
+/// The same loss in `f64` throughout ([`forward64`]), as a function of `W_query[(0, 1)]`.
+fn example_loss64(ca: &CausalAttention, w: f64) -> f64 {
+    let layers = [ca.w_query(), ca.w_key(), ca.w_value()];
+    let mut p = Params64 {
+        x: vec![to64(&inputs())],
+        weights: layers.iter().map(|l| to64(l.weight())).collect(),
+        biases: vec![None, None, None],
+    };
+    p.weights[0][(0, 1)] = w;
+    forward64(&p, None, 1, true)[0].sum()
+}
+
+/// The tolerance of the page's example, `1e-3`, term by term: `|fd − ∂L/∂w| ≤ truncation +
+/// rounding + the gradient's own error`, each measured here against an `f64` forward pass and
+/// each within the bound the page derives.
+#[test]
+fn the_learner_example_tolerance_is_justified() {
+    let ca = CausalAttention::new(3, 2, 6, 0.0, false, &mut TorchRng::manual_seed(123)).unwrap();
+    let w = ca.w_query().weight()[(0, 1)];
+    let ones = DMatrix::from_element(6, 2, 1.0_f32);
+    let analytic = ca.backward(&[inputs()], &[ones]).unwrap().w_query.weight[(0, 1)];
+    let h = 1e-2_f32;
+    let (plus, minus) = (w + h, w - h);
+    let step = f64::from(plus) - f64::from(minus); // the step the f32 weight really took
+    let (l_plus, abs_plus) = example_loss(&ca, plus);
+    let (l_minus, abs_minus) = example_loss(&ca, minus);
+    let fd = (l_plus - l_minus) / step;
+    // The exact gradient, to ~1e-10: an f64 central difference with a tiny step.
+    let w64 = f64::from(w);
+    let exact = (example_loss64(&ca, w64 + 1e-6) - example_loss64(&ca, w64 - 1e-6)) / 2e-6;
+    // Truncation at this step, in f64 (no f32 rounding): h²/6 · L'''.
+    let fd64 =
+        (example_loss64(&ca, f64::from(plus)) - example_loss64(&ca, f64::from(minus))) / step;
+    let truncation = (fd64 - exact).abs();
+    // Rounding: the f32 forward pass's error in L at both ends, divided by the step; bounded by
+    // N·u·Σ|out| per end, N = d_in + d_out + 2·tokens = 17 (the forward chain).
+    let rounding = ((l_plus - example_loss64(&ca, f64::from(plus))).abs()
+        + (l_minus - example_loss64(&ca, f64::from(minus))).abs())
+        / step;
+    let rounding_bound = 17.0 * U * (abs_plus + abs_minus) / step;
+    // The gradient's own error: within 4·u·N of its layer's scale (0.096), N = 45 (tests above).
+    let gradient_error = (f64::from(analytic) - exact).abs();
+    let gradient_bound = 4.0 * U * 45.0 * 0.1;
+    let total = (fd - f64::from(analytic)).abs();
+    eprintln!(
+        "learner example: ∂L/∂w = {analytic}, fd = {fd:.7}, |fd − ∂L/∂w| = {total:.2e}; \
+         truncation {truncation:.2e}, rounding {rounding:.2e} (bound {rounding_bound:.1e}), \
+         gradient's error {gradient_error:.2e} (bound {gradient_bound:.1e})"
+    );
+    assert!((analytic - 0.09595867).abs() < 1e-7, "the page's gradient");
+    assert!(truncation < 1e-5, "{truncation}"); // the page: below 1e-5
+    assert!(
+        rounding <= rounding_bound && rounding_bound < 6e-4,
+        "{rounding_bound}"
+    );
+    assert!(gradient_error <= gradient_bound);
+    assert!(total <= truncation + rounding + gradient_error + 1e-12);
+    assert!(1e-5 + rounding_bound + gradient_bound < 1e-3);
 }

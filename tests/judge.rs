@@ -47,6 +47,76 @@ fn the_reference_passes_every_exercise_in_both_languages() {
     );
 }
 
+/// The reference's parameter count is the judge's yardstick for learners' counts on inputs the book
+/// never prints (with `qkv_bias=True`): it must agree with the parameters a `MultiHeadAttention`
+/// of those sizes really holds, counted by the module itself.
+#[test]
+fn the_reference_counts_the_parameters_a_module_holds() {
+    for (d_in, d_out, heads, bias) in [(3, 2, 2, true), (8, 4, 2, false), (5, 6, 3, true)] {
+        let mha = ch03_attention::MultiHeadAttention::new(
+            d_in,
+            d_out,
+            4,
+            0.0,
+            heads,
+            bias,
+            &mut TorchRng::manual_seed(1),
+        )
+        .unwrap();
+        assert_eq!(
+            (REFERENCE.num_parameters)(d_in, d_out, heads, bias),
+            mha.num_parameters(),
+            "({d_in}, {d_out}, {heads}, {bias})"
+        );
+    }
+}
+
+/// Each dropout misconception is one mistake, not a broken layer: where the mistake cannot bite
+/// (rate 1 in training, where PyTorch returns zeros; rate 0, where it returns the input) it gives
+/// PyTorch's values, as the reference does.
+#[test]
+fn dropout_misconceptions_agree_with_pytorch_at_rates_0_and_1() {
+    let x = DMatrix::from_fn(3, 4, |i, j| (i as f32 - 1.0) * 0.5 + j as f32 * 0.25);
+    let dropout = CATALOG.iter().filter(|m| m.exercise == "dropout");
+    for m in dropout {
+        let mut g = TorchRng::manual_seed(1);
+        let all = (m.implementation.dropout)(&x, 1.0, true, &mut g);
+        assert_eq!(all, DMatrix::zeros(3, 4), "{}: rate 1", m.id);
+        let none = (m.implementation.dropout)(&x, 0.0, true, &mut g);
+        assert_eq!(none, x, "{}: rate 0", m.id);
+    }
+    assert_eq!(
+        CATALOG.iter().filter(|m| m.exercise == "dropout").count(),
+        6
+    );
+}
+
+/// Each parameter-count misconception is exactly its mistake: the reference's count (checked
+/// against the module above) less or more the tensors the mistake forgets or adds.
+#[test]
+fn parameter_misconceptions_are_each_one_mistake() {
+    let count = |id: &str, case: (usize, usize, usize, bool)| {
+        let m = CATALOG.iter().find(|m| m.id == id).unwrap();
+        (m.implementation.num_parameters)(case.0, case.1, case.2, case.3)
+    };
+    for case @ (d_in, d_out, heads, bias) in [(3, 2, 2, true), (8, 4, 2, false), (5, 6, 3, true)] {
+        let reference = (REFERENCE.num_parameters)(d_in, d_out, heads, bias);
+        let qkv = 3 * (d_in * d_out + if bias { d_out } else { 0 });
+        let out_proj = d_out * d_out + d_out;
+        assert_eq!(count("params_without_out_proj", case), reference - out_proj);
+        assert_eq!(
+            count("params_out_proj_without_bias", case),
+            reference - d_out
+        );
+        assert_eq!(
+            count("params_per_head", case),
+            reference + (heads - 1) * qkv
+        );
+        let with_bias = (REFERENCE.num_parameters)(d_in, d_out, heads, true);
+        assert_eq!(count("params_qkv_bias_always", case), with_bias);
+    }
+}
+
 #[test]
 fn the_exercise_table_is_complete() {
     let ids: Vec<&str> = EXERCISES.iter().map(|e| e.id).collect();
@@ -105,7 +175,7 @@ fn the_exercise_table_is_complete() {
             "{e:?}"
         );
         for name in e.book {
-            assert!(ch03_attention::chapter::find(name).is_some(), "{name}");
+            assert!(ch03_attention::book::find(name).is_some(), "{name}");
         }
     }
     assert_eq!(functions.len(), 24);
@@ -288,7 +358,7 @@ fn results_wrong_in_other_ways_fail_with_no_misconception_named_and_the_book_sho
                 v.message
             );
             for name in e.book {
-                let book = ch03_attention::chapter::find(name).unwrap().expected();
+                let book = ch03_attention::book::find(name).unwrap().expected();
                 let first_line = book.lines().next().unwrap();
                 assert!(
                     v.message.contains(first_line),
@@ -547,12 +617,12 @@ fn the_practice_pages_example_is_a_real_verdict() {
 
 #[test]
 fn the_book_is_cited_with_the_korean_notebooks_cell_in_korean() {
-    let p = ch03_attention::chapter::find("s3_5_1_causal_attn_weights").unwrap();
+    let p = ch03_attention::book::find("s3_5_1_causal_attn_weights").unwrap();
     assert_eq!(p.place().get(Lang::En), "3.5.1, cell [110]");
     assert_eq!(p.place().get(Lang::Ko), "3.5.1, 셀 [30], 영어판 [110]");
-    let p = ch03_attention::chapter::find("exercise_3_1_sa_v1").unwrap();
+    let p = ch03_attention::book::find("exercise_3_1_sa_v1").unwrap();
     assert_eq!(p.place().get(Lang::Ko), "연습문제 3.1, 셀 [6], 영어판 [8]");
-    let p = ch03_attention::chapter::find("exercise_3_2_korean_edition_context_vecs").unwrap();
+    let p = ch03_attention::book::find("exercise_3_2_korean_edition_context_vecs").unwrap();
     assert_eq!(p.place().get(Lang::Ko), "연습문제 3.2 (한국어판), 셀 [9]"); // a Korean cell already
 }
 

@@ -27,7 +27,7 @@ fn mha() -> MultiHeadAttention {
 fn exercise_3_2_stale_markdown_is_not_reproduced() {
     assert_ne!(
         wrapper(1).forward(&batch()).unwrap().torch_str(),
-        strip_autograd_suffix(book::EX_3_2_STALE_MARKDOWN)
+        strip_autograd_suffix(book::solutions::EX_3_2_STALE_MARKDOWN)
     );
 }
 
@@ -41,16 +41,13 @@ fn walkthrough_shows_every_printed_item_of_the_chapter() {
         .filter(|i| i.source == ch03_attention::walkthrough::Source::Book)
         .count();
     assert_eq!(chapter_items, 44);
-    assert_eq!(
-        chapter_items,
-        ch03_attention::chapter::chapter_items().count()
-    );
+    assert_eq!(chapter_items, ch03_attention::book::chapter_items().count());
     assert!(all.iter().flat_map(|s| &s.items).all(|i| i.matches()));
 }
 
 /// Exercise 3.3: GPT-2 small's attention module has exactly 2,360,064 parameters.
 #[rstest]
-#[case::no_qkv_bias(false, book::EX_3_3_NUM_PARAMETERS)]
+#[case::no_qkv_bias(false, book::solutions::EX_3_3_NUM_PARAMETERS.book.parse().unwrap())]
 #[case::with_qkv_bias(true, 2_362_368)]
 fn exercise_3_3_gpt2_parameter_count(#[case] qkv_bias: bool, #[case] expected: usize) {
     let gpt2 = MultiHeadAttention::new(

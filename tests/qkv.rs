@@ -287,3 +287,52 @@ fn snapshots_3_4() {
         },
     );
 }
+
+/// `SelfAttentionV2::from_parts` keeps the layers it is given: the module's own layers give the
+/// module back (the same output, bit for bit), another layer gives another output, and layers
+/// that do not fit are an error naming the layer and both shapes.
+#[test]
+fn v2_from_parts_keeps_the_given_layers() {
+    use ch03_attention::{Error, Linear};
+    let book = SelfAttentionV2::new(3, 2, true, &mut TorchRng::manual_seed(789));
+    let (q, k, v) = (
+        book.w_query().clone(),
+        book.w_key().clone(),
+        book.w_value().clone(),
+    );
+    let copy = SelfAttentionV2::from_parts(q.clone(), k.clone(), v.clone()).unwrap();
+    assert_eq!(copy.w_query(), &q);
+    assert_eq!(copy.w_key(), &k);
+    assert_eq!(copy.w_value(), &v);
+    assert_eq!(
+        copy.forward(&inputs()).unwrap(),
+        book.forward(&inputs()).unwrap()
+    );
+    // Values through the identity-like layer: another output.
+    let other = Linear::from_parts(DMatrix::from_element(2, 3, 0.5), None).unwrap();
+    let changed = SelfAttentionV2::from_parts(q.clone(), k.clone(), other).unwrap();
+    assert_ne!(
+        changed.forward(&inputs()).unwrap(),
+        book.forward(&inputs()).unwrap()
+    );
+    let layer = |rows, cols| Linear::from_parts(DMatrix::zeros(rows, cols), None).unwrap();
+    for (key, value, message) in [
+        (
+            layer(2, 4),
+            v.clone(),
+            "SelfAttentionV2 (W_key): shapes (2 × 3) and (2 × 4) do not fit together",
+        ),
+        (
+            k.clone(),
+            layer(3, 3),
+            "SelfAttentionV2 (W_value): shapes (2 × 3) and (3 × 3) do not fit together",
+        ),
+    ] {
+        let err = SelfAttentionV2::from_parts(q.clone(), key, value).unwrap_err();
+        assert_eq!(err.to_string(), message);
+    }
+    for (query, what) in [(layer(0, 3), "d_out"), (layer(2, 0), "d_in")] {
+        let err = SelfAttentionV2::from_parts(query, k.clone(), v.clone()).unwrap_err();
+        assert_eq!(err, Error::ZeroSize { what });
+    }
+}

@@ -1,5 +1,5 @@
 //! Every file in snapshots/ belongs to a test: its name is the `name` of a printed result in the
-//! registry (`ch03_attention::chapter`, snapshotted by tests/book.rs), or it appears as a string
+//! registry (`ch03_attention::book`, snapshotted by tests/book.rs), or it appears as a string
 //! literal in a test source file. (Snapshot names are always explicit, never generated from test
 //! order.) A leftover snapshot from a renamed or deleted test would otherwise linger unreviewed.
 
@@ -23,7 +23,7 @@ fn every_snapshot_is_referenced_by_a_test() {
         );
         count += 1;
         let name = file.trim_end_matches(".snap");
-        let in_registry = ch03_attention::chapter::find(name).is_some();
+        let in_registry = ch03_attention::book::find(name).is_some();
         if !in_registry && !sources.contains(&format!("\"{name}\"")) {
             orphans.push(file);
         }

@@ -115,7 +115,7 @@ fn every_label_and_title_has_a_korean_translation() {
         .chain(
             all.iter()
                 .flat_map(|s| &s.items)
-                .filter(|i| ko::label(i.what).is_none())
+                .filter(|i| i.korean_what().is_none())
                 .map(|i| format!("label {:?}", i.what)),
         )
         .collect();
@@ -166,13 +166,13 @@ fn items_follow_the_notebook_cells() {
 
 /// `cargo run -- --lang ko` numbers the cells as the Korean notebooks do: every printed result of
 /// the registry (both notebooks), and every item the walkthrough shows at a notebook cell, has a
-/// cell in `walkthrough::ko::CELLS`; the Korean cells keep the notebook's order, and the English
+/// Korean cell (its record's, or `walkthrough::ko::CELLS_WITHOUT_OUTPUT`); the Korean cells keep the notebook's order, and the English
 /// number follows in parentheses where it differs.
 #[test]
 fn every_printed_result_has_a_korean_cell() {
-    use ch03_attention::chapter;
+    use ch03_attention::book;
     use ch03_attention::walkthrough::{Item, Lang, ko, render_in};
-    for p in chapter::printed() {
+    for p in book::printed() {
         let item = Item::printed(p).unwrap();
         assert!(
             ko::cell(&item.cell).is_some(),
@@ -189,7 +189,7 @@ fn every_printed_result_has_a_korean_cell() {
         for item in s.items.iter().filter(|i| number(&i.cell).is_some()) {
             let ko = ko::cell(&item.cell)
                 .unwrap_or_else(|| panic!("{}: no Korean cell for {}", s.id, item.cell));
-            let n = number(ko).unwrap();
+            let n = number(&ko).unwrap();
             assert!(n >= previous, "{}: Korean cells out of order at {ko}", s.id);
             previous = n;
         }

@@ -1,7 +1,7 @@
 //! The causes `diagnose` can name, with their tags, what happened and what to do, in English and
 //! in Korean (the Korean edition's terms: 드롭아웃, 편향, 시드, 난수 생성기, 훈련 모드, 평가 모드).
 
-use crate::chapter::Knob;
+use crate::book::Knob;
 use crate::walkthrough::Lang;
 
 /// One way a reader's run differs from the book's, with its documented tag.

@@ -45,7 +45,7 @@ use super::Found;
 use super::number;
 use super::parse::PrintedValue;
 use super::search::{Cache, Computed};
-use crate::chapter::{Knob, Setup};
+use crate::book::{Knob, Setup};
 
 /// The most chance of a coincidence a named cause may have: 1 in 1,000.
 pub const CHANCE_LIMIT: f64 = 1e-3;
@@ -116,16 +116,16 @@ pub(super) fn weigh(
 /// [`diagnose`](crate::diagnose) page).
 ///
 /// ```
-/// use ch03_attention::{book, chapter::{self, Setup}, diagnose};
+/// use ch03_attention::{book, book::Setup, diagnose};
 ///
-/// let ones = chapter::find("s3_5_2_dropout_ones").unwrap();
-/// let text = diagnose::parse(book::DROPOUT_ONES).unwrap();
+/// let ones = book::find("s3_5_2_dropout_ones").unwrap();
+/// let text = diagnose::parse(book::s3_5::DROPOUT_ONES.book).unwrap();
 /// // 36 numbers, each 0. or 2. about half the time.
 /// let p = diagnose::chance_per_run(ones, &Setup::BOOK, &text);
 /// assert!(p < 1e-9 && p > 1e-13, "{p}");
 /// ```
 pub fn chance_per_run(
-    printed: &'static crate::chapter::Printed,
+    printed: &'static crate::book::Printed,
     setup: &Setup,
     input: &PrintedValue,
 ) -> f64 {

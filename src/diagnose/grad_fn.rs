@@ -13,7 +13,7 @@
 //! results print none in the book (its weights have `requires_grad=False`) and the listed names
 //! when the weights require gradients.
 
-use crate::chapter::{DropoutMode, Printed, Setup};
+use crate::book::{DropoutMode, Printed, Setup};
 
 /// Entry name → the `grad_fn` names its result can print. Entries not listed print none.
 const NAMES: &[(&str, &[&str])] = &[
@@ -49,10 +49,10 @@ const OUT_PROJ: &[&str] = &["ViewBackward0", "UnsafeViewBackward0", "AddBackward
 /// The `grad_fn` names `printed` can print under `setup` (empty: none).
 ///
 /// ```
-/// use ch03_attention::chapter::{self, DropoutMode, Setup};
+/// use ch03_attention::book::{self, DropoutMode, Setup};
 /// use ch03_attention::diagnose::grad_fn;
 ///
-/// let dropped = chapter::find("s3_5_2_dropout_attn_weights").unwrap();
+/// let dropped = book::find("s3_5_2_dropout_attn_weights").unwrap();
 /// assert_eq!(grad_fn::names(dropped, &Setup::BOOK), ["MulBackward0"]);
 /// // In evaluation mode dropout returns its input: the softmax's output itself.
 /// let eval = Setup { dropout: DropoutMode::Eval, ..Setup::BOOK };
@@ -77,22 +77,22 @@ pub fn agrees(grad_fn: Option<&str>, printed: &Printed, setup: &Setup) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chapter;
+    use crate::book;
 
     #[test]
     fn every_listed_name_is_an_entry() {
         for (name, _) in NAMES {
-            assert!(chapter::find(name).is_some(), "{name}");
+            assert!(book::find(name).is_some(), "{name}");
         }
     }
 
     #[test]
     fn no_grad_fn_agrees_with_everything() {
-        let wrapper = chapter::find("s3_6_1_wrapper_context_vecs").unwrap();
+        let wrapper = book::find("s3_6_1_wrapper_context_vecs").unwrap();
         assert!(agrees(None, wrapper, &Setup::BOOK));
         assert!(agrees(Some("CatBackward0"), wrapper, &Setup::BOOK));
         assert!(!agrees(Some("UnsafeViewBackward0"), wrapper, &Setup::BOOK));
-        let mask = chapter::find("s3_5_1_simple_mask").unwrap();
+        let mask = book::find("s3_5_1_simple_mask").unwrap();
         assert!(names(mask, &Setup::BOOK).is_empty());
     }
 }

@@ -1,8 +1,9 @@
+//! # Why does my output differ from the book? (`diagnose`)
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/diagnose.md"))]
 
 use std::time::{Duration, Instant};
 
-use crate::chapter::{self, Printed, Setup};
+use crate::book::{self, Printed, Setup};
 
 mod causes;
 mod evidence;
@@ -166,7 +167,7 @@ impl Report {
 /// ```
 /// use ch03_attention::{book, diagnose};
 ///
-/// let d = diagnose::diagnose(book::DROPOUT_ONES_LINUX_MKL).unwrap();
+/// let d = diagnose::diagnose(book::s3_5::DROPOUT_ONES_LINUX_MKL).unwrap();
 /// let found = d.matched.unwrap();
 /// assert_eq!((found.printed.section, found.printed.cell), ("3.5.2", "[115]"));
 /// assert_eq!(found.causes[0].tag(), "bernoulli-mkl");
@@ -186,9 +187,9 @@ pub fn diagnose(text: &str) -> Result<Diagnosis, BadInput> {
 ///
 /// ```
 /// use ch03_attention::diagnose;
-/// use ch03_attention::chapter::{self, Setup};
+/// use ch03_attention::book::{self, Setup};
 ///
-/// let sa_v2 = chapter::find("s3_4_2_sa_v2_output").unwrap();
+/// let sa_v2 = book::find("s3_4_2_sa_v2_output").unwrap();
 /// let without_seed = Setup { seed: Some(123), offset: 18, ..Setup::BOOK };
 /// let text = (sa_v2.compute_with)(&without_seed).unwrap();
 ///
@@ -216,7 +217,7 @@ pub fn diagnose_in(text: &str, section: Option<&str>) -> Result<Diagnosis, BadIn
 /// ```
 /// use ch03_attention::{book, diagnose};
 ///
-/// let cell = format!("{}\ncontext_vecs.shape: torch.Size([2, 6, 2])\n", book::MHA_CONTEXT_VECS);
+/// let cell = format!("{}\ncontext_vecs.shape: torch.Size([2, 6, 2])\n", book::s3_6::MHA_CONTEXT_VECS.book);
 /// let report = diagnose::report(&cell).unwrap();
 /// assert_eq!(report.values.len(), 2);
 /// assert_eq!(report.primary().matched.as_ref().unwrap().printed.cell, "[131]");
@@ -274,15 +275,12 @@ fn explain_by_the_primary_cell(
         if i == primary || d.matched.as_ref().is_some_and(|m| same_cell(m.printed)) {
             continue;
         }
-        let entry = chapter::printed()
-            .iter()
-            .filter(|p| same_cell(p))
-            .find(|p| {
-                grad_fn::agrees(d.input.grad_fn.as_deref(), p, &main.setup)
-                    && cache
-                        .get(p, &main.setup)
-                        .is_some_and(|computed| search::prints_as(&d.input, &computed))
-            });
+        let entry = book::printed().iter().filter(|p| same_cell(p)).find(|p| {
+            grad_fn::agrees(d.input.grad_fn.as_deref(), p, &main.setup)
+                && cache
+                    .get(p, &main.setup)
+                    .is_some_and(|computed| search::prints_as(&d.input, &computed))
+        });
         let Some(entry) = entry else {
             continue;
         };
@@ -382,7 +380,7 @@ mod tests {
     fn the_primary_cell_explains_a_value_whatever_it_was() {
         let cell = format!(
             "{}\ncontext_vecs.shape: torch.Size([2, 6, 2])",
-            book::MHA_CONTEXT_VECS
+            book::s3_6::MHA_CONTEXT_VECS.book
         );
         let mut report = report(&cell).unwrap();
         let unknown = diagnose("tensor([0.1111, 0.2222])").unwrap();

@@ -49,6 +49,28 @@ pub struct PrintedValue {
 }
 
 impl PrintedValue {
+    /// A value as read, before any `grad_fn=`, `device=` or `dtype=` after it.
+    fn without_suffixes(
+        label: String,
+        value: String,
+        shape: Vec<usize>,
+        numbers: Vec<String>,
+        kind: Kind,
+        line: usize,
+    ) -> PrintedValue {
+        PrintedValue {
+            label,
+            value,
+            shape,
+            numbers,
+            kind,
+            grad_fn: None,
+            device: None,
+            dtype: None,
+            line,
+        }
+    }
+
     /// The numbers as `f64` (NaN for `nan`).
     pub fn floats(&self) -> Vec<f64> {
         self.numbers
@@ -232,17 +254,10 @@ fn read_opened(
         top_level_comma(text, open, close).unwrap_or(close)
     };
     let (shape, numbers) = read_nested(text, open, data_end)?;
-    let mut value = PrintedValue {
-        label: String::new(),
-        value: format!("{}{})", prefix, nest(&shape, &numbers)),
-        shape,
-        numbers,
-        kind,
-        grad_fn: None,
-        device: None,
-        dtype: None,
-        line: position(text, start).0,
-    };
+    let value = format!("{}{})", prefix, nest(&shape, &numbers));
+    let line = position(text, start).0;
+    let mut value =
+        PrintedValue::without_suffixes(String::new(), value, shape, numbers, kind, line);
     read_suffixes(text, data_end, close, &mut value)?;
     Ok((value, start, close + 1))
 }
@@ -334,17 +349,9 @@ fn read_bare(text: &str, pos: usize, line_end: usize) -> Option<(PrintedValue, u
             None
         };
         if let Some((shape, numbers, kind, end)) = value {
-            let printed = PrintedValue {
-                label,
-                value: nest(&shape, &numbers),
-                shape,
-                numbers,
-                kind,
-                grad_fn: None,
-                device: None,
-                dtype: None,
-                line: position(text, start).0,
-            };
+            let value = nest(&shape, &numbers);
+            let line = position(text, start).0;
+            let printed = PrintedValue::without_suffixes(label, value, shape, numbers, kind, line);
             return Some((printed, start, end));
         }
     }
@@ -412,34 +419,22 @@ mod tests {
                 column: 15
             }
         );
-        assert!(matches!(
-            parse("tensor((1.)"),
-            Err(BadInput::Brackets { .. })
-        ));
-        assert!(matches!(
-            parse("tensor(1., size)"),
-            Err(BadInput::NotANumber { .. })
-        ));
-        assert!(matches!(
-            parse("tensor(1., =2)"),
-            Err(BadInput::NotANumber { .. })
-        ));
-        assert!(matches!(
-            parse("tensor(1., a b=2)"),
-            Err(BadInput::NotANumber { .. })
-        ));
-        assert!(matches!(
-            parse("tensor()"),
-            Err(BadInput::NotANumber { .. })
-        ));
-        assert!(matches!(
-            parse("tensor([1.]2)"),
-            Err(BadInput::NotANumber { .. })
-        ));
-        assert!(matches!(
-            parse("tensor(1 2)"),
-            Err(BadInput::NotANumber { .. })
-        ));
+        let brackets = |e: &BadInput| matches!(e, BadInput::Brackets { .. });
+        let not_a_number = |e: &BadInput| matches!(e, BadInput::NotANumber { .. });
+        type Expected = fn(&BadInput) -> bool;
+        let cases: [(&str, Expected); 7] = [
+            ("tensor((1.)", brackets),
+            ("tensor(1., size)", not_a_number),
+            ("tensor(1., =2)", not_a_number),
+            ("tensor(1., a b=2)", not_a_number),
+            ("tensor()", not_a_number),
+            ("tensor([1.]2)", not_a_number),
+            ("tensor(1 2)", not_a_number),
+        ];
+        for (text, expected) in cases {
+            let error = parse(text).unwrap_err();
+            assert!(expected(&error), "{text:?}: {error:?}");
+        }
     }
 
     #[test]

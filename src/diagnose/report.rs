@@ -5,7 +5,7 @@ use std::fmt::{self, Write as _};
 use super::evidence::{group, odds};
 use super::{Cause, Diagnosis, Evidence, Found, Kind, Note, Report, Status};
 use crate::json::string as json_string;
-use crate::walkthrough::{Lang, ko};
+use crate::walkthrough::Lang;
 
 /// The width the explanations are wrapped at (in terminal columns; a Hangul syllable takes
 /// two): the width of a code line on the docs pages.
@@ -24,12 +24,7 @@ impl Found {
         match lang {
             Lang::English => format!("{} cell {}: {}", p.section, p.cell, p.label),
             Lang::Korean => {
-                let section = p
-                    .section
-                    .replace("exercise", "연습문제")
-                    .replace("(Korean edition)", "(한국어판)");
-                let label = ko::label(p.label).unwrap_or(p.label);
-                format!("{section} 셀 {}: {label}", p.cell)
+                format!("{}: {}", p.place().ko, p.label_ko)
             }
         }
     }

@@ -8,7 +8,7 @@ use super::number;
 use super::parse::{self, Kind, PrintedValue};
 use super::{CHAPTER_SEEDS, Closest, DROPOUT_RATES, Found, MAX_CAUSES, MAX_OFFSET, MAX_SIZE};
 use crate::BernoulliPath;
-use crate::chapter::{self, DropoutMode, Knob, Printed, Setup};
+use crate::book::{self, DropoutMode, Knob, Printed, Setup};
 use crate::torch::print::capture_without_text;
 
 /// A result computed under a setup, as numbers.
@@ -146,7 +146,7 @@ pub(super) fn candidates(
                 || p.section.starts_with(&format!("{s} "))
         })
     };
-    let mut out: Vec<Candidate> = chapter::printed()
+    let mut out: Vec<Candidate> = book::printed()
         .iter()
         .filter(in_section)
         .flat_map(|printed| candidates_for(printed, input, cache))

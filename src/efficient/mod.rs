@@ -1,3 +1,4 @@
+//! # Efficient attention: the online softmax (beyond the chapter)
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/efficient.md"))]
 
 // The files of this module, in reading order (the algorithm first, the machinery last):

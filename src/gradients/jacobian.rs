@@ -51,7 +51,7 @@ pub fn token_blocks(tape: &Tape, item: usize) -> Result<Vec<Vec<DMatrix<f32>>>, 
                 .map(|o| DMatrix::zeros(o.nrows(), o.ncols()))
                 .collect();
             d_output[item][(t, c)] = 1.0;
-            let d_x = &tape.backward(&d_output)?.inputs[item]; // (T, d_in)
+            let d_x = &tape.backward(&d_output)?.x[item]; // (T, d_in)
             for (u, block) in row_of_blocks.iter_mut().enumerate() {
                 block.row_mut(c).copy_from(&d_x.row(u));
             }

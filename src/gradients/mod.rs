@@ -1,21 +1,20 @@
+//! # Gradients: the backward pass of the chapter's modules, and the mask's exact zeros
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/gradients.md"))]
 
 use nalgebra::{DMatrix, DVector};
 
-use crate::causal::mask_future_with_neg_inf;
-use crate::dropout::check_gradient_shapes;
 use crate::multihead::{concat_heads, split_heads};
-use crate::normalize::softmax_rows;
 use crate::torch::matmul;
-use crate::validate::{check_batch, check_width};
-use crate::{
-    CausalAttention, Dropout, Error, Linear, MultiHeadAttention, SelfAttentionV2, TorchRng,
-};
+use crate::validate::check_gradient_shapes;
+use crate::validate::check_width;
+use crate::{CausalAttention, Error, Linear, MultiHeadAttention, SelfAttentionV2, TorchRng};
 
 pub mod jacobian;
+pub(crate) mod pass;
+mod wrapper;
 
-/// One matrix per head, head 0 first: a `(heads, rows, cols)` tensor.
-type PerHead = Vec<DMatrix<f32>>;
+use pass::{ItemPass, PerHead};
+pub use wrapper::{WrapperGrads, WrapperTape};
 
 /// `∂L/∂weight` and `∂L/∂bias` of one [`Linear`] layer: PyTorch's `layer.weight.grad` and
 /// `layer.bias.grad`, shaped like the parameters.
@@ -43,7 +42,13 @@ impl LinearGrads {
 /// `out.backward(d_out)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttentionGrads {
-    /// `∂L/∂x`, one `(tokens × d_in)` matrix per batch item.
+    /// `∂L/∂x`, one `(tokens × d_in)` matrix per batch item: PyTorch's `x.grad`.
+    pub x: Vec<DMatrix<f32>>,
+    /// The former name of [`x`](Self::x), holding the same matrices.
+    #[deprecated(
+        since = "0.1.0",
+        note = "renamed to `x` (`inputs` read like the book's `inputs()`); same matrices"
+    )]
     pub inputs: Vec<DMatrix<f32>>,
     /// The query projection's gradients.
     pub w_query: LinearGrads,
@@ -53,10 +58,36 @@ pub struct AttentionGrads {
     pub w_value: LinearGrads,
     /// The output projection's gradients ([`MultiHeadAttention`] only).
     pub out_proj: Option<LinearGrads>,
-    /// `∂L/∂attn_scores` as the scores enter the softmax (after `masked_fill_`, the `−∞`
-    /// entries included, before the scaling), per batch item and head, `(tokens × tokens)`.
-    /// This is what reaches the masked scores: exactly 0 wherever the mask put `−∞`.
+    /// `∂L/∂attn_scores` per batch item and head, `(tokens × tokens)`, where `attn_scores` is
+    /// the book's tensor as the division by `√head_dim` reads it: `queries · keysᵀ` after the
+    /// causal modules' `masked_fill_(mask, −∞)` (which the book applies in place), before the
+    /// division. Above the diagonal it holds the gradient of the `−∞` entries the mask wrote,
+    /// exactly 0 (the softmax's backward multiplies by their weight, `e^{−∞} = 0`);
+    /// [`SelfAttentionV2`] has no mask, and every entry is its score's gradient.
     pub attn_scores: Vec<PerHead>,
+}
+
+impl AttentionGrads {
+    /// Zeros shaped like the layers' parameters, and no batch item yet.
+    #[allow(deprecated)] // fills the deprecated `inputs` alias too
+    fn zeros_like(l: &Layers, items: usize) -> AttentionGrads {
+        AttentionGrads {
+            x: Vec::with_capacity(items),
+            inputs: Vec::new(),
+            w_query: LinearGrads::zeros_like(l.w_query),
+            w_key: LinearGrads::zeros_like(l.w_key),
+            w_value: LinearGrads::zeros_like(l.w_value),
+            out_proj: l.out_proj.map(LinearGrads::zeros_like),
+            attn_scores: Vec::with_capacity(items),
+        }
+    }
+
+    /// Copies [`x`](Self::x) into the deprecated alias `inputs`, once every item is done.
+    #[allow(deprecated)]
+    fn fill_alias(mut self) -> AttentionGrads {
+        self.inputs = self.x.clone();
+        self
+    }
 }
 
 /// Which module a [`Tape`] runs, and the layers it borrows.
@@ -66,23 +97,22 @@ struct Layers<'m> {
     w_key: &'m Linear,
     w_value: &'m Linear,
     out_proj: Option<&'m Linear>,
-    dropout: Option<Dropout>,
     num_heads: usize,
     causal: bool,
 }
 
-/// One batch item's forward pass, kept for the backward pass.
-#[derive(Debug, Clone)]
-struct ItemTape {
-    x: DMatrix<f32>,           // (T, d_in)
-    queries: PerHead,          // (heads, T, head_dim)
-    keys: PerHead,             // (heads, T, head_dim)
-    values: PerHead,           // (heads, T, head_dim)
-    attn_weights: PerHead,     // (heads, T, T), before dropout
-    dropped: PerHead,          // (heads, T, T), after dropout
-    noise: Option<PerHead>,    // (heads, T, T): the dropout factors, training mode only
-    context_vec: DMatrix<f32>, // (T, d_out): the heads side by side
-    output: DMatrix<f32>,      // (T, d_out)
+impl<'m> Layers<'m> {
+    /// One causal head: [`CausalAttention`]'s layers.
+    fn causal(module: &'m CausalAttention) -> Layers<'m> {
+        Layers {
+            w_query: module.w_query(),
+            w_key: module.w_key(),
+            w_value: module.w_value(),
+            out_proj: None,
+            num_heads: 1,
+            causal: true,
+        }
+    }
 }
 
 /// A forward pass that keeps what its backward pass needs, as PyTorch's autograd keeps the
@@ -91,8 +121,9 @@ struct ItemTape {
 /// [`causal`](Self::causal) or [`multi_head`](Self::multi_head); read the output with
 /// [`output`](Self::output); then [`backward`](Self::backward).
 ///
-/// The recorded output equals the module's own `forward` (or `forward_train` from the same
-/// generator) bit for bit: the same steps, in the same order, drawing the same dropout mask.
+/// The tape does not repeat the module's steps: it runs the module's own forward pass, which
+/// keeps what it computed, so its output *is* the module's `forward` (or `forward_train` from
+/// the same generator, drawing the same dropout mask), bit for bit.
 ///
 /// ```
 /// use ch03_attention::gradients::Tape;
@@ -108,12 +139,13 @@ struct ItemTape {
 /// // L = sum of every output: the upstream gradient is all ones.
 /// let grads = tape.backward(&[DMatrix::from_element(6, 2, 1.0)]).unwrap();
 /// assert_eq!(grads.w_query.weight.shape(), (2, 3));
-/// assert_eq!(grads.inputs[0].shape(), (6, 3));
+/// assert_eq!(grads.x[0].shape(), (6, 3)); // ∂L/∂x, PyTorch's x.grad
 /// ```
 #[derive(Debug, Clone)]
 pub struct Tape<'m> {
     layers: Layers<'m>,
-    items: Vec<ItemTape>,
+    batch: Vec<DMatrix<f32>>, // (b, T, d_in): the input
+    items: Vec<ItemPass>,     // the module's forward pass, per batch item
 }
 
 impl<'m> Tape<'m> {
@@ -132,12 +164,12 @@ impl<'m> Tape<'m> {
             w_key: module.w_key(),
             w_value: module.w_value(),
             out_proj: None,
-            dropout: None,
             num_heads: 1,
             causal: false,
         };
         check_width("SelfAttentionV2", x, layers.d_in())?;
-        Ok(record(layers, std::slice::from_ref(x), None))
+        let items = vec![module.forward_pass(x)?];
+        Ok(Tape::new(layers, std::slice::from_ref(x), items))
     }
 
     /// [`CausalAttention::forward`] (`rng` is `None`) or
@@ -152,22 +184,8 @@ impl<'m> Tape<'m> {
         batch: &[DMatrix<f32>],
         rng: Option<&mut TorchRng>,
     ) -> Result<Tape<'m>, Error> {
-        let layers = Layers {
-            w_query: module.w_query(),
-            w_key: module.w_key(),
-            w_value: module.w_value(),
-            out_proj: None,
-            dropout: Some(*module.dropout()),
-            num_heads: 1,
-            causal: true,
-        };
-        check_batch(
-            "CausalAttention",
-            batch,
-            layers.d_in(),
-            module.context_length(),
-        )?;
-        Ok(record(layers, batch, rng))
+        let items = module.forward_pass(batch, rng)?;
+        Ok(Tape::new(Layers::causal(module), batch, items))
     }
 
     /// [`MultiHeadAttention::forward`] (`rng` is `None`) or
@@ -186,28 +204,36 @@ impl<'m> Tape<'m> {
             w_key: module.w_key(),
             w_value: module.w_value(),
             out_proj: Some(module.out_proj()),
-            dropout: Some(*module.dropout()),
             num_heads: module.num_heads(),
             causal: true,
         };
-        check_batch(
-            "MultiHeadAttention",
-            batch,
-            layers.d_in(),
-            module.context_length(),
-        )?;
-        Ok(record(layers, batch, rng))
+        let items = module.forward_pass(batch, rng)?;
+        Ok(Tape::new(layers, batch, items))
+    }
+
+    fn new(layers: Layers<'m>, batch: &[DMatrix<f32>], items: Vec<ItemPass>) -> Tape<'m> {
+        Tape {
+            layers,
+            batch: batch.to_vec(),
+            items,
+        }
     }
 
     /// The forward pass's output, one `(tokens × d_out)` matrix per batch item.
     pub fn output(&self) -> Vec<DMatrix<f32>> {
-        self.items.iter().map(|item| item.output.clone()).collect()
+        self.items
+            .iter()
+            .map(|item| item.output().clone())
+            .collect()
     }
 
     /// The attention weights after dropout, per batch item and head (`(tokens × tokens)`):
     /// what multiplied the values.
     pub fn dropped_attn_weights(&self) -> Vec<PerHead> {
-        self.items.iter().map(|item| item.dropped.clone()).collect()
+        self.items
+            .iter()
+            .map(|item| item.dropped().clone())
+            .collect()
     }
 
     /// The dropout factors the forward pass drew (`1 / (1 − p)` kept, 0 dropped), per batch
@@ -228,24 +254,22 @@ impl<'m> Tape<'m> {
     /// output.
     pub fn backward(&self, d_output: &[DMatrix<f32>]) -> Result<AttentionGrads, Error> {
         check_gradient_shapes(&self.output(), d_output)?;
-        let l = &self.layers;
-        let mut grads = AttentionGrads {
-            inputs: Vec::with_capacity(self.items.len()),
-            w_query: LinearGrads::zeros_like(l.w_query),
-            w_key: LinearGrads::zeros_like(l.w_key),
-            w_value: LinearGrads::zeros_like(l.w_value),
-            out_proj: l.out_proj.map(LinearGrads::zeros_like),
-            attn_scores: Vec::with_capacity(self.items.len()),
-        };
-        for (item, d_out) in self.items.iter().zip(d_output) {
-            self.item_backward(item, d_out, &mut grads);
+        let mut grads = AttentionGrads::zeros_like(&self.layers, self.items.len());
+        for ((item, x), d_out) in self.items.iter().zip(&self.batch).zip(d_output) {
+            self.item_backward(item, x, d_out, &mut grads);
         }
-        Ok(grads)
+        Ok(grads.fill_alias())
     }
 
     /// One batch item's backward pass, from `∂output` to `∂x`, adding its share of the weight
     /// gradients to `grads`.
-    fn item_backward(&self, item: &ItemTape, d_output: &DMatrix<f32>, grads: &mut AttentionGrads) {
+    fn item_backward(
+        &self,
+        item: &ItemPass,
+        x: &DMatrix<f32>,
+        d_output: &DMatrix<f32>,
+        grads: &mut AttentionGrads,
+    ) {
         let l = &self.layers;
         // output = out_proj(context_vec) (MultiHeadAttention; the others output context_vec)
         let d_context_vec = match (l.out_proj, grads.out_proj.as_mut()) {
@@ -261,21 +285,21 @@ impl<'m> Tape<'m> {
         let d_queries = concat_heads(&heads.iter().map(|g| g.queries.clone()).collect::<PerHead>());
         let d_keys = concat_heads(&heads.iter().map(|g| g.keys.clone()).collect::<PerHead>());
         let d_values = concat_heads(&heads.iter().map(|g| g.values.clone()).collect::<PerHead>());
-        let d_x_query = linear_backward(l.w_query, &item.x, &d_queries, &mut grads.w_query);
-        let d_x_key = linear_backward(l.w_key, &item.x, &d_keys, &mut grads.w_key);
-        let d_x_value = linear_backward(l.w_value, &item.x, &d_values, &mut grads.w_value);
-        grads.inputs.push(d_x_query + d_x_key + d_x_value); // (T, d_in)
+        let d_x_query = linear_backward(l.w_query, x, &d_queries, &mut grads.w_query);
+        let d_x_key = linear_backward(l.w_key, x, &d_keys, &mut grads.w_key);
+        let d_x_value = linear_backward(l.w_value, x, &d_values, &mut grads.w_value);
+        grads.x.push(d_x_query + d_x_key + d_x_value); // (T, d_in)
         grads
             .attn_scores
             .push(heads.into_iter().map(|g| g.attn_scores).collect());
     }
 
     /// Head `h`'s backward pass, from `∂context_h` to `∂queries_h`, `∂keys_h`, `∂values_h`.
-    fn head_backward(&self, item: &ItemTape, h: usize, d_context: &DMatrix<f32>) -> HeadGrads {
+    fn head_backward(&self, item: &ItemPass, h: usize, d_context: &DMatrix<f32>) -> HeadGrads {
         let l = &self.layers;
         // context_h = dropped @ values_h
         let d_dropped = matmul(d_context, &item.values[h].transpose()); // (T, T)
-        let d_values = matmul(&item.dropped[h].transpose(), d_context); // (T, head_dim)
+        let d_values = matmul(&item.dropped()[h].transpose(), d_context); // (T, head_dim)
         // dropped = dropout(attn_weights): the noise the forward pass drew
         let d_attn_weights = match &item.noise {
             Some(noise) => d_dropped.component_mul(&noise[h]), // (T, T)
@@ -305,7 +329,7 @@ struct HeadGrads {
     queries: DMatrix<f32>,     // (T, head_dim)
     keys: DMatrix<f32>,        // (T, head_dim)
     values: DMatrix<f32>,      // (T, head_dim)
-    attn_scores: DMatrix<f32>, // (T, T): at the softmax's input, before the mask's backward
+    attn_scores: DMatrix<f32>, // (T, T): after the mask, before the division by √head_dim
 }
 
 impl Layers<'_> {
@@ -318,80 +342,6 @@ impl Layers<'_> {
         let head_dim = self.w_query.out_features() / self.num_heads;
         (head_dim as f32).sqrt()
     }
-}
-
-/// The forward pass of every batch item, step by step as the modules' `forward`, keeping the
-/// intermediate results. `rng` is `Some` in training mode.
-fn record<'m>(layers: Layers<'m>, batch: &[DMatrix<f32>], rng: Option<&mut TorchRng>) -> Tape<'m> {
-    let l = &layers;
-    let mut items = Vec::with_capacity(batch.len());
-    let mut all_weights = Vec::new(); // (b · heads, T, T), item 0 head 0 first
-    for x in batch {
-        let keys = apply(l.w_key, x); // (T, d_out)
-        let queries = apply(l.w_query, x); // (T, d_out)
-        let values = apply(l.w_value, x); // (T, d_out)
-        let keys = split_heads(&keys, l.num_heads); // (heads, T, head_dim)
-        let queries = split_heads(&queries, l.num_heads);
-        let values = split_heads(&values, l.num_heads);
-        let attn_weights: PerHead = queries
-            .iter()
-            .zip(&keys)
-            .map(|(q, k)| {
-                let attn_scores = matmul(q, &k.transpose()); // (T, T)
-                let masked = match l.causal {
-                    true => mask_future_with_neg_inf(&attn_scores), // masked_fill_(mask, −∞)
-                    false => attn_scores,
-                };
-                softmax_rows(&(masked / l.scale())) // (T, T)
-            })
-            .collect();
-        all_weights.extend(attn_weights.iter().cloned());
-        items.push(ItemTape {
-            x: x.clone(),
-            queries,
-            keys,
-            values,
-            attn_weights,
-            dropped: Vec::new(),
-            noise: None,
-            context_vec: DMatrix::zeros(0, 0),
-            output: DMatrix::zeros(0, 0),
-        });
-    }
-    // dropout(attn_weights): one mask over (b, heads, T, T), drawn in training mode only.
-    let (dropped, noise) = match (rng, l.dropout) {
-        (Some(rng), Some(dropout)) => {
-            let (dropped, noise) = dropout.forward_train_batch_with_noise(&all_weights, rng);
-            (dropped, Some(noise))
-        }
-        _ => (all_weights, None),
-    };
-    let mut dropped = dropped.into_iter();
-    let mut noise = noise.map(Vec::into_iter);
-    for item in &mut items {
-        item.dropped = dropped.by_ref().take(l.num_heads).collect();
-        item.noise = noise.as_mut().map(|n| n.take(l.num_heads).collect());
-        // context = dropped @ values, per head; the heads side by side: (T, d_out)
-        let context: PerHead = item
-            .dropped
-            .iter()
-            .zip(&item.values)
-            .map(|(w, v)| matmul(w, v))
-            .collect();
-        item.context_vec = concat_heads(&context);
-        item.output = match l.out_proj {
-            Some(out_proj) => apply(out_proj, &item.context_vec), // (T, d_out)
-            None => item.context_vec.clone(),
-        };
-    }
-    Tape { layers, items }
-}
-
-/// `layer(x)` for an input whose width was checked.
-fn apply(layer: &Linear, x: &DMatrix<f32>) -> DMatrix<f32> {
-    layer
-        .forward(x)
-        .unwrap_or_else(|e| unreachable!("checked: {e}"))
 }
 
 /// The backward pass of `y = x Wᵀ + b`: adds `∂L/∂W = d_yᵀ x` and `∂L/∂b = Σ_rows d_y` to

@@ -1,3 +1,4 @@
+//! # Why the mask matters: what an unmasked model learns, measured
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/leakage.md"))]
 
 use std::sync::OnceLock;

@@ -21,7 +21,7 @@ pub struct Exercise {
     pub file: &'static str,
     /// The functions of that file the exercise judges, in order.
     pub functions: &'static [&'static str],
-    /// The printed results of the book (names of [`crate::chapter`] entries) the exercise
+    /// The printed results of the book (names of [`crate::book`] entries) the exercise
     /// reproduces: every failing verdict shows them beside the learner's.
     pub book: &'static [&'static str],
     /// The check.

@@ -9,7 +9,14 @@ use super::text::{Text, text};
 
 /// A seeded random `(rows × cols)` matrix with entries in `[lo, hi)`, printed with 4 decimals
 /// in a verdict: entries are rounded to 2 decimals so what the learner reads is the input.
+///
+/// The range must hold more than one number (`lo < hi`): a check whose probe inputs are all the
+/// same value tests far less than it says, so such a range is a mistake in the check, and panics.
 pub(crate) fn random(seed: u64, rows: usize, cols: usize, lo: f64, hi: f64) -> DMatrix<f32> {
+    assert!(
+        lo < hi,
+        "a probe's random inputs need a range, not [{lo}, {hi})"
+    );
     crate::TorchRng::manual_seed(seed)
         .uniform(rows, cols, lo, hi)
         .map(|x| (x * 100.0).round() / 100.0)
@@ -128,6 +135,18 @@ mod tests {
 
     fn got(out: Out) -> Got {
         out.into()
+    }
+
+    /// A range of one number is a mistake in a check: it panics rather than test on constants.
+    #[test]
+    fn random_inputs_need_a_range() {
+        let m = random(1, 3, 2, -0.5, 0.5);
+        assert!(m.iter().all(|v| (-0.5..0.5).contains(v)));
+        assert!(m.iter().any(|&v| v != m[0]));
+        for (lo, hi) in [(2.0, 2.0), (3.0, -3.0)] {
+            let result = std::panic::catch_unwind(|| random(1, 3, 2, lo, hi));
+            assert!(result.is_err(), "[{lo}, {hi})");
+        }
     }
 
     #[test]

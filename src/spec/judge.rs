@@ -19,7 +19,7 @@ use super::show::{Block, render};
 use super::source;
 use super::text::{Lang, Text, text};
 use super::{Implementation, TIME_LIMIT};
-use crate::chapter;
+use crate::book;
 
 /// Judges implementations: which one, in which language, at what width, with which sources
 /// (the learner's files, to tell "not started" from "waiting for …").
@@ -305,7 +305,7 @@ impl Judge {
 /// The book's printed result `name` beside what the learner's code printed for it (or alone,
 /// when the learner's code gave nothing for it).
 fn book_beside(name: &str, seen: &[Seen]) -> Vec<Block> {
-    let printed = chapter::find(name).expect("a registry entry");
+    let printed = book::find(name).expect("a registry entry");
     let place = printed.place();
     let yours = seen.iter().find_map(|s| match s {
         Seen::Returned { probe, got, .. } => probe

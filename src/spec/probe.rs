@@ -17,7 +17,7 @@ use super::show::{Block, Compare};
 use super::text::{Text, text};
 use super::{Implementation, REFERENCE};
 use crate::Linear;
-use crate::chapter;
+use crate::book;
 use crate::torch::print::TorchPrint;
 
 /// The relative tolerance of "equal": `|got − want| ≤ TOL · max(1, |want|)`. A learner's f32
@@ -135,7 +135,7 @@ pub(crate) type Run = Arc<dyn Fn(&Implementation) -> Got + Send + Sync>;
 /// A book result a probe's output is printed as: the registry entry and how to print.
 #[derive(Clone, Copy)]
 pub(crate) struct BookPrint {
-    /// The name of the [`chapter`] entry.
+    /// The name of the [`book`](crate::book) entry.
     pub name: &'static str,
     /// The learner's result printed as the notebook prints it.
     pub print: fn(&Out) -> String,
@@ -181,7 +181,7 @@ impl Probe {
 
     /// The output must print as the book's entry `name`, printed with `print`.
     pub fn book(mut self, name: &'static str, print: fn(&Out) -> String) -> Probe {
-        assert!(chapter::find(name).is_some(), "no printed result {name}");
+        assert!(book::find(name).is_some(), "no printed result {name}");
         self.book = Some(BookPrint { name, print });
         self
     }
@@ -305,7 +305,7 @@ fn compare(probe: &Probe, got: &Got, want: &Got) -> Option<Vec<Block>> {
     let what = &probe.what;
     let mut blocks = Vec::new();
     if let Some(book) = probe.book {
-        let printed = chapter::find(book.name).expect("checked when the probe was made");
+        let printed = book::find(book.name).expect("checked when the probe was made");
         let expected = printed.expected();
         let yours = (book.print)(&got.out);
         if yours == expected && got.draws == want.draws {

@@ -84,6 +84,8 @@ pub(crate) fn causal_attn_weights(c: &Ctx) -> Outcome {
             changed[(i, j)] = noise[(i, j)];
         }
     }
+    let past_kept = (0..4).all(|i| (0..=i).all(|j| changed[(i, j)] == s[(i, j)]));
+    assert!(past_kept, "only the scores above the diagonal change");
     let (s2, s3, changed_shown) = (s.clone(), s.clone(), changed.clone());
     c.probes([
         Probe::new(

@@ -1,3 +1,4 @@
+//! # `nn.Linear` and PyTorch's default initialization
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/linear.md"))]
 
 use nalgebra::{DMatrix, DVector};

@@ -1,3 +1,4 @@
+//! # Why these numbers match the book
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/torch_rng.md"))]
 
 use nalgebra::DMatrix;

@@ -196,8 +196,10 @@ mod tests {
     /// by 0.5 on a layer whose largest recorded entry is 2, so 0.25 (on `W_query`'s scale, 6,
     /// it would be 0.083).
     #[test]
+    #[allow(deprecated)] // builds every field, the deprecated alias `inputs` too
     fn errors_are_measured_on_their_layers_scale() {
         let grads = AttentionGrads {
+            x: Vec::new(),
             inputs: Vec::new(),
             w_query: linear(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], None),
             w_key: linear(&[0.0, 0.0], None),

@@ -27,7 +27,7 @@ pub(super) fn sections() -> Result<Vec<Section>, Error> {
         }
     }
     let printed = decoded.as_slice().torch_str();
-    let book_text = strip_autograd_suffix(book::MHA_CONTEXT_VECS);
+    let book_text = strip_autograd_suffix(book::s3_6::MHA_CONTEXT_VECS.book);
     items.push(Item::claim(
         "[cache]",
         "the book's MultiHeadAttention (3.6.2) decoded one token at a time",

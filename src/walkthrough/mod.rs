@@ -2,7 +2,7 @@
 //!
 //! Each section of the chapter is a list of [`Item`]s: one printed result, computed by this
 //! crate and printed the way PyTorch prints it, beside what the book prints. The book's printed
-//! results come from the registry in [`crate::chapter`]; each section adds its own extras (seeded
+//! results come from the registry in [`crate::book`]; each section adds its own extras (seeded
 //! parameters compared with PyTorch's bits, measured claims) in cell order. The binary
 //! (`src/main.rs`) renders them; the tests check that every item matches.
 //!
@@ -14,7 +14,7 @@
 //! ```
 
 use crate::Error;
-use crate::chapter::{self, Printed};
+use crate::book::{self, Printed};
 use crate::torch::print::strip_autograd_suffix;
 
 mod gradients;
@@ -51,6 +51,9 @@ pub struct Item {
     pub cell: String,
     /// What it is, in a few words.
     pub what: &'static str,
+    /// The same in Korean where the item carries it (a printed result's record does); otherwise
+    /// [`ko::label`] translates `what`.
+    pub what_ko: Option<&'static str>,
     /// This crate's result, printed like PyTorch.
     pub computed: String,
     /// What the book (or PyTorch) prints, verbatim.
@@ -62,13 +65,7 @@ pub struct Item {
 impl Item {
     /// A result compared with the book's printed text.
     pub fn book(cell: &'static str, what: &'static str, computed: String, book: &str) -> Item {
-        Item {
-            cell: cell.to_string(),
-            what,
-            computed,
-            expected: book.to_string(),
-            source: Source::Book,
-        }
+        Item::new(cell, what, computed, book.to_string(), Source::Book)
     }
 
     /// A result compared with a value recorded from PyTorch (not printed by the book).
@@ -78,13 +75,7 @@ impl Item {
         computed: String,
         expected: String,
     ) -> Item {
-        Item {
-            cell: cell.to_string(),
-            what,
-            computed,
-            expected,
-            source: Source::PyTorch,
-        }
+        Item::new(cell, what, computed, expected, Source::PyTorch)
     }
 
     /// A measurement (`computed`) and the statement it is meant to bear out.
@@ -95,16 +86,28 @@ impl Item {
         statement: String,
         holds: bool,
     ) -> Item {
+        Item::new(cell, what, computed, statement, Source::Claim { holds })
+    }
+
+    /// An item the walkthrough adds itself: its Korean label comes from [`ko::label`].
+    fn new(
+        cell: &'static str,
+        what: &'static str,
+        computed: String,
+        expected: String,
+        source: Source,
+    ) -> Item {
         Item {
             cell: cell.to_string(),
             what,
+            what_ko: None,
             computed,
-            expected: statement,
-            source: Source::Claim { holds },
+            expected,
+            source,
         }
     }
 
-    /// A registry entry ([`crate::chapter`]), computed and compared with the book's text.
+    /// A registry entry ([`crate::book`]), computed and compared with the book's text.
     ///
     /// # Errors
     ///
@@ -113,10 +116,17 @@ impl Item {
         Ok(Item {
             cell: p.cell_label(),
             what: p.label,
+            what_ko: Some(p.label_ko),
             computed: p.compute()?,
             expected: p.book.to_string(),
             source: Source::Book,
         })
+    }
+
+    /// What the item is, in Korean: [`what_ko`](Self::what_ko), or [`ko::label`] of `what`
+    /// (`None` when neither has it).
+    pub fn korean_what(&self) -> Option<&'static str> {
+        self.what_ko.or_else(|| ko::label(self.what))
     }
 
     /// The expected text with PyTorch's `grad_fn=<…>` suffix removed: what this crate prints.
@@ -158,7 +168,7 @@ fn cell_number(cell: &str) -> u32 {
 /// printed results.
 fn with_printed(id: &str, extras: Vec<Item>) -> Result<Vec<Item>, Error> {
     let mut items = extras;
-    for p in chapter::in_section(id) {
+    for p in book::in_section(id) {
         items.push(Item::printed(p)?);
     }
     items.sort_by_key(|item| cell_number(&item.cell)); // stable: extras first at equal cells
@@ -259,7 +269,10 @@ pub fn render_in(sections: &[Section], lang: Lang) -> String {
                 (Source::Claim { .. }, false) => "claim",
                 (Source::Claim { .. }, true) => "주장",
             };
-            let what = ko::label(item.what).filter(|_| ko).unwrap_or(item.what);
+            let what = match ko {
+                true => item.korean_what().unwrap_or(item.what),
+                false => item.what,
+            };
             let cell = match ko {
                 true => ko::cell_label(&item.cell),
                 false => item.cell.clone(),
@@ -279,28 +292,16 @@ pub fn render_in(sections: &[Section], lang: Lang) -> String {
         true => format!("{total}개 중 {ok}개 {ko_text}"),
     };
     for t in tally(sections) {
-        let (chapter, (ok, total), (ok_t, total_t)) = (&t.chapter, t.book, t.pytorch);
-        if total > 0 {
-            let text = matching(
-                ok,
-                total,
-                "printed results match the book",
-                "책의 출력과 일치",
-            );
-            out.push_str(&format!("{chapter}: {text}\n"));
-        }
-        if total_t > 0 {
-            let text = matching(
-                ok_t,
-                total_t,
-                "values match PyTorch",
-                "파이토치의 값과 일치",
-            );
-            out.push_str(&format!("{chapter}: {text}\n"));
-        }
-        if t.claims.1 > 0 {
-            let text = matching(t.claims.0, t.claims.1, "claims hold", "주장이 성립");
-            out.push_str(&format!("{chapter}: {text}\n"));
+        let counts = [
+            (t.book, "printed results match the book", "책의 출력과 일치"),
+            (t.pytorch, "values match PyTorch", "파이토치의 값과 일치"),
+            (t.claims, "claims hold", "주장이 성립"),
+        ];
+        for ((ok, total), en, ko_text) in counts {
+            if total > 0 {
+                let text = matching(ok, total, en, ko_text);
+                out.push_str(&format!("{}: {text}\n", t.chapter));
+            }
         }
     }
     let chapter: Vec<&Item> = sections

@@ -1,5 +1,5 @@
 //! Section 3.3: attention without trainable weights. Every item is a printed result of the
-//! book, listed in the registry ([`crate::chapter`]).
+//! book, listed in the registry ([`crate::book`]).
 
 use super::{Section, with_printed};
 use crate::Error;

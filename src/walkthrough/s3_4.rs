@@ -1,5 +1,5 @@
 //! Section 3.4: self-attention with trainable weights. The book's printed results come from the
-//! registry ([`crate::chapter`]); this file adds the seeded weights, compared with PyTorch's bits.
+//! registry ([`crate::book`]); this file adds the seeded weights, compared with PyTorch's bits.
 
 use super::torch_values::{SEED_123_RAND_QKV, SEED_789_LINEAR_QKV};
 use super::{Item, Section, seeded_parameter, with_printed};

@@ -1,12 +1,12 @@
 //! Section 3.5: causal attention and dropout. The book's printed results come from the registry
-//! ([`crate::chapter`]); this file adds `CausalAttention`'s seeded weights, compared with
+//! ([`crate::book`]); this file adds `CausalAttention`'s seeded weights, compared with
 //! PyTorch's bits.
 
 use super::torch_values::SEED_123_LINEAR_QKV;
 use super::{Item, Section, seeded_parameter, with_printed};
-use crate::chapter::{self, Setup};
+use crate::book::{self, Setup};
 use crate::torch::print::row_major;
-use crate::{BernoulliPath, CausalAttention, Error, TorchRng, book, diagnose};
+use crate::{BernoulliPath, CausalAttention, Error, TorchRng, diagnose};
 
 pub(super) fn sections() -> Result<Vec<Section>, Error> {
     let s351 = Section {
@@ -55,13 +55,13 @@ fn linux_colab_masks() -> Result<Vec<Item>, Error> {
     };
     let mut items = Vec::new();
     for (name, linux) in [
-        ("s3_5_2_dropout_ones", book::DROPOUT_ONES_LINUX_MKL),
+        ("s3_5_2_dropout_ones", book::s3_5::DROPOUT_ONES_LINUX_MKL),
         (
             "s3_5_2_dropout_attn_weights",
-            book::DROPOUT_WEIGHTS_LINUX_MKL,
+            book::s3_5::DROPOUT_WEIGHTS_LINUX_MKL,
         ),
     ] {
-        let entry = chapter::find(name).expect("a registry entry");
+        let entry = book::find(name).expect("a registry entry");
         items.push(Item::pytorch(
             entry.cell,
             "the same cell on Linux or Colab with PyTorch <= 2.6 (MKL's dropout mask)",

@@ -1,10 +1,10 @@
 //! Section 3.6 and the exercises: multi-head attention. The book's printed results come from the
-//! registry ([`crate::chapter`]); this file adds `MultiHeadAttention`'s seeded parameters,
+//! registry ([`crate::book`]); this file adds `MultiHeadAttention`'s seeded parameters,
 //! compared with PyTorch's bits.
 
 use super::torch_values::{SEED_123_LINEAR_QKV, SEED_123_MHA_OUT_PROJ};
 use super::{Item, Section, seeded_parameter, with_printed};
-use crate::chapter;
+use crate::book;
 use crate::torch::print::row_major;
 use crate::{Error, MultiHeadAttention, TorchRng};
 
@@ -50,7 +50,7 @@ pub(super) fn sections() -> Result<Vec<Section>, Error> {
     let exercises = Section {
         id: "exercises",
         title: "Exercises 3.1, 3.2 and 3.3",
-        items: chapter::exercises()
+        items: book::solution_outputs()
             .map(Item::printed)
             .collect::<Result<_, _>>()?,
     };
