@@ -12,6 +12,14 @@
 //! `--simd best` (the efficient path's instruction-set level: `best`, `all` for every level the CPU
 //! has, or names such as `AVX-512,AVX2+FMA,portable`).
 //!
+//! Decoding (batch 1; a batch above 1 is skipped): `--impl efficient-decode` prefills an
+//! `EfficientDecoder`'s cache with `tokens` tokens, then decodes 64 tokens one at a time;
+//! `median_ms` is the median over the runs of the mean ms per decoded token (the prefill is not
+//! timed), `kv_cache_mib` the cache's preallocated size and `peak_mib` the heap the 64 steps
+//! held beyond it. `--impl efficient-recompute` is the cost per token without a cache: the
+//! efficient forward pass over the whole sequence (`tokens + i` tokens) for each of 4 new tokens,
+//! the mean per token.
+//!
 //! Each configuration: one warm-up pass, then the median of `--runs` timed passes.
 //! `peak_mib` is the largest amount of heap memory the forward pass held at once, beyond what
 //! was allocated before it (module, input), counted by the allocator of
@@ -26,7 +34,7 @@
 
 use std::time::Instant;
 
-use ch03_attention::efficient::SimdLevel;
+use ch03_attention::efficient::{EfficientDecoder, SimdLevel};
 use ch03_attention::nalgebra::DMatrix;
 use ch03_attention::{EfficientMha, MultiHeadAttention, TorchRng};
 
@@ -137,6 +145,39 @@ fn measure(runs: usize, mut forward: impl FnMut() -> Vec<DMatrix<f32>>) -> (f64,
     (times[times.len() / 2], peak as f64 / (1024.0 * 1024.0))
 }
 
+/// Tokens decoded one at a time after the prefill (`efficient-decode`).
+const DECODED: usize = 64;
+/// New tokens timed by `efficient-recompute` (each one a whole forward pass).
+const RECOMPUTED: usize = 4;
+
+/// Median over `runs` runs (after one warm-up run) of the mean ms per decoded token, and the
+/// peak extra heap (MiB) of the timed steps. `setup` (not timed) prepares a run; `step(i)`
+/// decodes new token `i`.
+fn measure_per_token<S>(
+    runs: usize,
+    tokens: usize,
+    mut setup: impl FnMut() -> S,
+    mut step: impl FnMut(&mut S, usize) -> DMatrix<f32>,
+) -> (f64, f64) {
+    let mut peak = 0;
+    let mut times = Vec::with_capacity(runs);
+    for run in 0..=runs {
+        let mut state = setup();
+        let before = counting_alloc::start();
+        let start = Instant::now();
+        for i in 0..tokens {
+            std::hint::black_box(step(&mut state, i));
+        }
+        let per_token = start.elapsed().as_secs_f64() * 1e3 / tokens as f64;
+        peak = peak.max(counting_alloc::since(before).1);
+        if run > 0 {
+            times.push(per_token);
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    (times[times.len() / 2], peak as f64 / (1024.0 * 1024.0))
+}
+
 fn main() {
     let o = match options() {
         Ok(o) => o,
@@ -153,14 +194,30 @@ fn main() {
     }
     for &(batch, tokens) in &o.configs {
         let mut rng = TorchRng::manual_seed(123);
-        let mha = MultiHeadAttention::new(D_MODEL, D_MODEL, tokens, 0.0, HEADS, false, &mut rng)
-            .expect("GPT-2 sizes are valid");
+        // Room for the decoded tokens after the prompt.
+        let context_length = tokens + DECODED;
+        let mha = MultiHeadAttention::new(
+            D_MODEL,
+            D_MODEL,
+            context_length,
+            0.0,
+            HEADS,
+            false,
+            &mut rng,
+        )
+        .expect("GPT-2 sizes are valid");
         let x: Vec<DMatrix<f32>> = (0..batch).map(|_| rng.rand(tokens, D_MODEL)).collect();
+        let new_tokens = rng.rand(DECODED, D_MODEL); // the decoded tokens' inputs
+        let mut cache_mib = None;
         for name in &o.impls {
             // The textbook module is the book's, on the calling thread: one row, threads 1.
+            if name.starts_with("efficient-") && batch != 1 {
+                eprintln!("{name}: one sequence at a time; skipping batch {batch}");
+                continue;
+            }
             let runs: Vec<(usize, Option<SimdLevel>)> = match name.as_str() {
                 "textbook" => vec![(1, None)],
-                "efficient" => o
+                "efficient" | "efficient-decode" | "efficient-recompute" => o
                     .levels
                     .iter()
                     .flat_map(|&level| o.threads.iter().map(move |&t| (t, level)))
@@ -171,11 +228,8 @@ fn main() {
                 }
             };
             for (threads, level) in runs {
-                let (median_ms, peak_mib, simd, projection) = if name == "textbook" {
-                    let (ms, mib) = measure(o.runs, || mha.forward(&x).expect("valid input"));
-                    (ms, mib, None, None)
-                } else {
-                    let eff = EfficientMha::from_textbook(&mha)
+                let efficient = || {
+                    EfficientMha::from_textbook(&mha)
                         .with_threads(threads)
                         .and_then(|e| e.with_block_size(o.block))
                         .and_then(|e| match level {
@@ -185,13 +239,67 @@ fn main() {
                         .unwrap_or_else(|e| {
                             eprintln!("{e}");
                             std::process::exit(2);
-                        });
-                    let (ms, mib) = measure(o.runs, || eff.forward(&x).expect("valid input"));
-                    // The fused QKV projection alone: 2 · T · d_in · 3·d_out per item.
-                    let (qkv_ms, _) = measure(o.runs, || eff.project_qkv(&x).expect("valid input"));
-                    let flops = 2.0 * (batch * tokens * D_MODEL * 3 * D_MODEL) as f64;
-                    let gflops = flops / (qkv_ms * 1e-3) / 1e9;
-                    (ms, mib, Some(eff.simd_level()), Some((qkv_ms, gflops)))
+                        })
+                };
+                let (median_ms, peak_mib, simd, projection) = match name.as_str() {
+                    "textbook" => {
+                        let (ms, mib) = measure(o.runs, || mha.forward(&x).expect("valid input"));
+                        (ms, mib, None, None)
+                    }
+                    "efficient" => {
+                        let eff = efficient();
+                        let (ms, mib) = measure(o.runs, || eff.forward(&x).expect("valid input"));
+                        // The fused QKV projection alone: 2 · T · d_in · 3·d_out per item.
+                        let (qkv_ms, _) =
+                            measure(o.runs, || eff.project_qkv(&x).expect("valid input"));
+                        let flops = 2.0 * (batch * tokens * D_MODEL * 3 * D_MODEL) as f64;
+                        let gflops = flops / (qkv_ms * 1e-3) / 1e9;
+                        (ms, mib, Some(eff.simd_level()), Some((qkv_ms, gflops)))
+                    }
+                    "efficient-decode" => {
+                        let eff = efficient();
+                        let mut prefilled = EfficientDecoder::new(&eff).expect("fits in memory");
+                        prefilled.prefill(&x[0]).expect("valid input");
+                        cache_mib = Some(prefilled.cache_bytes() as f64 / (1024.0 * 1024.0));
+                        let token = |i: usize| new_tokens.rows(i, 1).into_owned();
+                        let tokens_in: Vec<DMatrix<f32>> = (0..DECODED).map(token).collect();
+                        let (ms, mib) = measure_per_token(
+                            o.runs,
+                            DECODED,
+                            || prefilled.clone(), // the prompt cached, not timed
+                            |decoder, i| decoder.step(&tokens_in[i]).expect("room in the cache"),
+                        );
+                        (ms, mib, Some(eff.simd_level()), None)
+                    }
+                    "efficient-recompute" => {
+                        let eff = efficient();
+                        // The sequence after each new token: the prompt and the new tokens.
+                        let mut whole = DMatrix::zeros(tokens + RECOMPUTED, D_MODEL);
+                        whole.rows_mut(0, tokens).copy_from(&x[0]);
+                        whole
+                            .rows_mut(tokens, RECOMPUTED)
+                            .copy_from(&new_tokens.rows(0, RECOMPUTED));
+                        let prefixes: Vec<DMatrix<f32>> = (1..=RECOMPUTED)
+                            .map(|i| whole.rows(0, tokens + i).into_owned())
+                            .collect();
+                        let (ms, mib) = measure_per_token(
+                            o.runs,
+                            RECOMPUTED,
+                            || (),
+                            |(), i| {
+                                let out = eff
+                                    .forward(std::slice::from_ref(&prefixes[i]))
+                                    .expect("valid input");
+                                out[0].rows(tokens + i, 1).into_owned() // the new row
+                            },
+                        );
+                        (ms, mib, Some(eff.simd_level()), None)
+                    }
+                    _ => unreachable!("the impl names were checked above"),
+                };
+                let cache = match (name.as_str(), cache_mib) {
+                    ("efficient-decode", Some(mib)) => format!(", \"kv_cache_mib\": {mib:.1}"),
+                    _ => String::new(),
                 };
                 if o.json {
                     let simd = simd.map_or("null".into(), |l| format!("\"{l}\""));
@@ -203,13 +311,13 @@ fn main() {
                         "{{\"impl\": \"{name}\", \"batch\": {batch}, \"tokens\": {tokens}, \
                          \"d_model\": {D_MODEL}, \"heads\": {HEADS}, \"threads\": {threads}, \
                          \"median_ms\": {median_ms:.3}, \"peak_mib\": {peak_mib:.1}, \
-                         \"simd\": {simd}, \"qkv_ms\": {qkv_ms}, \"qkv_gflops\": {gflops}}}"
+                         \"simd\": {simd}, \"qkv_ms\": {qkv_ms}, \"qkv_gflops\": {gflops}{cache}}}"
                     );
                 } else {
                     let simd = simd.map_or("—".into(), |l| l.to_string());
                     let gflops = projection.map_or("—".into(), |(_, g)| format!("{g:.1}"));
                     println!(
-                        "{name:<10} {simd:>9} {batch:>5} {tokens:>6} {threads:>7} {median_ms:>10.2} \
+                        "{name:<10} {simd:>9} {batch:>5} {tokens:>6} {threads:>7} {median_ms:>10.3} \
                          {peak_mib:>9.1} {gflops:>9}"
                     );
                 }

@@ -14,6 +14,13 @@ shape (d_model 768, 12 heads) under torch.no_grad():
                  (768 × 2304): the machine's matrix-product speed as PyTorch reaches it, the
                  yardstick of this crate's projections. Its row adds `gflops`
                  (2·batch·tokens·768·2304 floating-point operations / median time).
+  torch_kv_decode  the KV-cache loop, the counterpart of `--impl efficient-decode` (batch 1):
+                 the same fused-QKV module with a cache appended by torch.cat (as the book's
+                 repository's KV-cache bonus code does), the prompt of `tokens` tokens prefilled
+                 (not timed), then 64 tokens decoded one at a time, each a fused QKV projection,
+                 torch.cat of its key and value onto the cache, scaled_dot_product_attention of
+                 its one query over the cache, and out_proj. `median_ms` is the median over the
+                 runs of the mean ms per decoded token; `peak_mib` is measured as for the others.
 
 Usage:
   bench_torch.py [--json] [--quick] [--threads 1,2] [--configs 1x1024,8x1024,1x4096] [--runs 9]
@@ -40,6 +47,7 @@ import time
 D_MODEL = 768
 HEADS = 12
 CONFIGS = [(1, 1024), (8, 1024), (1, 4096)]  # (batch, tokens)
+DECODED = 64  # tokens decoded one at a time by torch_kv_decode
 
 
 def build_modules():
@@ -112,7 +120,34 @@ def build_modules():
         def forward(self, x):
             return torch.mm(x.reshape(-1, x.shape[-1]), self.weight)
 
+    class KvCacheMultiHeadAttention(SdpaMultiHeadAttention):
+        """SdpaMultiHeadAttention with a KV cache appended by torch.cat."""
+
+        def __init__(self, d_in, d_out, num_heads, qkv_bias=False):
+            super().__init__(d_in, d_out, num_heads, qkv_bias)
+            self.reset_cache()
+
+        def reset_cache(self):
+            self.cache_k, self.cache_v = None, None
+
+        def forward(self, x):
+            b, num_tokens, _ = x.shape
+            qkv = self.qkv(x).view(b, num_tokens, 3, self.num_heads, self.head_dim)
+            queries, keys, values = qkv.permute(2, 0, 3, 1, 4)  # each (b, heads, new, head_dim)
+            if self.cache_k is None:
+                self.cache_k, self.cache_v = keys, values
+            else:
+                self.cache_k = torch.cat([self.cache_k, keys], dim=2)
+                self.cache_v = torch.cat([self.cache_v, values], dim=2)
+            # A prompt on an empty cache is causal; one new token sees every cached key.
+            context_vecs = F.scaled_dot_product_attention(
+                queries, self.cache_k, self.cache_v, dropout_p=0.0, is_causal=num_tokens > 1
+            )
+            context_vecs = context_vecs.transpose(1, 2).contiguous().view(b, num_tokens, self.d_out)
+            return self.out_proj(context_vecs)
+
     return {
+        "torch_kv_decode": lambda tokens: KvCacheMultiHeadAttention(D_MODEL, D_MODEL, HEADS),
         "torch_chapter": lambda tokens: ChapterMultiHeadAttention(D_MODEL, D_MODEL, tokens, 0.0, HEADS),
         "torch_sdpa": lambda tokens: SdpaMultiHeadAttention(D_MODEL, D_MODEL, HEADS),
         "torch_mm": lambda tokens: MatMul(D_MODEL, 3 * D_MODEL),
@@ -129,8 +164,21 @@ def run_one(impl, batch, tokens, threads, runs):
     x = torch.rand(batch, tokens, D_MODEL)
     base_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     times = []
+    if impl == "torch_kv_decode":
+        new_tokens = torch.rand(batch, DECODED, D_MODEL)
+        with torch.no_grad():
+            for i in range(2 + runs):
+                module.reset_cache()
+                module(x)  # the prompt, not timed
+                start = time.perf_counter()
+                for t in range(DECODED):
+                    out = module(new_tokens[:, t : t + 1])
+                elapsed = time.perf_counter() - start
+                del out
+                if i >= 2:
+                    times.append(elapsed * 1e3 / DECODED)
     with torch.no_grad():
-        for i in range(2 + runs):
+        for i in range(0 if impl == "torch_kv_decode" else 2 + runs):
             start = time.perf_counter()
             out = module(x)
             elapsed = time.perf_counter() - start

@@ -138,6 +138,22 @@ pub enum Error {
         /// Shape (rows, cols) of the gradient's item.
         got: (usize, usize),
     },
+    /// A KV cache asked to hold more tokens than the module's `context_length`.
+    CacheFull {
+        /// Tokens already cached.
+        cached: usize,
+        /// Tokens that were to be added.
+        new: usize,
+        /// The module's `context_length`.
+        context_length: usize,
+    },
+    /// A batch whose size differs from that of the sequences a KV cache holds.
+    CacheBatch {
+        /// Sequences (batch items) in the cache.
+        cached: usize,
+        /// Items in the batch.
+        got: usize,
+    },
     /// Elements that do not fill the shape they are given, or matrices that do not form one
     /// tensor.
     NotATensor {
@@ -234,6 +250,19 @@ impl fmt::Display for Error {
                 "the upstream gradient of batch item {index} has shape ({} × {}) but the \
                  output's is ({} × {})",
                 got.0, got.1, expected.0, expected.1
+            ),
+            Error::CacheFull {
+                cached,
+                new,
+                context_length,
+            } => write!(
+                f,
+                "the KV cache holds {cached} tokens and {new} more would exceed context_length \
+                 {context_length} (reset the cache to start a new sequence)"
+            ),
+            Error::CacheBatch { cached, got } => write!(
+                f,
+                "the KV cache holds {cached} sequences but the batch has {got} items"
             ),
             Error::NotATensor { shape, len } => write!(
                 f,

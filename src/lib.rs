@@ -16,6 +16,7 @@ pub mod similarity; // 3.3.1: dot products as similarity, attention scores // 3.
 // Beyond the chapter: why the mask matters, the backward pass, the fast path.
 pub mod efficient;
 pub mod gradients;
+pub mod kv_cache; // what the mask buys at inference: decoding with a KV cache
 pub mod leakage;
 
 // The book's printed results, and what reads them.
@@ -37,6 +38,7 @@ pub use causal::CausalAttention;
 pub use dropout::Dropout;
 pub use efficient::EfficientMha;
 pub use error::Error;
+pub use kv_cache::KvCache;
 pub use leakage::{LeakageConfig, LeakageReport, RunSummary};
 pub use multihead::{MultiHeadAttention, MultiHeadAttentionWrapper};
 pub use qkv::{SelfAttentionV1, SelfAttentionV2};

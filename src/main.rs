@@ -33,6 +33,7 @@ SECTIONS:
     3.5  3.5.1  3.5.2  3.5.3    causal attention and dropout
     3.6  3.6.1  3.6.2           multi-head attention
     exercises                   exercises 3.1, 3.2 and 3.3
+    kv-cache                    what the mask buys at inference: decoding with a KV cache
     why-mask                    why the causal mask matters (trains two small models, ~1 s)
     gradients                   the backward passes against PyTorch's autograd, and the
                                 causal mask's exact zeros

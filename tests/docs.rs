@@ -392,7 +392,7 @@ fn page_sources() -> Vec<(String, String, String)> {
 #[test]
 fn every_page_module_opens_with_the_page_title() {
     let sources = page_sources();
-    assert_eq!(sources.len(), 15, "{sources:?}");
+    assert_eq!(sources.len(), 16, "{sources:?}");
     for (file, page, text) in sources {
         let title = read(&format!("docs/{page}.md"))
             .lines()

@@ -15,8 +15,9 @@ use ch03_attention::torch::print::{TorchPrint, strip_autograd_suffix};
 use ch03_attention::{Error, MultiHeadAttention, TorchRng, book};
 use proptest::prelude::*;
 
+// Also used by `tests/kv_cache.rs` (one copy in the suite).
 #[path = "support/attention_f64.rs"]
-mod attention_f64;
+pub(crate) mod attention_f64;
 
 /// The f64 reference of a module on a batch: output and error bound per item (see
 /// `tests/support/attention_f64.rs` for the bound's derivation, step by step).

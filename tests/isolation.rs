@@ -1,6 +1,6 @@
 //! Each exercise is judged in a process of its own (`spec::isolate`): code that overflows its
 //! stack, aborts, exits, fails to allocate, panics during a panic or never returns costs only its
-//! own exercise's verdict, which names what happened; the 19 others are judged as usual.
+//! own exercise's verdict, which names what happened; the others are judged as usual.
 //!
 //! This test binary is its own child: run with `CH03_CRASH_CASE=<case>`, it judges one exercise of
 //! that case's implementation and prints the verdict, as the practice package's judge does.
@@ -148,7 +148,7 @@ fn judged(case: &Case, lang: Lang) -> Vec<Verdict> {
 /// The checks of one case; `Err` says what did not hold.
 fn check(case: &Case) -> Result<(), String> {
     let verdicts = judged(case, Lang::En);
-    if verdicts.len() != 20 {
+    if verdicts.len() != EXERCISES.len() {
         return Err(format!("{} verdicts", verdicts.len()));
     }
     for v in &verdicts {

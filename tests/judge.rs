@@ -30,7 +30,7 @@ fn the_reference_passes_every_exercise_in_both_languages() {
     }
     // The trait form reaches the same verdicts.
     let all = spec::check_all::<Reference>();
-    assert_eq!(all.len(), 20);
+    assert_eq!(all.len(), 21);
     assert!(all.iter().all(|v| v.status == Status::Done));
     assert_eq!(
         spec::check::<Reference>("softmax"),
@@ -143,6 +143,7 @@ fn the_exercise_table_is_complete() {
             "multi_head_attention",
             "exercise_3_2",
             "exercise_3_3",
+            "kv_decode_step",
         ]
     );
     let files = [
@@ -152,6 +153,7 @@ fn the_exercise_table_is_complete() {
         "s3_5.rs",
         "s3_6.rs",
         "exercises.rs",
+        "kv_cache.rs",
     ];
     let guides = [
         "similarity",
@@ -161,6 +163,7 @@ fn the_exercise_table_is_complete() {
         "causal",
         "dropout",
         "multihead",
+        "kv_cache",
     ];
     let mut functions: Vec<&str> = EXERCISES
         .iter()
@@ -175,10 +178,10 @@ fn the_exercise_table_is_complete() {
             assert!(ch03_attention::book::find(name).is_some(), "{name}");
         }
     }
-    assert_eq!(functions.len(), 23);
+    assert_eq!(functions.len(), 24);
     functions.sort_unstable();
     functions.dedup();
-    assert_eq!(functions.len(), 23, "a function in two exercises");
+    assert_eq!(functions.len(), 24, "a function in two exercises");
 }
 
 #[test]
@@ -334,6 +337,7 @@ perturbed! {
     multi_head_attention(batch: &[DMatrix<f32>], layers: &[Linear; 4], heads: usize) -> Vec<DMatrix<f32>>;
     exercise_3_2() -> Vec<DMatrix<f32>>;
     num_parameters(d_in: usize, d_out: usize, heads: usize, bias: bool) -> usize;
+    kv_decode_step(token: &DMatrix<f32>, layers: &[Linear; 4], heads: usize, keys: &mut [DMatrix<f32>], values: &mut [DMatrix<f32>]) -> DMatrix<f32>;
 }
 
 #[test]

@@ -28,6 +28,7 @@ mod efficient;
 mod figures;
 mod gradients;
 mod invariants;
+mod kv_cache;
 mod leakage;
 mod leakage_torch;
 mod multihead;

@@ -1,6 +1,6 @@
 //! # Practice: write chapter 3 yourself
 //!
-//! This program is your code, judged: it is built from the six files where you write the
+//! This program is your code, judged: it is built from the seven files where you write the
 //! functions of chapter 3 ("Coding attention mechanisms") of *Build a Large Language Model (From
 //! Scratch)*, and `cargo run -p ch03-practice` runs it once per exercise, so the same checks
 //! that judge `ch03-attention`'s own implementation judge yours.
@@ -33,6 +33,7 @@
 //! | [`s3_5`] (`src/s3_5.rs`) | 3.5: causal masks, dropout, `CausalAttention` (listing 3.3) |
 //! | [`s3_6`] (`src/s3_6.rs`) | 3.6: multi-head attention (listings 3.4, 3.5) |
 //! | [`exercises`] (`src/exercises.rs`) | the chapter's exercises 3.1, 3.2 and 3.3 |
+//! | [`kv_cache`] (`src/kv_cache.rs`) | beyond 3.6: one decoding step with a KV cache |
 //!
 //! You never edit this file: it only hands your functions to the judge
 //! ([`ch03_attention::spec`]).
@@ -45,6 +46,7 @@ extern crate ch03_attention;
 use ch03_attention::spec::{Implementation, isolate};
 
 pub mod exercises;
+pub mod kv_cache;
 pub mod s3_3_1;
 pub mod s3_3_2;
 pub mod s3_4;
@@ -60,6 +62,7 @@ static SOURCES: &[(&str, &str)] = &[
     ("s3_5.rs", include_str!("s3_5.rs")),
     ("s3_6.rs", include_str!("s3_6.rs")),
     ("exercises.rs", include_str!("exercises.rs")),
+    ("kv_cache.rs", include_str!("kv_cache.rs")),
 ];
 
 /// Your implementation of chapter 3: every function of the files above.
@@ -87,6 +90,7 @@ const YOURS: Implementation = Implementation {
     multi_head_attention: s3_6::multi_head_attention,
     exercise_3_2: exercises::exercise_3_2,
     num_parameters: exercises::num_parameters,
+    kv_decode_step: kv_cache::kv_decode_step,
 };
 
 /// Judges the exercise `--exercise ID` and prints the verdict for `cargo run -p ch03-practice`.

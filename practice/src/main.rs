@@ -9,7 +9,7 @@
 //! ```
 //!
 //! This program never contains your code, so it runs while your code does not compile: it builds
-//! the judge (`ch03-practice-judge`, your six files) with cargo, shows the compiler's message when
+//! the judge (`ch03-practice-judge`, your seven files) with cargo, shows the compiler's message when
 //! that fails, and otherwise runs the judge once per exercise, each in a process of its own
 //! ([`ch03_attention::spec::isolate`]). Listing always exits 0 (an exercise in progress is not an
 //! error); bad arguments exit 2.

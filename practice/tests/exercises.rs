@@ -62,4 +62,5 @@ exercises!(
     multi_head_attention,
     exercise_3_2,
     exercise_3_3,
+    kv_decode_step,
 );

@@ -2,12 +2,14 @@
 #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/efficient.md"))]
 
 // The files of this module, in reading order (the algorithm first, the machinery last):
-// this one (the API and its orchestration), online_softmax.rs, schedule.rs, kernel.rs, gemm.rs, simd.rs
-// (all of the module's `unsafe`), parallel.rs.
+// this one (the API and its orchestration), online_softmax.rs, schedule.rs, kernel.rs, gemm.rs
+// (the projections' matrix product), decode.rs (one token at a time against a preallocated KV
+// cache), simd.rs (all of the module's `unsafe`), parallel.rs.
 /// The `f64` reference with its error bound, shared with `tests/efficient.rs`.
 #[cfg(test)]
 #[path = "../../tests/support/attention_f64.rs"]
 mod attention_f64;
+mod decode;
 mod gemm;
 mod kernel;
 mod online_softmax;
@@ -26,6 +28,7 @@ use kernel::{HeadScratch, LANES, zeroed};
 use parallel::run_parallel;
 use simd::{Simd, with_simd};
 
+pub use decode::EfficientDecoder;
 pub use online_softmax::{RowStep, fast_exp, online_attention_row};
 pub use schedule::{Tile, TileKind, block_schedule, num_blocks};
 pub use simd::SimdLevel;

@@ -4,6 +4,7 @@
 //! CPU that has the feature, which each call below argues in its `// SAFETY:` comment.
 
 use super::gemm::{ProjectionJob, gemm_microtile, project_block};
+use super::decode::{HeadDecode, decode_head, project_row};
 use super::kernel::{LANES, score_microtile, value_microtile};
 use super::online_softmax::{OnlineSoftmax, ScoreScale};
 
@@ -195,6 +196,17 @@ pub(super) trait Simd: Copy {
         first: usize,
     );
     fn fold(self, softmax: &mut OnlineSoftmax, first: usize, scores: &mut [f32], scale: ScoreScale);
+    /// One row times weights packed 16 outputs per group (the decoder's projections).
+    fn project_row(self, packed: &[f32], x: &[f32], out: &mut [f32]);
+    /// One head of a decoding step (the decoder's attention).
+    fn decode_head(
+        self,
+        head: &HeadDecode,
+        scores: &mut [f32],
+        partial: &mut [f32],
+        softmax: &mut OnlineSoftmax,
+        out: &mut [f32],
+    );
 
     /// [`Simd::score_microtile`] for a width that [`micro_tiles`](super::schedule::micro_tiles)
     /// hands out: 6, 2 or 1.
@@ -281,6 +293,21 @@ impl Simd for Portable {
     ) {
         softmax.fold::<LANES, PortableMulAdd>(first, scores, scale);
     }
+
+    fn project_row(self, packed: &[f32], x: &[f32], out: &mut [f32]) {
+        project_row::<PortableMulAdd>(packed, x, out);
+    }
+
+    fn decode_head(
+        self,
+        head: &HeadDecode,
+        scores: &mut [f32],
+        partial: &mut [f32],
+        softmax: &mut OnlineSoftmax,
+        out: &mut [f32],
+    ) {
+        decode_head::<PortableMulAdd>(head, scores, partial, softmax, out);
+    }
 }
 
 /// Defines one x86-64 instruction-set level for the kernels: a zero-sized type whose value
@@ -360,11 +387,32 @@ macro_rules! simd_level {
                 // file, `detect` its only constructor).
                 unsafe { $module::fold(softmax, first, scores, scale) }
             }
+
+            fn project_row(self, packed: &[f32], x: &[f32], out: &mut [f32]) {
+                // SAFETY: `$module::project_row` is compiled with `$features`; `self` exists
+                // only once `detect` has seen them all on this CPU (the field is private to
+                // this file, `detect` its only constructor).
+                unsafe { $module::project_row(packed, x, out) }
+            }
+
+            fn decode_head(
+                self,
+                head: &HeadDecode,
+                scores: &mut [f32],
+                partial: &mut [f32],
+                softmax: &mut OnlineSoftmax,
+                out: &mut [f32],
+            ) {
+                // SAFETY: `$module::decode_head` is compiled with `$features`; `self` exists
+                // only once `detect` has seen them all on this CPU (the field is private to
+                // this file, `detect` its only constructor).
+                unsafe { $module::decode_head(head, scores, partial, softmax, out) }
+            }
         }
 
         /// The same Rust code as the portable kernels, compiled for this level's features.
         mod $module {
-            use super::{$mul_add, LANES, OnlineSoftmax, ScoreScale};
+            use super::{$mul_add, HeadDecode, LANES, OnlineSoftmax, ScoreScale};
 
             #[target_feature(enable = $features)]
             pub(super) fn gemm_microtile(
@@ -412,6 +460,22 @@ macro_rules! simd_level {
                 scale: ScoreScale,
             ) {
                 softmax.fold::<LANES, $mul_add>(first, scores, scale);
+            }
+
+            #[target_feature(enable = $features)]
+            pub(super) fn project_row(packed: &[f32], x: &[f32], out: &mut [f32]) {
+                super::project_row::<$mul_add>(packed, x, out);
+            }
+
+            #[target_feature(enable = $features)]
+            pub(super) fn decode_head(
+                head: &HeadDecode,
+                scores: &mut [f32],
+                partial: &mut [f32],
+                softmax: &mut OnlineSoftmax,
+                out: &mut [f32],
+            ) {
+                super::decode_head::<$mul_add>(head, scores, partial, softmax, out);
             }
         }
     };

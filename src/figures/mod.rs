@@ -45,6 +45,7 @@ pub fn all() -> Result<Vec<(&'static str, String)>, Error> {
         ("causal_weights_3_5.svg", causal_weights_3_5()?),
         ("dropout_mask_3_5.svg", dropout_mask_3_5()?),
         ("mha_heads_3_6.svg", mha_heads_3_6()?),
+        ("kv_cache_decode.svg", kv_cache_decode()?),
         ("leakage_loss.svg", leakage_loss_curves()?),
         ("leakage_grad_norm.svg", leakage_grad_norms()?),
         ("leakage_attention.svg", leakage_attention()?),
@@ -230,6 +231,47 @@ pub fn mha_heads_3_6() -> Result<String, Error> {
         .zip(titles)
         .map(|(m, t)| Heatmap::new(t, m, &TOKENS, &TOKENS))
         .collect();
+    Ok(svg(&panels))
+}
+
+/// Decoding the book's six tokens with a KV cache, `CausalAttention(3, 2, 6, 0.0)` of section
+/// 3.5.3 (seed 123): at steps 2, 4 and 6 the one new query's attention weights over the keys
+/// cached so far (the cache grows by one key per step, the new token's own last), and beside
+/// them the full causal forward's weights, whose rows 1, 3 and 5 are those rows.
+///
+/// # Errors
+///
+/// None expected on the book's inputs; propagates module errors.
+pub fn kv_cache_decode() -> Result<String, Error> {
+    use crate::inputs::{TOKENS, inputs};
+    use crate::kv_cache::cached_attn_weights;
+    let x = inputs();
+    let ca =
+        crate::CausalAttention::new(3, 2, 6, 0.0, false, &mut crate::TorchRng::manual_seed(123))?;
+    let mut cache = ca.new_cache();
+    let mut steps = Vec::new();
+    for t in 0..6 {
+        let token = x.rows(t, 1).into_owned(); // (1, d_in): the new token
+        ca.forward_cached(std::slice::from_ref(&token), &mut cache)?;
+        if t % 2 == 1 {
+            let query = ca.w_query().forward(&token)?; // (1, d_out)
+            let keys = &cache.keys()[0][0]; // (t + 1, d_out): the cache after this step
+            let scores = crate::torch::matmul(&query, &keys.transpose()); // (1, t + 1)
+            let title = format!("step {}: {} keys cached", t + 1, t + 1);
+            steps.push((t, title, cached_attn_weights(&scores, ca.d_out(), t)));
+        }
+    }
+    let full = hide_future(&ca.attn_weights(&x)?);
+    let mut panels: Vec<Heatmap> = steps
+        .iter()
+        .map(|(t, title, w)| Heatmap::new(title, w, &TOKENS[*t..=*t], &TOKENS[..=*t]))
+        .collect();
+    panels.push(Heatmap::new(
+        "the full causal forward, all rows",
+        &full,
+        &TOKENS,
+        &TOKENS,
+    ));
     Ok(svg(&panels))
 }
 

@@ -7,7 +7,7 @@
 //! other wrong result is ever given its name.
 
 use super::text::Text;
-use super::{Implementation, REFERENCE, s3_3, s3_4, s3_5, s3_6, solutions};
+use super::{Implementation, REFERENCE, kv, s3_3, s3_4, s3_5, s3_6, solutions};
 
 /// One misconception.
 #[derive(Clone, Copy)]
@@ -37,6 +37,7 @@ impl std::fmt::Debug for Misconception {
     }
 }
 
+use kv::wrong as wkv;
 use s3_3::wrong as w33;
 use s3_4::wrong as w34;
 use s3_5::wrong as w35;
@@ -348,4 +349,21 @@ pub static CATALOG: &[Misconception] = &[
         en: "the projections counted once per head: MultiHeadAttention splits one Linear(d_in, d_out) into heads, so num_heads does not change the count",
         ko: "투영을 헤드마다 한 번씩 셌습니다. MultiHeadAttention은 Linear(d_in, d_out) 하나를 헤드로 나누므로 num_heads는 개수를 바꾸지 않습니다",
         implementation: Implementation { num_parameters: wex::params_per_head, ..REFERENCE } },
+    // ------------------------------------------------------------------------------- the KV cache
+    Misconception { id: "kv_appended_after_attending", exercise: "kv_decode_step",
+        en: "the new token's key and value appended after attending: the new query must see its own key too (keys 0..=t), so append first",
+        ko: "어텐션을 계산한 다음에 새 토큰의 키와 값을 추가했습니다. 새 쿼리는 자기 키도 봐야 하므로(키 0..=t) 먼저 추가하세요",
+        implementation: Implementation { kv_decode_step: wkv::appended_after_attending, ..REFERENCE } },
+    Misconception { id: "kv_square_mask_on_one_row", exercise: "kv_decode_step",
+        en: "the causal mask of the full forward applied to the new row: a (1 × t+1) row masked as row 0 hides every key but the first; the new query comes after every cached key, so nothing is hidden",
+        ko: "전체 정방향 계산의 코잘 마스크를 새 행에 적용했습니다. (1 × t+1) 행을 0번째 행처럼 마스킹하면 첫 번째 키만 남습니다. 새 쿼리는 캐시된 모든 키보다 뒤에 있으므로 가릴 키가 없습니다",
+        implementation: Implementation { kv_decode_step: wkv::square_mask_on_one_row, ..REFERENCE } },
+    Misconception { id: "kv_scaled_by_d_out", exercise: "kv_decode_step",
+        en: "scaled by √d_out instead of √head_dim: each head's scores are divided by the square root of that head's width",
+        ko: "√head_dim 대신 √d_out으로 나눴습니다. 헤드마다 그 헤드의 너비의 제곱근으로 점수를 나눕니다",
+        implementation: Implementation { kv_decode_step: wkv::scaled_by_d_out, ..REFERENCE } },
+    Misconception { id: "kv_no_out_proj", exercise: "kv_decode_step",
+        en: "out_proj missing: the decoding step computes MultiHeadAttention's row, heads side by side then out_proj",
+        ko: "out_proj가 빠졌습니다. 디코딩 단계는 MultiHeadAttention의 한 행을 계산하므로 헤드를 이어 붙인 다음 out_proj를 적용합니다",
+        implementation: Implementation { kv_decode_step: wkv::no_out_proj, ..REFERENCE } },
 ];

@@ -2,7 +2,7 @@
 //! judge, the practice package's progress list, `--reset`, the tests).
 
 use super::probe::{Ctx, Outcome};
-use super::{s3_3, s3_4, s3_5, s3_6, solutions};
+use super::{kv, s3_3, s3_4, s3_5, s3_6, solutions};
 
 /// One exercise.
 #[derive(Clone, Copy)]
@@ -130,4 +130,8 @@ pub const EXERCISES: &[Exercise] = &[
         title: "parameters of a GPT-2-sized module", title_ko: "GPT-2 크기 모듈의 파라미터 개수",
         guide: "multihead", file: "exercises.rs", functions: &["num_parameters"], book: &["exercise_3_3_num_parameters"],
         check: solutions::exercise_3_3 },
+    Exercise { id: "kv_decode_step", section: "beyond 3.6: the KV cache",
+        title: "one decoding step with a KV cache", title_ko: "KV 캐시로 디코딩 한 단계",
+        guide: "kv_cache", file: "kv_cache.rs", functions: &["kv_decode_step"], book: &["s3_6_2_mha_context_vecs"],
+        check: kv::kv_decode_step },
 ];

@@ -2,7 +2,7 @@
 //!
 //! An implementation of chapter 3 is a value, [`Implementation`]: one function pointer per
 //! function a learner writes, with the book's names and shapes. This crate's own is
-//! [`REFERENCE`]; a learner's is built by the practice package from the six files they edit; a
+//! [`REFERENCE`]; a learner's is built by the practice package from the seven files they edit; a
 //! known misconception is the reference with one function replaced
 //! (`Implementation { softmax: wrong_softmax, ..REFERENCE }`, see [`CATALOG`]).
 //!
@@ -23,7 +23,7 @@
 //! ```
 //! use ch03_attention::spec::{self, Lang, REFERENCE, Status};
 //! let verdicts = spec::judge_all(&REFERENCE, Lang::En);
-//! assert_eq!(verdicts.len(), 20);
+//! assert_eq!(verdicts.len(), 21);
 //! assert!(verdicts.iter().all(|v| v.status == Status::Done), "{verdicts:#?}");
 //! ```
 
@@ -39,6 +39,7 @@ mod facts;
 pub mod harness;
 pub mod isolate;
 mod judge;
+mod kv;
 mod probe;
 mod reference;
 mod s3_3;
@@ -189,6 +190,14 @@ chapter_functions! {
     /// Exercise `exercise_3_3`: the number of trainable parameters of
     /// `MultiHeadAttention(d_in, d_out, …, num_heads, qkv_bias)` (the mask is not one).
     fn num_parameters(d_in: usize, d_out: usize, num_heads: usize, qkv_bias: bool) -> usize;
+    // ------------------------------------------------------------------ beyond: the KV cache
+    /// Exercise `kv_decode_step` (beyond 3.6, the KV cache): one decoding step of
+    /// `MultiHeadAttention` with the layers `[W_query, W_key, W_value, out_proj]`, evaluation
+    /// mode. `token` is the new token `(1 × d_in)`; `keys` and `values` hold each head's cache
+    /// `(tokens so far × head_dim)` (0 rows before the first token). Append the new token's key
+    /// and value to every head's cache, attend its query to all the cached keys (its own
+    /// included), heads side by side, `out_proj`. → `(1 × d_out)`.
+    fn kv_decode_step(token: &DMatrix<f32>, layers: &[Linear; 4], num_heads: usize, keys: &mut [DMatrix<f32>], values: &mut [DMatrix<f32>]) -> DMatrix<f32>;
 }
 
 /// The verdict of exercise `id` for an implementation written as a type, or `None` for an

@@ -223,3 +223,25 @@ pub(crate) fn num_parameters(
     let projection = d_in * d_out + if qkv_bias { d_out } else { 0 };
     3 * projection + d_out * d_out + d_out // W_query, W_key, W_value, out_proj (with bias)
 }
+
+pub(crate) fn kv_decode_step(
+    token: &DMatrix<f32>,
+    layers: &[Linear; 4],
+    num_heads: usize,
+    keys: &mut [DMatrix<f32>],
+    values: &mut [DMatrix<f32>],
+) -> DMatrix<f32> {
+    use crate::kv_cache::{attend_cache, cat_rows};
+    let position = keys.first().map_or(0, DMatrix::nrows); // tokens cached before this one
+    let new_keys = split_heads(&layers[1].apply(token), num_heads); // (heads, 1, head_dim)
+    let queries = split_heads(&layers[0].apply(token), num_heads);
+    let new_values = split_heads(&layers[2].apply(token), num_heads);
+    let heads: Vec<DMatrix<f32>> = (0..num_heads)
+        .map(|h| {
+            keys[h] = cat_rows(&keys[h], &new_keys[h]); // (position + 1, head_dim)
+            values[h] = cat_rows(&values[h], &new_values[h]);
+            attend_cache(&queries[h], &keys[h], &values[h], Some(position)) // (1, head_dim)
+        })
+        .collect();
+    layers[3].apply(&concat_heads(&heads)) // (1, d_out)
+}

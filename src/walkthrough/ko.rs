@@ -24,6 +24,7 @@ pub fn title(id: &str) -> Option<&'static str> {
         "3.6.1" => "여러 개의 싱글 헤드 어텐션 층 쌓기",
         "3.6.2" => "가중치 분할로 멀티 헤드 어텐션 구현하기",
         "exercises" => "연습문제 3.1, 3.2, 3.3",
+        "kv-cache" => "추론에서 마스크가 주는 것: KV 캐시",
         "why-mask" => "마스크가 필요한 이유",
         "gradients" => "그레이디언트: 역전파와 마스크의 정확한 0",
         _ => return None,
@@ -77,6 +78,28 @@ pub fn label(english: &str) -> Option<&'static str> {
         }
         "the PyTorch rerun (autograd, torch.optim.Adam) agrees at every logged step" => {
             "파이토치로 다시 실행한 결과(autograd, torch.optim.Adam)가 기록된 모든 단계에서 일치"
+        }
+        // kv-cache
+        "the book's MultiHeadAttention (3.6.2) decoded one token at a time" => {
+            "책의 MultiHeadAttention(3.6.2)을 토큰 하나씩 디코딩"
+        }
+        "prefill: the whole batch into an empty cache, against the full forward" => {
+            "프리필: 빈 캐시에 배치 전체를 넣은 결과와 전체 정방향 계산 비교"
+        }
+        "CausalAttention (3.5.3): each step's weights over the cache against row t of the full weights" => {
+            "CausalAttention(3.5.3): 각 단계에서 캐시에 대한 가중치와 전체 가중치의 t번째 행 비교"
+        }
+        "SelfAttentionV2 (seed 789) cached token by token: largest |cached − full| per position" => {
+            "SelfAttentionV2(시드 789)를 토큰 하나씩 캐시로 계산: 위치마다 가장 큰 |캐시 − 전체|"
+        }
+        "what the cache computed for SelfAttentionV2 is CausalAttention's output (same weights)" => {
+            "SelfAttentionV2에 캐시로 계산한 값은 CausalAttention의 출력(같은 가중치)"
+        }
+        "memory per cached token, GPT-2 small's attention (768 features, 12 heads)" => {
+            "캐시된 토큰 하나의 메모리, GPT-2 small의 어텐션(특성 768개, 헤드 12개)"
+        }
+        "a 7th token for a cache of context_length 6" => {
+            "context_length가 6인 캐시에 일곱 번째 토큰"
         }
         // gradients
         "CausalAttention (seed 123), evaluation mode" => "CausalAttention (시드 123), 평가 모드",

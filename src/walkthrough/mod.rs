@@ -19,6 +19,7 @@ use crate::torch::print::strip_autograd_suffix;
 
 mod gradients;
 pub mod ko;
+mod kv_cache;
 mod leakage;
 mod s3_3;
 mod s3_4;
@@ -185,6 +186,7 @@ const PARTS: &[(&[&str], BuildSections)] = &[
     (&["3.4.1", "3.4.2"], s3_4::sections),
     (&["3.5.1", "3.5.2", "3.5.3"], s3_5::sections),
     (&["3.6.1", "3.6.2", "exercises"], s3_6::sections),
+    (&["kv-cache"], kv_cache::sections),
     (&["why-mask"], leakage::sections),
     (&["gradients"], gradients::sections),
 ];
