@@ -237,7 +237,8 @@ impl EfficientDecoder {
             });
         }
         self.check("MultiHeadAttention", token.ncols(), 1)?;
-        with_simd!(self.mha.level, |simd| self.step_with(simd, token.as_slice()));
+        with_simd!(self.mha.level, |simd| self
+            .step_with(simd, token.as_slice()));
         Ok(DMatrix::from_row_slice(
             1,
             self.mha.d_out(),

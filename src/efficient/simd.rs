@@ -3,8 +3,8 @@
 //! module's `unsafe` is in this file: calling a `#[target_feature]` function, sound only on a
 //! CPU that has the feature, which each call below argues in its `// SAFETY:` comment.
 
-use super::gemm::{ProjectionJob, gemm_microtile, project_block};
 use super::decode::{HeadDecode, decode_head, project_row};
+use super::gemm::{ProjectionJob, gemm_microtile, project_block};
 use super::kernel::{LANES, score_microtile, value_microtile};
 use super::online_softmax::{OnlineSoftmax, ScoreScale};
 

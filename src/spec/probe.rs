@@ -278,9 +278,14 @@ pub(crate) fn close(got: &[f32], want: &[f32]) -> bool {
     got.len() == want.len() && got.iter().zip(want).all(|(g, w)| close1(*g, *w))
 }
 
-/// One number within [`TOL`] of another.
+/// One number within [`TOL`] of another: relative to the expected `w` above 1, absolute below;
+/// an infinite or NaN `w` only by itself (a tolerance relative to an infinity would take every
+/// number).
 fn close1(g: f32, w: f32) -> bool {
-    (g - w).abs() <= TOL * w.abs().max(1.0) || (g.is_nan() && w.is_nan()) || g == w
+    match w.is_finite() {
+        true => (g - w).abs() <= TOL * w.abs().max(1.0),
+        false => g == w || (g.is_nan() && w.is_nan()),
+    }
 }
 
 /// Two results are the same: shapes, numbers within [`TOL`], draws.
@@ -373,4 +378,33 @@ fn compare(probe: &Probe, got: &Got, want: &Got) -> Option<Vec<Block>> {
     }
     blocks.extend((probe.facts)(got).into_iter().map(Block::Say));
     Some(blocks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tolerance is relative above 1 and absolute below it.
+    #[test]
+    fn numbers_are_close_within_the_tolerance_relative_above_1() {
+        let big = 1000.0_f32;
+        assert!(close1(big + 0.5 * TOL * big, big));
+        assert!(!close1(big + 2.0 * TOL * big, big));
+        assert!(close1(0.5 * TOL, 0.0) && !close1(2.0 * TOL, 0.0));
+        assert!(close1(f32::NAN, f32::NAN) && close1(f32::INFINITY, f32::INFINITY));
+        assert!(!close1(f32::NAN, 0.0) && !close1(f32::INFINITY, f32::NEG_INFINITY));
+        assert!(!close1(5.0, f32::INFINITY) && !close1(f32::INFINITY, 5.0));
+        assert!(!close1(0.0, f32::NAN) && !close1(f32::NEG_INFINITY, f32::INFINITY));
+    }
+
+    /// A batch whose items differ in shape is not a tensor: it is shown item by item.
+    #[test]
+    fn a_ragged_batch_is_shown_item_by_item() {
+        let ragged = Out::Batch(vec![DMatrix::zeros(2, 2), DMatrix::from_element(1, 3, 1.0)]);
+        let text = ragged.torch();
+        assert!(!text.contains("not a tensor"), "{text}");
+        assert!(text.contains("tensor([[0., 0.],") && text.contains("tensor([[1., 1., 1.]])"));
+        let whole = Out::Batch(vec![DMatrix::zeros(1, 2), DMatrix::zeros(1, 2)]).torch();
+        assert_eq!(whole, "tensor([[[0., 0.]],\n\n        [[0., 0.]]])");
+    }
 }

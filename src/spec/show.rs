@@ -200,6 +200,11 @@ mod tests {
                 && !same_printed("nan", "0.")
                 && !same_printed("inf", "-inf")
         );
+        // The same number printed in two formats (a scientific table beside a fixed one) is the
+        // same at 4 decimals; text that is not a number is compared as text.
+        assert!(same_printed("9.1476e-02", "0.0915") && same_printed("0.0915", "9.1476e-02"));
+        assert!(!same_printed("9.1476e-02", "0.0916") && !same_printed("-0.0915", "0.0915"));
+        assert!(same_printed("...", "...") && !same_printed("...", "0."));
         let same = compare("tensor([1., 2.])", "tensor([1., 2.])");
         assert_eq!(
             same.render(Lang::Ko, 80),

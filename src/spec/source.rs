@@ -205,6 +205,8 @@ mod tests {
         assert!(fs[2].is_stub(FILE));
         assert!(fs[3].is_stub(FILE)); // a message, a path, a comment
         assert!(!fs[4].is_stub(FILE)); // code before the todo!()
+        let after_todo = "pub fn k(x: u8) -> u8 {\n    todo!(); helper(x)\n}\n";
+        assert!(!functions(after_todo)[0].is_stub(after_todo)); // code after the todo!()
         assert_eq!(enclosing(FILE, 15).map(|f| f.name), Some("g".to_string()));
         assert_eq!(enclosing(FILE, 21), None);
     }
@@ -226,6 +228,10 @@ mod tests {
         assert_eq!(
             parameters("pub fn f(mut b: usize, c: (u8, u8)) {"),
             ["b", "c"]
+        );
+        assert_eq!(
+            parameters("pub fn f(c: (u8, std::string::String), d: u8) {"),
+            ["c", "d"]
         );
     }
 }

@@ -172,6 +172,8 @@ mod tests {
     #[test]
     fn sentences_are_cut_at_spaces_tables_never() {
         assert_eq!(wrap("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
+        assert_eq!(wrap("abc de", 5), ["abc", "de"]); // the space counts: 3 + 1 + 2 > 5
+        assert_eq!(wrap("abc d e", 5), ["abc d", "e"]);
         assert_eq!(wrap("abcdefghij x", 4), ["abcdefghij", "x"]);
         let table = "  book                          yours  with many columns beyond the width";
         assert_eq!(wrap(table, 20), [table]);
