@@ -129,14 +129,19 @@ impl Printed {
     /// [`cell_label`](Self::cell_label) for the Korean notebooks: `"[17]"`, `"3.1 [6]"`,
     /// and for the Korean edition's own solution of exercise 3.2, “3.2 (한국어판) \[9\]”.
     pub fn cell_label_ko(&self) -> String {
-        match self.section.strip_prefix("exercise ") {
-            Some(exercise) => format!(
-                "{} {}",
-                exercise.replace("(Korean edition)", "(한국어판)"),
-                self.cell_ko
-            ),
+        let section = self.section_ko();
+        match section.strip_prefix("연습문제 ") {
+            Some(exercise) => format!("{exercise} {}", self.cell_ko),
             None => self.cell_ko.to_string(),
         }
+    }
+
+    /// The section in the Korean edition's words: `"3.5.1"`, “연습문제 3.1”, “연습문제 3.2
+    /// (한국어판)”.
+    pub fn section_ko(&self) -> String {
+        self.section
+            .replace("exercise", "연습문제")
+            .replace("(Korean edition)", "(한국어판)")
     }
 
     /// Where the book prints it, in both languages: `"3.5.1, cell [110]"`, and in Korean the
@@ -150,12 +155,7 @@ impl Printed {
         };
         Text::new(
             format!("{}, cell {}", self.section, self.cell),
-            format!(
-                "{}, 셀 {ko_cell}",
-                self.section
-                    .replace("exercise", "연습문제")
-                    .replace("(Korean edition)", "(한국어판)")
-            ),
+            format!("{}, 셀 {ko_cell}", self.section_ko()),
         )
     }
 
