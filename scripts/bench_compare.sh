@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs this crate's benchmark (examples/bench_mha.rs) and its PyTorch counterpart
+# Runs this crate's benchmark (benches/bench_mha.rs) and its PyTorch counterpart
 # (scripts/bench_torch.py) on the same configurations, then prints two tables: the efficient path
 # at every SIMD level this CPU has (forced, widest first) against PyTorch's
 # scaled_dot_product_attention, with the speed of its fused QKV projection beside torch.mm's on
@@ -62,11 +62,11 @@ fi
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-cargo build --quiet --release --example bench_mha
+cargo bench --quiet --bench bench_mha --no-run
 for round in $(seq 1 "$rounds"); do
   for config in ${configs//,/ }; do
     echo "== round $round, $config: ours, then PyTorch" >&2
-    target/release/examples/bench_mha --json --configs "$config" --threads "$threads" --runs "$runs" --simd "$simd" \
+    cargo bench --quiet --bench bench_mha -- --json --configs "$config" --threads "$threads" --runs "$runs" --simd "$simd" \
       | tee -a "$out/all.jsonl" >&2
     "$PYTHON" scripts/bench_torch.py --json --configs "$config" --threads "$threads" --runs "$runs" \
       | tee -a "$out/all.jsonl" >&2

@@ -33,11 +33,11 @@ PYTHON=${PYTHON:-python3}
 
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-cargo build --quiet --release --example bench_mha
+cargo bench --quiet --bench bench_mha --no-run
 for round in $(seq 1 "$rounds"); do
   for t in ${tokens//,/ }; do
     for impl in efficient-decode efficient-recompute; do
-      ./target/release/examples/bench_mha --json --configs "1x$t" --threads 1 --impl "$impl" \
+      cargo bench --quiet --bench bench_mha -- --json --configs "1x$t" --threads 1 --impl "$impl" \
         --runs "$runs" | tee -a "$out" >&2
     done
     "$PYTHON" scripts/bench_torch.py --json --configs "1x$t" --threads 1 \

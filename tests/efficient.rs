@@ -4,7 +4,7 @@
 //! never against the other's rounding. Also: causality bit for bit; the fast exponential's
 //! error; the worked example of the docs; errors exactly like the textbook's.
 //!
-//! No timing here: speed is measured by `cargo run --release --example bench_mha`.
+//! No timing here: speed is measured by `cargo bench --bench bench_mha`.
 
 use ch03_attention::efficient::{
     EfficientMha, TileKind, block_schedule, fast_exp, num_blocks, online_attention_row,

@@ -253,7 +253,7 @@ impl EfficientMha {
     /// Step 1 alone, the fused projection: `(T × 3·d_out)` per item, each token's queries, keys
     /// and values side by side (`[x·W_queryᵀ | x·W_keyᵀ | x·W_valueᵀ]`, plus the biases if the
     /// module has them). It is 3/4 of a forward pass's arithmetic at GPT-2's sizes and 1024
-    /// tokens; `examples/bench_mha.rs` times it on its own.
+    /// tokens; `benches/bench_mha.rs` times it on its own.
     ///
     /// ```
     /// use ch03_attention::efficient::EfficientMha;

@@ -1,6 +1,6 @@
 //! A counting global allocator: the system allocator, plus the bytes held right now, the peak
 //! since the last [`start`] and the largest single allocation since then. Installed by the two
-//! programs that measure memory, `tests/efficient_alloc.rs` and `examples/bench_mha.rs`, each
+//! programs that measure memory, `tests/efficient_alloc.rs` and `benches/bench_mha.rs`, each
 //! through `#[path]`; never part of the library.
 
 use std::alloc::{GlobalAlloc, Layout, System};

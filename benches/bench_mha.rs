@@ -2,9 +2,9 @@
 //! small's attention shape (768 dimensions, 12 heads):
 //!
 //! ```sh
-//! cargo run --release --example bench_mha              # readable table
-//! cargo run --release --example bench_mha -- --json    # one JSON object per line
-//! cargo run --release --example bench_mha -- --quick   # batch 1 × 1024 tokens only
+//! cargo bench --bench bench_mha              # readable table
+//! cargo bench --bench bench_mha -- --json    # one JSON object per line
+//! cargo bench --bench bench_mha -- --quick   # batch 1 × 1024 tokens only
 //! ```
 //!
 //! Options: `--threads 1,2` (the efficient path's), `--configs 1x1024,8x1024,1x4096` (batch × tokens),
@@ -75,6 +75,8 @@ fn options() -> Result<Options, String> {
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
+            // `cargo bench` hands a harness-less benchmark `--bench`: nothing to do.
+            "--bench" => {}
             "--json" => o.json = true,
             "--quick" => o.configs = vec![(1, 1024)],
             "--threads" => o.threads = parse_list(&value()?, "thread count")?,

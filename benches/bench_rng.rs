@@ -1,7 +1,7 @@
 //! How fast does `TorchRng` draw, next to PyTorch?
 //!
 //! ```sh
-//! cargo run --release --example bench_rng
+//! cargo bench --bench bench_rng
 //! python scripts/bench_torch_rng.py      # the same measurements in PyTorch
 //! ```
 //!
@@ -14,6 +14,8 @@
 //! x86-64 builds) that is a call into the C library's `fmaf`, which costs more than the draw
 //! itself; `RUSTFLAGS="-C target-feature=+fma"` turns it into one instruction and brings
 //! `Linear::new` to the speed of `rand`. The bits are the same either way.
+//!
+//! It takes no options (the `--bench` that `cargo bench` passes is ignored).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
