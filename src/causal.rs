@@ -191,20 +191,8 @@ impl CausalAttention {
         })
     }
 
-    /// The query projection.
-    pub fn w_query(&self) -> &Linear {
-        &self.w_query
-    }
-
-    /// The key projection.
-    pub fn w_key(&self) -> &Linear {
-        &self.w_key
-    }
-
-    /// The value projection.
-    pub fn w_value(&self) -> &Linear {
-        &self.w_value
-    }
+    // `w_query()`, `w_key()`, `w_value()`: the three projections.
+    crate::torch::linear::qkv_projection_getters!();
 
     /// The dropout applied to the attention weights in training.
     pub fn dropout(&self) -> &Dropout {

@@ -217,20 +217,8 @@ impl MultiHeadAttention {
         })
     }
 
-    /// The query projection, `d_in → d_out` (all heads).
-    pub fn w_query(&self) -> &Linear {
-        &self.w_query
-    }
-
-    /// The key projection.
-    pub fn w_key(&self) -> &Linear {
-        &self.w_key
-    }
-
-    /// The value projection.
-    pub fn w_value(&self) -> &Linear {
-        &self.w_value
-    }
+    // `w_query()`, `w_key()`, `w_value()`: the three projections.
+    crate::torch::linear::qkv_projection_getters!();
 
     /// The output projection, `d_out → d_out`, with bias.
     pub fn out_proj(&self) -> &Linear {

@@ -323,20 +323,8 @@ impl SelfAttentionV2 {
         })
     }
 
-    /// The query projection.
-    pub fn w_query(&self) -> &Linear {
-        &self.w_query
-    }
-
-    /// The key projection.
-    pub fn w_key(&self) -> &Linear {
-        &self.w_key
-    }
-
-    /// The value projection.
-    pub fn w_value(&self) -> &Linear {
-        &self.w_value
-    }
+    // `w_query()`, `w_key()`, `w_value()`: the three projections.
+    crate::torch::linear::qkv_projection_getters!();
 
     /// The unscaled scores `Q Kᵀ` for input `x`: `(tokens × tokens)`. Section 3.5.1 masks these.
     ///

@@ -128,7 +128,6 @@ pub(crate) fn kv_decode_step(c: &Ctx) -> Outcome {
 pub(crate) mod wrong {
     use super::*;
     use crate::kv_cache::{attend_cache, cat_rows};
-    use crate::multihead::concat_heads;
     use crate::normalize::softmax_rows;
     use crate::torch::matmul;
 
@@ -186,72 +185,27 @@ pub(crate) mod wrong {
                     out
                 })
                 .collect();
-            let context = concat_heads(&heads);
-            if self.out_proj {
-                l[3].apply(&context)
-            } else {
-                context
-            }
+            reference::heads_out(&heads, l, self.out_proj)
         }
     }
 
-    /// The new key and value appended after attending.
-    pub fn appended_after_attending(
-        t: &DMatrix<f32>,
-        l: &[Linear; 4],
-        n: usize,
-        k: &mut [DMatrix<f32>],
-        v: &mut [DMatrix<f32>],
-    ) -> DMatrix<f32> {
-        StepWith {
-            append_first: false,
-            ..BOOK
-        }
-        .step(t, l, n, k, v)
+    /// The wrong steps, one per twist: each is [`BOOK`] with one field changed.
+    macro_rules! twisted_steps {
+        ($($(#[$doc:meta])* $name:ident: $field:ident = $value:expr;)*) => {$(
+            $(#[$doc])*
+            pub const $name: Step =
+                |t, l, n, k, v| StepWith { $field: $value, ..BOOK }.step(t, l, n, k, v);
+        )*};
     }
 
-    /// The full forward's causal mask applied to the one new row.
-    pub fn square_mask_on_one_row(
-        t: &DMatrix<f32>,
-        l: &[Linear; 4],
-        n: usize,
-        k: &mut [DMatrix<f32>],
-        v: &mut [DMatrix<f32>],
-    ) -> DMatrix<f32> {
-        StepWith {
-            square_mask: true,
-            ..BOOK
-        }
-        .step(t, l, n, k, v)
-    }
-
-    /// Scaled by √d_out instead of √head_dim.
-    pub fn scaled_by_d_out(
-        t: &DMatrix<f32>,
-        l: &[Linear; 4],
-        n: usize,
-        k: &mut [DMatrix<f32>],
-        v: &mut [DMatrix<f32>],
-    ) -> DMatrix<f32> {
-        StepWith {
-            scale_by_d_out: true,
-            ..BOOK
-        }
-        .step(t, l, n, k, v)
-    }
-
-    /// No out_proj.
-    pub fn no_out_proj(
-        t: &DMatrix<f32>,
-        l: &[Linear; 4],
-        n: usize,
-        k: &mut [DMatrix<f32>],
-        v: &mut [DMatrix<f32>],
-    ) -> DMatrix<f32> {
-        StepWith {
-            out_proj: false,
-            ..BOOK
-        }
-        .step(t, l, n, k, v)
+    twisted_steps! {
+        /// The new key and value appended after attending.
+        APPENDED_AFTER_ATTENDING: append_first = false;
+        /// The full forward's causal mask applied to the one new row.
+        SQUARE_MASK_ON_ONE_ROW: square_mask = true;
+        /// Scaled by √d_out instead of √head_dim.
+        SCALED_BY_D_OUT: scale_by_d_out = true;
+        /// No out_proj.
+        NO_OUT_PROJ: out_proj = false;
     }
 }

@@ -180,6 +180,21 @@ pub(crate) fn multi_head_attention_layers(
     [w_query, w_key, w_value, out_proj]
 }
 
+/// The heads side by side, then `out_proj` (`layers[3]`) unless a twist leaves it out
+/// (`out_proj = false`): the end of a multi-head forward pass or decoding step. `(T × d_out)`.
+pub(crate) fn heads_out(
+    heads: &[DMatrix<f32>],
+    layers: &[Linear; 4],
+    out_proj: bool,
+) -> DMatrix<f32> {
+    let context = concat_heads(heads); // (T, d_out)
+    if out_proj {
+        layers[3].apply(&context)
+    } else {
+        context
+    }
+}
+
 pub(crate) fn multi_head_attention(
     batch: &[DMatrix<f32>],
     layers: &[Linear; 4],

@@ -483,14 +483,14 @@ pub(crate) mod wrong {
         reference::causal_weights_and_values(x, l)
     }
 
+    /// The signature of exercise `causal_attention` (see [`Implementation`]), which every wrong
+    /// formula below has: the batch, the layers `[W_query, W_key, W_value]`, the dropout rate,
+    /// the mode and the generator.
+    type CausalAttention =
+        fn(&[DMatrix<f32>], &[Linear; 3], f64, bool, &mut TorchRng) -> Vec<DMatrix<f32>>;
+
     /// Dropout applied to the scores, before the mask and the softmax.
-    pub fn dropout_on_scores(
-        b: &[DMatrix<f32>],
-        l: &[Linear; 3],
-        p: f64,
-        training: bool,
-        rng: &mut TorchRng,
-    ) -> Vec<DMatrix<f32>> {
+    pub const DROPOUT_ON_SCORES: CausalAttention = |b, l, p, training, rng| {
         let scores: Vec<DMatrix<f32>> = b
             .iter()
             .map(|x| matmul(&l[0].apply(x), &l[1].apply(x).transpose()))
@@ -507,7 +507,7 @@ pub(crate) mod wrong {
                 )
             })
             .collect()
-    }
+    };
 
     /// `CausalAttention`'s forward pass with the weights computed by `weights(scores, d_k)`.
     fn with_weights(
@@ -536,50 +536,25 @@ pub(crate) mod wrong {
     }
 
     /// No causal mask.
-    pub fn unmasked(
-        b: &[DMatrix<f32>],
-        l: &[Linear; 3],
-        p: f64,
-        training: bool,
-        rng: &mut TorchRng,
-    ) -> Vec<DMatrix<f32>> {
+    pub const UNMASKED: CausalAttention = |b, l, p, training, rng| {
         with_weights(b, l, p, training, rng, |s, d_k| {
             softmax_rows(&(s / (d_k as f32).sqrt()))
         })
-    }
+    };
 
     /// Dropout active in evaluation mode too.
-    pub fn causal_dropout_in_eval(
-        b: &[DMatrix<f32>],
-        l: &[Linear; 3],
-        p: f64,
-        _training: bool,
-        rng: &mut TorchRng,
-    ) -> Vec<DMatrix<f32>> {
-        reference::causal_attention(b, l, p, true, rng)
-    }
+    pub const CAUSAL_DROPOUT_IN_EVAL: CausalAttention =
+        |b, l, p, _training, rng| reference::causal_attention(b, l, p, true, rng);
 
     /// No division by √d_k.
-    pub fn causal_attention_unscaled(
-        b: &[DMatrix<f32>],
-        l: &[Linear; 3],
-        p: f64,
-        training: bool,
-        rng: &mut TorchRng,
-    ) -> Vec<DMatrix<f32>> {
+    pub const CAUSAL_ATTENTION_UNSCALED: CausalAttention = |b, l, p, training, rng| {
         with_weights(b, l, p, training, rng, |s, _| {
             reference::causal_attn_weights(s, 1)
         })
-    }
+    };
 
     /// Dropout applied to the context vectors (after `@ values`).
-    pub fn dropout_on_context(
-        b: &[DMatrix<f32>],
-        l: &[Linear; 3],
-        p: f64,
-        training: bool,
-        rng: &mut TorchRng,
-    ) -> Vec<DMatrix<f32>> {
+    pub const DROPOUT_ON_CONTEXT: CausalAttention = |b, l, p, training, rng| {
         let context: Vec<DMatrix<f32>> = b
             .iter()
             .map(|x| {
@@ -590,16 +565,10 @@ pub(crate) mod wrong {
         Dropout::new(p)
             .expect("p in [0, 1]")
             .forward_in_mode(context, training.then_some(rng))
-    }
+    };
 
     /// One `(T × T)` mask drawn once and used for every item.
-    pub fn one_mask_for_all(
-        b: &[DMatrix<f32>],
-        l: &[Linear; 3],
-        p: f64,
-        training: bool,
-        rng: &mut TorchRng,
-    ) -> Vec<DMatrix<f32>> {
+    pub const ONE_MASK_FOR_ALL: CausalAttention = |b, l, p, training, rng| {
         let dropout = Dropout::new(p).expect("p in [0, 1]");
         let (weights, values): (Vec<_>, Vec<_>) =
             b.iter().map(|x| weights_and_values(x, l)).unzip();
@@ -620,17 +589,11 @@ pub(crate) mod wrong {
                 matmul(&w, v)
             })
             .collect()
-    }
+    };
 
     /// Dropout drawn item by item (one call per item): the same as one call over the batch on
     /// PyTorch's default path, not on the MKL path, where each call takes one seed draw.
-    pub fn dropout_per_item(
-        b: &[DMatrix<f32>],
-        l: &[Linear; 3],
-        p: f64,
-        training: bool,
-        rng: &mut TorchRng,
-    ) -> Vec<DMatrix<f32>> {
+    pub const DROPOUT_PER_ITEM: CausalAttention = |b, l, p, training, rng| {
         let dropout = Dropout::new(p).expect("p in [0, 1]");
         b.iter()
             .map(|x| {
@@ -643,5 +606,5 @@ pub(crate) mod wrong {
                 matmul(&w, &v)
             })
             .collect()
-    }
+    };
 }

@@ -223,12 +223,7 @@ pub(crate) mod wrong {
                             matmul(&w, &v[h])
                         })
                         .collect();
-                    let context = concat_heads(&heads);
-                    if self.out_proj {
-                        l[3].apply(&context)
-                    } else {
-                        context
-                    }
+                    reference::heads_out(&heads, l, self.out_proj)
                 })
                 .collect()
         }

@@ -186,3 +186,26 @@ mod tests {
         assert_eq!((kaiming_uniform_bound(2) as f32).to_bits(), 0x3f35_04f3);
     }
 }
+
+/// The getters `w_query`, `w_key` and `w_value` of a module that keeps its three projections in
+/// fields of those names (`SelfAttentionV2`, `CausalAttention`, `MultiHeadAttention`): one
+/// definition for the three modules, expanded inside each one's `impl` block.
+macro_rules! qkv_projection_getters {
+    () => {
+        /// The query projection, `d_in → d_out` (in `MultiHeadAttention`, all heads at once).
+        pub fn w_query(&self) -> &$crate::Linear {
+            &self.w_query
+        }
+
+        /// The key projection, `d_in → d_out`.
+        pub fn w_key(&self) -> &$crate::Linear {
+            &self.w_key
+        }
+
+        /// The value projection, `d_in → d_out`.
+        pub fn w_value(&self) -> &$crate::Linear {
+            &self.w_value
+        }
+    };
+}
+pub(crate) use qkv_projection_getters;
