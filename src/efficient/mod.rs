@@ -215,13 +215,7 @@ impl EfficientMha {
     /// [`Error::RaggedBatch`], [`Error::InputWidth`], [`Error::TooManyTokens`] (see
     /// [`check_batch`]).
     pub fn forward(&self, batch: &[DMatrix<f32>]) -> Result<Vec<DMatrix<f32>>, Error> {
-        check_batch(
-            "MultiHeadAttention",
-            batch,
-            self.d_in(),
-            self.context_length,
-        )?;
-        let tokens = batch.first().map_or(0, DMatrix::nrows);
+        let tokens = self.checked_tokens(batch)?;
         if tokens == 0 {
             return Ok(vec![DMatrix::zeros(0, self.d_out()); batch.len()]);
         }
@@ -250,6 +244,14 @@ impl EfficientMha {
         Ok(outputs) // (T, d_out) per item
     }
 
+    /// The batch checked as [`MultiHeadAttention::forward`] checks it (same errors, same
+    /// messages); its token count.
+    fn checked_tokens(&self, batch: &[DMatrix<f32>]) -> Result<usize, Error> {
+        let (d_in, context_length) = (self.d_in(), self.context_length);
+        check_batch("MultiHeadAttention", batch, d_in, context_length)?;
+        Ok(batch.first().map_or(0, DMatrix::nrows))
+    }
+
     /// Step 1 alone, the fused projection: `(T × 3·d_out)` per item, each token's queries, keys
     /// and values side by side (`[x·W_queryᵀ | x·W_keyᵀ | x·W_valueᵀ]`, plus the biases if the
     /// module has them). It is 3/4 of a forward pass's arithmetic at GPT-2's sizes and 1024
@@ -271,13 +273,7 @@ impl EfficientMha {
     ///
     /// Those of [`EfficientMha::forward`].
     pub fn project_qkv(&self, batch: &[DMatrix<f32>]) -> Result<Vec<DMatrix<f32>>, Error> {
-        check_batch(
-            "MultiHeadAttention",
-            batch,
-            self.d_in(),
-            self.context_length,
-        )?;
-        let tokens = batch.first().map_or(0, DMatrix::nrows);
+        let tokens = self.checked_tokens(batch)?;
         let xs: Vec<&[f32]> = batch.iter().map(DMatrix::as_slice).collect();
         Ok(self.project_all(&xs, tokens, &self.w_qkv_t, self.b_qkv.as_ref()))
     }

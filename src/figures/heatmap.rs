@@ -74,21 +74,36 @@ pub fn svg(panels: &[Heatmap]) -> String {
     let width =
         panels.iter().map(|p| p.width()).sum::<usize>() + GAP * panels.len().saturating_sub(1) + 10;
     let height = panels.iter().map(|p| p.height()).max().unwrap_or(0) + 10;
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">"##
-    );
-    s.push_str(r##"<defs><pattern id="masked" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#e6e6e6"/><line x1="0" y1="0" x2="0" y2="6" stroke="#bdbdbd" stroke-width="2"/></pattern></defs>"##);
-    s.push('\n');
-    s.push_str(r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
-    s.push('\n');
+    let mut s = svg_open(width, height, 12, ("masked", "#e6e6e6", "#bdbdbd"));
     let mut x0 = 5;
     for p in panels {
         panel(&mut s, p, x0, 5);
         x0 += p.width() + GAP;
     }
     s.push_str("</svg>\n");
+    s
+}
+
+/// The opening of an SVG picture of `width × height` with text at `font_size`: its white
+/// background and a hatch pattern `(id, fill, stroke)` (diagonal strokes over a fill) that its
+/// shapes can be filled with, as `url(#id)`.
+pub(crate) fn svg_open(
+    width: usize,
+    height: usize,
+    font_size: usize,
+    (id, fill, stroke): (&str, &str, &str),
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="{font_size}">"##
+    );
+    let _ = writeln!(
+        s,
+        r##"<defs><pattern id="{id}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="{fill}"/><line x1="0" y1="0" x2="0" y2="6" stroke="{stroke}" stroke-width="2"/></pattern></defs>"##
+    );
+    s.push_str(r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
+    s.push('\n');
     s
 }
 

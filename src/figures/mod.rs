@@ -324,6 +324,25 @@ fn per_step(values: &[f64]) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// The two training runs of the leakage experiment, one solid line each, step by step: the
+/// masked model's `masked` values, then the unmasked model's `unmasked`.
+fn both_runs(masked: &[f64], unmasked: &[f64]) -> [Series<'static>; 2] {
+    [
+        Series {
+            label: "masked (causal) model",
+            points: per_step(masked),
+            colour: MASKED_COLOUR,
+            dashed: false,
+        },
+        Series {
+            label: "unmasked model",
+            points: per_step(unmasked),
+            colour: UNMASKED_COLOUR,
+            dashed: false,
+        },
+    ]
+}
+
 const MASKED_COLOUR: &str = "#2171b5";
 const UNMASKED_COLOUR: &str = "#cb181d";
 const FLOOR_COLOUR: &str = "#333333";
@@ -337,6 +356,7 @@ const FLOOR_COLOUR: &str = "#333333";
 /// The errors of [`crate::leakage::default_report`] (none expected).
 pub fn leakage_loss_curves() -> Result<String, Error> {
     let r = crate::leakage::default_report()?;
+    let [masked, unmasked] = both_runs(&r.masked_trace.losses, &r.unmasked_trace.losses);
     let last = (r.config.steps - 1) as f64;
     let flat = |y: f64| vec![(0.0, y), (last, y)];
     let floor_label = format!("entropy floor H = {:.4}", r.entropy_floor);
@@ -349,18 +369,8 @@ pub fn leakage_loss_curves() -> Result<String, Error> {
         "training step",
         "cross-entropy (nats)",
         &[
-            Series {
-                label: "masked (causal) model",
-                points: per_step(&r.masked_trace.losses),
-                colour: MASKED_COLOUR,
-                dashed: false,
-            },
-            Series {
-                label: "unmasked model",
-                points: per_step(&r.unmasked_trace.losses),
-                colour: UNMASKED_COLOUR,
-                dashed: false,
-            },
+            masked,
+            unmasked,
             Series {
                 label: &floor_label,
                 points: flat(r.entropy_floor),
@@ -388,20 +398,7 @@ pub fn leakage_grad_norms() -> Result<String, Error> {
         "Gradient norm per training step",
         "training step",
         "global gradient norm",
-        &[
-            Series {
-                label: "masked (causal) model",
-                points: per_step(&r.masked_trace.grad_norms),
-                colour: MASKED_COLOUR,
-                dashed: false,
-            },
-            Series {
-                label: "unmasked model",
-                points: per_step(&r.unmasked_trace.grad_norms),
-                colour: UNMASKED_COLOUR,
-                dashed: false,
-            },
-        ],
+        &both_runs(&r.masked_trace.grad_norms, &r.unmasked_trace.grad_norms),
     )
 }
 
@@ -444,15 +441,7 @@ pub fn efficient_block_schedule() -> String {
             .iter()
             .position(|t| t.query_block == i / BLOCK && t.key_block == j / BLOCK)
     };
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">"##
-    );
-    s.push_str(r##"<defs><pattern id="hidden" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f6d5d5"/><line x1="0" y1="0" x2="0" y2="6" stroke="#d99a9a" stroke-width="2"/></pattern></defs>"##);
-    s.push('\n');
-    s.push_str(r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
-    s.push('\n');
+    let mut s = heatmap::svg_open(width, height, 11, ("hidden", "#f6d5d5", "#d99a9a"));
     let _ = writeln!(
         s,
         r##"<text x="{}" y="20" font-size="14" font-weight="bold" text-anchor="middle">{TOKENS} tokens in blocks of {BLOCK} (padded to {padded})</text>"##,
