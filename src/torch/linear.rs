@@ -173,20 +173,6 @@ fn bias_bound(in_features: usize) -> f64 {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bounds_have_pytorch_bits() {
-        // The f64 kaiming bound and 1/sqrt(in) differ in the last bit, yet agree as f32.
-        assert_eq!(kaiming_uniform_bound(3).to_bits(), 0x3fe2_79a7_4590_331c);
-        assert_eq!(bias_bound(3).to_bits(), 0x3fe2_79a7_4590_331d);
-        assert_eq!((kaiming_uniform_bound(3) as f32).to_bits(), 0x3f13_cd3a);
-        assert_eq!((kaiming_uniform_bound(2) as f32).to_bits(), 0x3f35_04f3);
-    }
-}
-
 /// The getters `w_query`, `w_key` and `w_value` of a module that keeps its three projections in
 /// fields of those names (`SelfAttentionV2`, `CausalAttention`, `MultiHeadAttention`): one
 /// definition for the three modules, expanded inside each one's `impl` block.
@@ -209,3 +195,17 @@ macro_rules! qkv_projection_getters {
     };
 }
 pub(crate) use qkv_projection_getters;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_have_pytorch_bits() {
+        // The f64 kaiming bound and 1/sqrt(in) differ in the last bit, yet agree as f32.
+        assert_eq!(kaiming_uniform_bound(3).to_bits(), 0x3fe2_79a7_4590_331c);
+        assert_eq!(bias_bound(3).to_bits(), 0x3fe2_79a7_4590_331d);
+        assert_eq!((kaiming_uniform_bound(3) as f32).to_bits(), 0x3f13_cd3a);
+        assert_eq!((kaiming_uniform_bound(2) as f32).to_bits(), 0x3f35_04f3);
+    }
+}
