@@ -15,7 +15,7 @@ use ch03_attention::torch::print::{TorchPrint, strip_autograd_suffix};
 use ch03_attention::{Error, MultiHeadAttention, TorchRng, book};
 use proptest::prelude::*;
 
-// Also used by `tests/kv_cache.rs` (one copy in the suite).
+// Also used by `tests/kv_cache.rs` (one copy in the `beyond` binary).
 #[path = "support/attention_f64.rs"]
 pub(crate) mod attention_f64;
 
@@ -233,7 +233,7 @@ proptest! {
 
 /// The largest `|error| / bound` of each path over a fixed grid of 240 cases (tiny and
 /// larger shapes, magnitudes 1 and 30). Printed so the bound's tightness can be read off:
-/// `cargo test --test suite efficient::largest -- --nocapture`. The bound is a worst case over
+/// `cargo test --test beyond efficient::largest -- --nocapture`. The bound is a worst case over
 /// every summation order, so typical errors sit well below it: on this grid the largest
 /// reaches about 0.18 of it, for both paths (measured). The lower assertion keeps the bound
 /// from silently becoming loose: if a change made it a thousand times wider, this test fails.

@@ -30,7 +30,7 @@
 //! on the machine that recorded them (torch 2.15.0, AVX-512): at most `3.7·10⁻⁶` against PyTorch
 //! (about a quarter of that case's tolerance) and `3.2·10⁻⁶` against finite differences, where
 //! PyTorch's own gradients are off by up to `3.4·10⁻⁶` (printed by the tests:
-//! `cargo test --test suite gradients:: -- --nocapture`).
+//! `cargo test --test beyond gradients:: -- --nocapture`).
 //!
 //! The finite differences are central, `(L(θ + h) − L(θ − h)) / 2h`, on the `f64` forward pass
 //! with `h = 10⁻⁵`: truncation `h²/6 · L''' ≈ 10⁻¹¹` and rounding `ε_f64 · |L| / h ≈ 10⁻¹¹`, five

@@ -1,43 +1,45 @@
-//! The integration tests: one file per module of the crate, compiled into this one test binary.
+//! The integration tests of the chapter: one file per concept module of the crate, compiled into
+//! this one test binary, and the checks that cut across the chapter.
 //!
-//! One binary instead of one per file: the crate's generic code (nalgebra, insta, proptest) is
-//! compiled and linked once, not once per file, which more than halves the build time of a first
-//! `cargo test` spent on the tests. Run a single file's tests with a filter, e.g.
-//! `cargo test --test suite causal::`. `tests/efficient_alloc.rs` stays a binary of its own: it
-//! installs a counting global allocator, and no other test may allocate while it measures.
+//! Run one concept's tests with a filter, e.g. `cargo test --test suite causal::`. The tests are
+//! a few binaries, not one per file: the crate's generic code (nalgebra, insta, proptest) is
+//! compiled and linked once per binary, and one binary per file would repeat that some twenty
+//! times. They are not one binary either: a cold `cargo test` ends with the test binaries, and
+//! three of them compile side by side on two cores where one kept a core idle.
+//!
+//! | binary | what it checks |
+//! | --- | --- |
+//! | `suite` (this file) | the chapter, sections 3.3–3.6: one module per concept, and the checks across them |
+//! | `beyond` (`tests/beyond.rs`) | beyond the printed results: the leakage experiment, gradients, the KV cache, the efficient path |
+//! | `tools` (`tests/tools.rs`) | what a learner runs: the walkthrough, `diagnose`, the figures, the study guide's pages |
+//! | `judge`, `isolation` | the practice judge; each exercise in a child process of its own (`harness = false`) |
+//! | `efficient_alloc` | counts allocations with a global allocator, so no other test may run beside it |
 
 // Helpers shared by the files below.
 mod common;
 
-// One file per module of the crate, named after it (`similarity`, `normalize`, `context`, `qkv`,
-// `causal`, `dropout`, `multihead`, …: `cargo test --test suite <module>::` runs that module's
-// tests), plus the files that check across modules (`bad_input`, `book`, `docs`, `edges`,
-// `figures`, `invariants`, `print`, `snapshots_referenced`, `torch_truth`, `walkthrough`);
-// alphabetical, as rustfmt orders them.
-mod bad_input;
-mod book;
+// One file per concept module of the crate, named after it: `cargo test --test suite <module>::`
+// runs that module's tests. In the chapter's order: similarity (3.3.1), normalize (3.3.1), context
+// (3.3.1–3.3.2), qkv (3.4), causal (3.5.1, 3.5.3), dropout (3.5.2), multihead (3.6); rustfmt lists
+// them alphabetically.
 mod causal;
 mod context;
-mod diagnose;
-mod diagnose_pastes;
-mod diagnose_report;
-mod docs;
 mod dropout;
-mod edges;
-mod efficient;
-mod figures;
-mod gradients;
-mod invariants;
-mod kv_cache;
-mod leakage;
-mod leakage_torch;
 mod multihead;
 mod normalize;
-mod print;
 mod qkv;
 mod similarity;
+
+// Checks across the chapter: every printed result (`book`), bad input (`bad_input`), edge sizes
+// (`edges`), invariants of every module (`invariants`), PyTorch's printing (`print`), generator
+// (`torch_rng`), `nn.Linear` (`torch_linear`) and ground truth (`torch_truth`), and that every
+// snapshot file is some test's (`snapshots_referenced`).
+mod bad_input;
+mod book;
+mod edges;
+mod invariants;
+mod print;
 mod snapshots_referenced;
 mod torch_linear;
 mod torch_rng;
 mod torch_truth;
-mod walkthrough;

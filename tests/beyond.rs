@@ -1,0 +1,14 @@
+//! The integration tests beyond the chapter's printed results (see `tests/suite.rs` for how the
+//! tests are split into binaries): `cargo test --test beyond <module>::` runs one module's tests.
+
+// Helpers shared by the files below.
+mod common;
+
+// Why the mask matters: the experiment (`leakage`), rerun in PyTorch (`leakage_torch`); the
+// backward passes against autograd (`gradients`); decoding with cached keys and values
+// (`kv_cache`); the efficient path against the textbook one (`efficient`).
+mod efficient;
+mod gradients;
+mod kv_cache;
+mod leakage;
+mod leakage_torch;
