@@ -85,20 +85,19 @@ pub(super) fn sections() -> Result<Vec<Section>, Error> {
             widths.join(", ")
         ),
         "one more key per step; the same row within 1e-6".to_string(),
-        widths.join(",") == "1,2,3,4,5,6" && largest <= 1e-6,
+        one_row_per_step(&widths, largest),
     ));
 
     // The counterfactual: SelfAttentionV2 has no mask.
     let v2 = SelfAttentionV2::new(3, 2, false, &mut TorchRng::manual_seed(789));
     let gap = unmasked_cache_gap(&v2, &x)?;
     let shown: Vec<String> = gap.iter().map(|g| format!("{g:.4}")).collect();
-    let stale = gap[..5].iter().filter(|g| **g >= 0.01).count();
     items.push(Item::claim(
         "[no mask]",
         "SelfAttentionV2 (seed 789) cached token by token: largest |cached − full| per position",
         shown.join(" "),
         "at least 0.01 at every position but the last".to_string(),
-        stale == 5 && gap[5] < 1e-6,
+        stale_but_the_last(&gap),
     ));
     let cached_v2 = self_attention_v2_decoded(&v2, &x)?.torch_str();
     let causal_789 = CausalAttention::new(3, 2, 6, 0.0, false, &mut TorchRng::manual_seed(789))?;
@@ -143,7 +142,7 @@ pub(super) fn sections() -> Result<Vec<Section>, Error> {
         "a 7th token for a cache of context_length 6",
         format!("{message}; {} tokens cached", cache.len()),
         "an Error naming the numbers; nothing appended".to_string(),
-        matches!(error, Err(Error::CacheFull { .. })) && cache.len() == 6,
+        refused_and_unchanged(&error, cache.len()),
     ));
 
     Ok(vec![Section {
@@ -151,4 +150,51 @@ pub(super) fn sections() -> Result<Vec<Section>, Error> {
         title: "What the mask buys at inference: a KV cache",
         items,
     }])
+}
+
+/// The step claim: the cache grows by one key per step (1 to 6 keys), and each step's row is
+/// the full weights' row `t` within 1e-6.
+fn one_row_per_step(widths: &[String], largest: f32) -> bool {
+    widths.join(",") == "1,2,3,4,5,6" && largest <= 1e-6
+}
+
+/// The counterfactual's claim on the unmasked cache's per-position gaps: at least 0.01 at each
+/// of the first five positions, and below 1e-6 at the last (the one that sees every token).
+fn stale_but_the_last(gap: &[f32]) -> bool {
+    let stale = gap[..5].iter().filter(|g| **g >= 0.01).count();
+    stale == 5 && gap[5] < 1e-6
+}
+
+/// The full-cache claim: a 7th token is refused with [`Error::CacheFull`], and the cache still
+/// holds its 6 tokens.
+fn refused_and_unchanged<T>(error: &Result<T, Error>, cached: usize) -> bool {
+    matches!(error, Err(Error::CacheFull { .. })) && cached == 6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each claim fails when either of its two parts does.
+    #[test]
+    fn the_claims_can_fail() {
+        let widths = |w: &str| w.split(',').map(str::to_string).collect::<Vec<_>>();
+        assert!(one_row_per_step(&widths("1,2,3,4,5,6"), 1e-6));
+        assert!(!one_row_per_step(&widths("6,6,6,6,6,6"), 0.0)); // a cache that does not grow
+        assert!(!one_row_per_step(&widths("1,2,3,4,5,6"), 2e-6)); // a row off by 2e-6
+
+        assert!(stale_but_the_last(&[0.01, 0.2, 0.3, 0.4, 0.5, 0.0]));
+        assert!(!stale_but_the_last(&[0.01, 0.2, 0.0, 0.4, 0.5, 0.0])); // one position right
+        assert!(!stale_but_the_last(&[0.01, 0.2, 0.3, 0.4, 0.5, 0.1])); // the last one wrong
+        assert!(!stale_but_the_last(&[0.01, 0.2, 0.3, 0.4, 0.5, 1e-6])); // not below 1e-6
+
+        let full = Error::CacheFull {
+            cached: 6,
+            new: 1,
+            context_length: 6,
+        };
+        assert!(refused_and_unchanged::<()>(&Err(full.clone()), 6));
+        assert!(!refused_and_unchanged(&Ok(()), 6)); // the 7th token taken
+        assert!(!refused_and_unchanged::<()>(&Err(full), 7)); // refused, but appended
+    }
 }
