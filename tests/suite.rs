@@ -25,6 +25,7 @@ mod docs;
 mod dropout;
 mod edges;
 mod efficient;
+mod efficient_train;
 mod figures;
 mod gradients;
 mod invariants;

@@ -50,11 +50,27 @@ pub(super) struct PackedWeights {
 impl PackedWeights {
     pub(super) fn new(w_t: &DMatrix<f32>, nr: usize) -> PackedWeights {
         let (d_in, outputs) = w_t.shape();
+        PackedWeights::stacked(&[w_t.as_slice()], d_in, outputs, nr)
+    }
+
+    /// `items` (each `(rows × outputs)`, column-major) stacked one above the other, packed as a
+    /// `(items · rows × outputs)` matrix `Wᵀ`: how the backward pass multiplies by a batch's
+    /// inputs or gradients, summing over every token of every item.
+    pub(super) fn stacked(
+        items: &[&[f32]],
+        rows: usize,
+        outputs: usize,
+        nr: usize,
+    ) -> PackedWeights {
+        let d_in = items.len() * rows;
         let mut data = vec![0.0; outputs.div_ceil(nr) * d_in * nr];
-        for (o, weights) in w_t.column_iter().enumerate() {
+        for o in 0..outputs {
             let panel = &mut data[o / nr * d_in * nr..][..d_in * nr];
-            for (c, w) in weights.iter().enumerate() {
-                panel[c * nr + o % nr] = *w;
+            for (b, item) in items.iter().enumerate() {
+                let column = &item[o * rows..(o + 1) * rows]; // output o's weights
+                for (c, w) in column.iter().enumerate() {
+                    panel[(b * rows + c) * nr + o % nr] = *w;
+                }
             }
         }
         PackedWeights {
@@ -85,7 +101,6 @@ impl PackedWeights {
         self.outputs
     }
 
-    #[cfg(test)]
     pub(super) fn nr(&self) -> usize {
         self.nr
     }
