@@ -213,17 +213,29 @@ impl EfficientMha {
         tokens: usize,
         (outputs, features): (usize, usize),
     ) -> DMatrix<f32> {
-        let mut grads_t = zeroed(outputs, grads.len() * tokens); // column b·T + t: token t of item b
+        let mut grads_t = vec![0.0; outputs * grads.len() * tokens]; // column b·T + t: token t of item b
         for (b, g) in grads.iter().enumerate() {
-            for (o, column) in g.chunks_exact(tokens).enumerate() {
-                for (t, v) in column.iter().enumerate() {
-                    grads_t[(o, b * tokens + t)] = *v;
+            let dst = &mut grads_t[b * tokens * outputs..][..tokens * outputs];
+            transpose(g, tokens, outputs, dst);
+        }
+        let stacked = PackedWeights::stacked(inputs, tokens, features, self.w_out_t.nr());
+        let mut product = self.project_all(&[&grads_t], outputs, &stacked, None);
+        product.pop().expect("one product") // (outputs, features)
+    }
+}
+
+/// `dst = srcᵀ`: `src` is `(rows × cols)` column-major, `dst` `(cols × rows)` column-major. In
+/// tiles of 16 × 16, so the lines being read and written stay in the L1 cache.
+fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+    const TILE: usize = 16;
+    for c0 in (0..cols).step_by(TILE) {
+        for r0 in (0..rows).step_by(TILE) {
+            for c in c0..cols.min(c0 + TILE) {
+                for r in r0..rows.min(r0 + TILE) {
+                    dst[r * cols + c] = src[c * rows + r];
                 }
             }
         }
-        let stacked = PackedWeights::stacked(inputs, tokens, features, self.w_out_t.nr());
-        let mut product = self.project_all(&[grads_t.as_slice()], outputs, &stacked, None);
-        product.pop().expect("one product") // (outputs, features)
     }
 }
 
