@@ -18,7 +18,8 @@
 //! ```
 //!
 //! `N_textbook` is the gradients page's chain (PyTorch's module computes the same one). The
-//! efficient path's chain, longest path first ([`efficient_chain`]):
+//! efficient path's chain, longest path first (`efficient_chain` in
+//! `tests/support/backward_bound.rs`):
 //!
 //! - forward: the QKV projection (`d_in`), a score (`head_dim`), the weight `exp(s − L)`: the
 //!   log-sum-exp `L = m + ln ℓ` is rounded to within `u · (|L| + 1)` and the exponential adds
@@ -40,8 +41,10 @@ use ch03_attention::nalgebra::DMatrix;
 use ch03_attention::{Error, MultiHeadAttention, TorchRng};
 use proptest::prelude::*;
 
-/// `f32`'s unit roundoff, `2⁻²⁴`.
-const U: f64 = f32::EPSILON as f64 / 2.0;
+// The chains of reductions, shared with the unit tests of `src/efficient/train.rs`.
+#[path = "support/backward_bound.rs"]
+mod backward_bound;
+use backward_bound::{Shape, tolerance};
 
 /// Every gradient by the name `torch_grads.json` gives it, row-major, in the order of the
 /// gradients page's `named`: `grad_x`, then each layer's weight and bias.
@@ -88,49 +91,25 @@ fn named_textbook(grads: &AttentionGrads) -> Vec<(String, Vec<f32>)> {
     out
 }
 
-/// The largest `|L| = |m + ln ℓ|` over every query of every head: at most the largest scaled
-/// score plus `ln T` (the scores computed here in `f64`, from the textbook's projections).
-fn largest_lse(mha: &MultiHeadAttention, batch: &[DMatrix<f32>]) -> f64 {
-    let head_dim = mha.d_out() / mha.num_heads();
-    let mut largest = 0.0_f64;
-    for x in batch {
-        let q = mha.w_query().forward(x).unwrap().map(f64::from);
-        let k = mha.w_key().forward(x).unwrap().map(f64::from);
-        for h in 0..mha.num_heads() {
-            let (qh, kh) = (
-                q.columns(h * head_dim, head_dim),
-                k.columns(h * head_dim, head_dim),
-            );
-            let scores = qh * kh.transpose() / (head_dim as f64).sqrt();
-            largest = largest.max(scores.amax());
-        }
+/// The sizes of `mha` on `batch`, and the queries and keys it projects.
+fn shape(mha: &MultiHeadAttention, batch: &[DMatrix<f32>]) -> Shape {
+    let project = |l: &ch03_attention::Linear| -> Vec<DMatrix<f32>> {
+        batch.iter().map(|x| l.forward(x).unwrap()).collect()
+    };
+    Shape {
+        batch: batch.len(),
+        tokens: batch[0].nrows(),
+        d_in: mha.d_in(),
+        d_out: mha.d_out(),
+        heads: mha.num_heads(),
+        queries: project(mha.w_query()),
+        keys: project(mha.w_key()),
     }
-    largest + (batch[0].nrows() as f64).ln()
 }
 
-/// The efficient path's chain `N_efficient` (see the module docs).
-fn efficient_chain(mha: &MultiHeadAttention, batch: &[DMatrix<f32>]) -> f64 {
-    let (b, t) = (batch.len() as f64, batch[0].nrows() as f64);
-    let (d_in, d_out) = (mha.d_in() as f64, mha.d_out() as f64);
-    let head_dim = d_out / mha.num_heads() as f64;
-    let forward = d_in
-        + head_dim
-        + (largest_lse(mha, batch) + 5.0)
-        + (2.0 * t + 4.0)
-        + (2.0 * t + 2.0)
-        + d_out;
-    let backward = d_out + 2.0 * head_dim + t + 3.0 * d_out + b * t;
-    forward + backward
-}
-
-/// The textbook chain of the gradients page, for a `MultiHeadAttention` on `batch`.
-fn textbook_chain(mha: &MultiHeadAttention, batch: &[DMatrix<f32>]) -> f64 {
-    let (b, t) = (batch.len(), batch[0].nrows());
-    let (d_in, d_out) = (mha.d_in(), mha.d_out());
-    let head_dim = d_out / mha.num_heads();
-    let forward = d_in + head_dim + 2 * t + d_out;
-    let backward = d_out + 2 * t + head_dim + d_out + b * t;
-    (forward + backward) as f64
+/// The bound of `mha`'s gradients on `batch` (see the module docs).
+fn bound(mha: &MultiHeadAttention, batch: &[DMatrix<f32>]) -> f64 {
+    tolerance(&shape(mha, batch))
 }
 
 /// The module on `batch` at `level`, with `threads` and `block`.
@@ -162,7 +141,13 @@ fn gradients_match_pytorch_autograd() {
         let Built::Mha(mha) = &r.built else {
             unreachable!("an mha case")
         };
-        let tol = 4.0 * U * (efficient_chain(mha, &r.batch) + reduction_chain(case) as f64);
+        // PyTorch's module computes the textbook's chain (the gradients page's
+        // `reduction_chain`, which `textbook_chain` equals for `MultiHeadAttention`).
+        assert_eq!(
+            backward_bound::textbook_chain(&shape(mha, &r.batch)),
+            reduction_chain(case) as f64
+        );
+        let tol = bound(mha, &r.batch);
         for level in SimdLevel::available() {
             let grads = efficient(mha, level, 2, 16)
                 .backward(&r.batch, &r.d_output)
@@ -247,7 +232,7 @@ impl Case {
             .into_iter()
             .map(|(_, v)| v.into_iter().map(f64::from).collect())
             .collect();
-        let tol = 4.0 * U * (efficient_chain(&mha, &x) + textbook_chain(&mha, &x));
+        let tol = bound(&mha, &x);
         let mut worst = 0.0_f64;
         for level in SimdLevel::available() {
             let got = efficient(&mha, level, threads, block)
@@ -452,7 +437,7 @@ fn book_example_matches_the_tape() {
         .backward(&batch, &ones)
         .unwrap();
     assert!(grads.w_query.bias.is_none() && grads.w_value.bias.is_none());
-    let tol = 4.0 * U * (efficient_chain(&mha, &batch) + textbook_chain(&mha, &batch));
+    let tol = bound(&mha, &batch);
     let want: Vec<Vec<f64>> = named_textbook(&tape)
         .into_iter()
         .map(|(_, v)| v.into_iter().map(f64::from).collect())

@@ -255,7 +255,7 @@ impl BackwardScratch {
             grads.keys[column.clone()].copy_from_slice(&self.d_keys[c * self.padded..][..t]);
             grads.values[column].copy_from_slice(&self.d_values[c * self.padded..][..t]);
         }
-        masked_products_poison(h, grads, t);
+        masked_products_poison(h.d_context, grads.values, t);
     }
 }
 
@@ -263,40 +263,21 @@ impl BackwardScratch {
 /// The textbook multiplies whole `(T × T)` matrices whose hidden entries are exactly 0, and
 /// `0 · NaN` and `0 · ∞` are NaN; the kernel never visits those entries (that is the point), so
 /// the NaNs they would give are written here, as the forward pass's `hidden_values_poison` does
-/// for its values. For each feature `c`:
+/// for its values. `∂v = pᵀ · ∂o`: `∂v_jc` reads `∂o_ic` of every query `i`, the hidden ones
+/// (`i < j`) with weight 0, so it is NaN for every key after the first query whose `∂o_ic` is
+/// not finite. A finite gradient costs one scan.
 ///
-/// - `∂v = pᵀ · ∂o`: `∂v_jc` reads `∂o_ic` for every query `i`, the hidden `i < j` with weight 0:
-///   NaN for every key after the first query whose `∂o_ic` is not finite;
-/// - `∂k = ∂sᵀ · q`: NaN for every key after the first non-finite `q_ic`;
-/// - `∂q = ∂s · k`: NaN for every query before the last non-finite `k_jc`.
-///
-/// (The other hidden products, `∂o · vᵀ` inside the softmax's backward, reach the gradients
-/// through `D_i`, which reads the context vectors the forward pass already made NaN.) A finite
-/// head costs one scan of each.
-fn masked_products_poison(h: &HeadInputs, grads: HeadGrads, t: usize) {
-    fn columns(m: &[f32], t: usize) -> Vec<&[f32]> {
-        m.chunks_exact(t).collect()
-    }
-    let (d_o, q, k) = (
-        columns(h.d_context, t),
-        columns(h.queries, t),
-        columns(h.keys, t),
-    );
-    let outputs = grads
-        .values
-        .chunks_exact_mut(t)
-        .zip(grads.keys.chunks_exact_mut(t));
-    for (c, (d_v, d_k)) in outputs.enumerate() {
-        if let Some(first) = d_o[c].iter().position(|g| !g.is_finite()) {
+/// The textbook's other products with hidden entries give nothing to write:
+/// - `∂o · vᵀ`, inside the softmax's backward, reaches the gradients through `D_i`, which reads
+///   the context vectors, already NaN where a hidden value is not finite (the forward pass);
+/// - `∂sᵀ · q` and `∂s · k` would be NaN where a query or a key is not finite; but a non-finite
+///   query or key comes from a non-finite input, weight or bias, which makes every score it
+///   touches NaN, hence every context vector (a NaN score, or the forward pass's NaN values), every
+///   `D_i`, and every gradient here, NaN already.
+fn masked_products_poison(d_context: &[f32], d_values: &mut [f32], t: usize) {
+    for (d_o, d_v) in d_context.chunks_exact(t).zip(d_values.chunks_exact_mut(t)) {
+        if let Some(first) = d_o.iter().position(|g| !g.is_finite()) {
             d_v[first + 1..].fill(f32::NAN);
-        }
-        if let Some(first) = q[c].iter().position(|x| !x.is_finite()) {
-            d_k[first + 1..].fill(f32::NAN);
-        }
-    }
-    for (c, d_q) in grads.queries.chunks_exact_mut(t).enumerate() {
-        if let Some(last) = k[c].iter().rposition(|x| !x.is_finite()) {
-            d_q[..last].fill(f32::NAN);
         }
     }
 }

@@ -3,8 +3,9 @@
 
 // The files of this module, in reading order (the algorithm first, the machinery last):
 // this one (the API and its orchestration), online_softmax.rs, schedule.rs, kernel.rs, gemm.rs
-// (the projections' matrix product), decode.rs (one token at a time against a preallocated KV
-// cache), simd.rs (all of the module's `unsafe`), parallel.rs.
+// (the projections' matrix product), train.rs (the training forward pass and the backward pass),
+// backward.rs (the attention's backward pass, one head), decode.rs (one token at a time against
+// a preallocated KV cache), simd.rs (all of the module's `unsafe`), parallel.rs.
 /// The `f64` reference with its error bound, shared with `tests/efficient.rs`.
 #[cfg(test)]
 #[path = "../../tests/support/attention_f64.rs"]

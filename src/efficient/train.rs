@@ -374,3 +374,201 @@ impl EfficientTape<'_> {
         );
     }
 }
+
+/// The bound of the backward pass's tests, shared with `tests/efficient_train.rs`.
+#[cfg(test)]
+#[path = "../../tests/support/backward_bound.rs"]
+mod backward_bound;
+
+#[cfg(test)]
+mod tests {
+    //! Fast checks of the backward pass against the textbook tape, at every SIMD level: the unit
+    //! tests that mutation testing runs (`tests/efficient_train.rs` holds the property tests and
+    //! the comparison with PyTorch).
+
+    use super::backward_bound::{Shape, tolerance};
+    use super::*;
+    use crate::efficient::SimdLevel;
+    use crate::gradients::{AttentionGrads, Tape};
+    use crate::{MultiHeadAttention, TorchRng};
+
+    /// A module, a batch and an upstream gradient drawn from `seed`.
+    struct Case {
+        mha: MultiHeadAttention,
+        x: Vec<DMatrix<f32>>,
+        g: Vec<DMatrix<f32>>,
+    }
+
+    /// `(batch, tokens, d_in, heads, head_dim, qkv_bias)`.
+    fn case(
+        seed: u64,
+        (b, t, d_in, heads, head_dim, bias): (usize, usize, usize, usize, usize, bool),
+    ) -> Case {
+        let mut rng = TorchRng::manual_seed(seed);
+        let d_out = heads * head_dim;
+        let mha = MultiHeadAttention::new(d_in, d_out, t, 0.0, heads, bias, &mut rng).unwrap();
+        let x = (0..b).map(|_| rng.uniform(t, d_in, -2.0, 2.0)).collect();
+        let g = (0..b).map(|_| rng.uniform(t, d_out, -1.0, 1.0)).collect();
+        Case { mha, x, g }
+    }
+
+    fn efficient(c: &Case, level: SimdLevel, threads: usize) -> EfficientMha {
+        EfficientMha::from_textbook(&c.mha)
+            .with_simd_level(level)
+            .and_then(|m| m.with_threads(threads))
+            .and_then(|m| m.with_block_size(16))
+            .unwrap()
+    }
+
+    /// Every gradient, the efficient path's and the tape's side by side.
+    fn pairs(e: &EfficientGrads, t: &AttentionGrads) -> Vec<(DMatrix<f32>, DMatrix<f32>)> {
+        let mut out: Vec<_> = e.x.iter().cloned().zip(t.x.iter().cloned()).collect();
+        let out_proj = t.out_proj.as_ref().expect("MultiHeadAttention");
+        let layers = [
+            (&e.w_query, &t.w_query),
+            (&e.w_key, &t.w_key),
+            (&e.w_value, &t.w_value),
+            (&e.out_proj, out_proj),
+        ];
+        for (a, b) in layers {
+            out.push((a.weight.clone(), b.weight.clone()));
+            assert_eq!(a.bias.is_some(), b.bias.is_some());
+            if let (Some(a_b), Some(b_b)) = (&a.bias, &b.bias) {
+                // A bias is measured with its weight's scale (the key bias's gradient is
+                // rounding alone): one matrix of both.
+                let both = |w: &DMatrix<f32>, b: &DVector<f32>| {
+                    DMatrix::from_iterator(1, w.len() + b.len(), w.iter().chain(b.iter()).copied())
+                };
+                out.push((both(&a.weight, a_b), both(&b.weight, b_b)));
+            }
+        }
+        out
+    }
+
+    /// The largest `max |efficient − tape| / (scale · bound)` over the gradients at every level.
+    fn worst_ratio(c: &Case, threads: usize) -> f64 {
+        let tape = Tape::multi_head(&c.mha, &c.x, None)
+            .unwrap()
+            .backward(&c.g)
+            .unwrap();
+        let project = |l: &crate::Linear| c.x.iter().map(|x| l.forward(x).unwrap()).collect();
+        let tol = tolerance(&Shape {
+            batch: c.x.len(),
+            tokens: c.x[0].nrows(),
+            d_in: c.mha.d_in(),
+            d_out: c.mha.d_out(),
+            heads: c.mha.num_heads(),
+            queries: project(c.mha.w_query()),
+            keys: project(c.mha.w_key()),
+        });
+        let mut worst = 0.0_f64;
+        for level in SimdLevel::available() {
+            let grads = efficient(c, level, threads).backward(&c.x, &c.g).unwrap();
+            for (got, want) in pairs(&grads, &tape) {
+                assert_eq!(got.shape(), want.shape());
+                let scale = f64::from(want.amax());
+                let err = f64::from((&got - &want).amax());
+                let ratio = if err == 0.0 { 0.0 } else { err / (scale * tol) };
+                worst = worst.max(if ratio.is_nan() { f64::INFINITY } else { ratio });
+            }
+        }
+        worst
+    }
+
+    /// Shapes through every micro-tile width (head_dim 1, 3, 8, 16, 21), partial key groups,
+    /// several query chunks (150 tokens: chunks of 128 and 22), one token, batches of 1 to 3,
+    /// with and without biases, one and two threads: within the bound of the tape.
+    #[test]
+    fn backward_is_within_the_bound_of_the_tape_at_every_level() {
+        let shapes = [
+            (1, 1, 3, 1, 1, true),
+            (2, 17, 5, 2, 3, false),
+            (1, 40, 7, 3, 8, true),
+            (3, 33, 6, 2, 16, true),
+            (1, 150, 4, 1, 21, false),
+        ];
+        for (seed, shape) in shapes.into_iter().enumerate() {
+            let c = case(seed as u64, shape);
+            for threads in [1, 2] {
+                let ratio = worst_ratio(&c, threads);
+                assert!(ratio <= 1.0, "{shape:?} threads {threads}: {ratio}");
+            }
+        }
+    }
+
+    /// The first token sees only itself: its weight is exactly 1 and the gradient of its score
+    /// exactly 0 (`D` is computed with the scores' own multiply-adds), so with one token the
+    /// query and key weights get exactly 0, as the tape's do.
+    #[test]
+    fn one_token_gives_exactly_zero_query_and_key_gradients() {
+        let c = case(3, (2, 1, 5, 2, 4, false));
+        for level in SimdLevel::available() {
+            let grads = efficient(&c, level, 1).backward(&c.x, &c.g).unwrap();
+            for w in [&grads.w_query.weight, &grads.w_key.weight] {
+                assert!(w.iter().all(|v| *v == 0.0), "{level}: {w}");
+            }
+            assert!(grads.w_value.weight.iter().any(|v| *v != 0.0));
+        }
+    }
+
+    /// A non-finite upstream gradient at token `t`: the textbook multiplies it by the masked
+    /// weights of 0 of every later key's value, so every later token's `∂x` is NaN there too
+    /// (and the earlier tokens' through their keys, as in the tape).
+    #[test]
+    fn a_non_finite_upstream_gradient_reaches_the_later_values() {
+        for (t, value) in [(0, f32::NAN), (3, f32::INFINITY), (6, f32::NEG_INFINITY)] {
+            let mut c = case(4, (1, 20, 4, 2, 4, true));
+            c.g[0][(t, 1)] = value;
+            let tape = Tape::multi_head(&c.mha, &c.x, None)
+                .unwrap()
+                .backward(&c.g)
+                .unwrap();
+            for level in SimdLevel::available() {
+                let grads = efficient(&c, level, 2).backward(&c.x, &c.g).unwrap();
+                let finite = |m: &DMatrix<f32>| m.map(|v| v.is_finite());
+                assert_eq!(finite(&grads.x[0]), finite(&tape.x[0]), "{level} token {t}");
+                assert!(grads.x[0].row(t + 1).iter().all(|v| v.is_nan()));
+            }
+        }
+    }
+
+    /// The tape's output is the plain forward pass, bit for bit; a level change repacks the
+    /// backward pass's weights (a tape from a narrower level still matches the tape).
+    #[test]
+    fn tape_output_is_forward_and_levels_repack_the_backward_weights() {
+        let c = case(5, (2, 24, 6, 2, 4, true));
+        let best = efficient(&c, SimdLevel::best(), 2);
+        let tape = best.forward_tape(&c.x).unwrap();
+        assert_eq!(tape.output(), best.forward(&c.x).unwrap().as_slice());
+        let first = tape.backward(&c.g).unwrap();
+        assert_eq!(
+            best.backward_weights.get().map(|w| w.w_out.nr()),
+            Some(best.w_out_t.nr())
+        );
+        let portable = best.clone().with_simd_level(SimdLevel::Portable).unwrap();
+        assert!(
+            portable.backward_weights.get().is_none(),
+            "packed anew for the level"
+        );
+        let other = portable.backward(&c.x, &c.g).unwrap();
+        let close = |a: &DMatrix<f32>, b: &DMatrix<f32>| (a - b).amax() <= 1e-4 * b.amax();
+        assert!(close(&other.w_query.weight, &first.w_query.weight));
+        assert!(close(&other.x[1], &first.x[1]));
+    }
+
+    /// `transpose` and `bias_grad` by hand.
+    #[test]
+    fn transpose_and_bias_grad_by_hand() {
+        let src: Vec<f32> = (0..6).map(|v| v as f32).collect(); // (2 × 3) column-major
+        let mut dst = vec![0.0; 6];
+        transpose(&src, 2, 3, &mut dst);
+        assert_eq!(dst, [0.0, 2.0, 4.0, 1.0, 3.0, 5.0]); // (3 × 2) column-major
+        let big: Vec<f32> = (0..40 * 20).map(|v| v as f32).collect();
+        let mut big_t = vec![0.0; 40 * 20];
+        transpose(&big, 40, 20, &mut big_t);
+        let m = DMatrix::from_column_slice(40, 20, &big);
+        assert_eq!(DMatrix::from_column_slice(20, 40, &big_t), m.transpose());
+        let g = [&src[..], &src[..]]; // two items of (2 tokens × 3)
+        assert_eq!(bias_grad(&g, 2, 3).as_slice(), [2.0, 10.0, 18.0]);
+    }
+}
