@@ -203,24 +203,30 @@ impl EfficientMha {
     }
 
     /// `Σ_items gradᵀ · input`, `(outputs × features)`: a layer's weight gradient, from each
-    /// item's inputs `(T × features)` and output gradients `(T × outputs)`, column-major. One
-    /// packed product summing over every token of every item: the gradients transposed (token
-    /// by token) are its "inputs", the inputs stacked its "weights".
+    /// item's output gradients `(T × outputs)`, column-major, and its inputs, stacked and packed
+    /// by [`PackedWeights::stacked`] (`(items · T × features)`). One packed product summing over
+    /// every token of every item: the gradients transposed (token by token) are its "inputs",
+    /// the stacked inputs its "weights".
     fn weight_grad(
         &self,
-        inputs: &[&[f32]],
+        stacked: &PackedWeights,
         grads: &[&[f32]],
         tokens: usize,
-        (outputs, features): (usize, usize),
     ) -> DMatrix<f32> {
+        let outputs = grads[0].len() / tokens;
         let mut grads_t = vec![0.0; outputs * grads.len() * tokens]; // column b·T + t: token t of item b
         for (b, g) in grads.iter().enumerate() {
             let dst = &mut grads_t[b * tokens * outputs..][..tokens * outputs];
             transpose(g, tokens, outputs, dst);
         }
-        let stacked = PackedWeights::stacked(inputs, tokens, features, self.w_out_t.nr());
-        let mut product = self.project_all(&[&grads_t], outputs, &stacked, None);
+        let mut product = self.project_all(&[&grads_t], outputs, stacked, None);
         product.pop().expect("one product") // (outputs, features)
+    }
+
+    /// `inputs` (each `(T × features)`) stacked and packed as [`weight_grad`](Self::weight_grad)
+    /// reads them.
+    fn stacked(&self, inputs: &[&[f32]], tokens: usize, features: usize) -> PackedWeights {
+        PackedWeights::stacked(inputs, tokens, features, self.w_out_t.nr())
     }
 }
 
@@ -281,7 +287,7 @@ impl EfficientTape<'_> {
         let d_ys: Vec<&[f32]> = d_output.iter().map(DMatrix::as_slice).collect();
         let contexts: Vec<&[f32]> = self.saved.iter().map(|s| s.context.as_slice()).collect();
         let out_proj = LinearGrads {
-            weight: m.weight_grad(&contexts, &d_ys, t, (d_out, d_out)),
+            weight: m.weight_grad(&m.stacked(&contexts, t, d_out), &d_ys, t),
             bias: m.b_out.as_ref().map(|_| bias_grad(&d_ys, t, d_out)),
         };
         let d_context = m.project_all(&d_ys, t, &weights.w_out, None); // (T, d_out)
@@ -293,12 +299,19 @@ impl EfficientTape<'_> {
         // 3. qkv = x · [W_q | W_k | W_v]ᵀ + b
         let d_qkvs: Vec<&[f32]> = d_qkv.iter().map(DMatrix::as_slice).collect();
         let xs: Vec<&[f32]> = self.batch.iter().map(DMatrix::as_slice).collect();
-        let w_qkv = m.weight_grad(&xs, &d_qkvs, t, (3 * d_out, d_in)); // (3·d_out, d_in)
-        let b_qkv = bias_grad(&d_qkvs, t, 3 * d_out);
         let x = m.project_all(&d_qkvs, t, &weights.w_qkv, None); // (T, d_in)
-        let [w_query, w_key, w_value] = [0, 1, 2].map(|i| LinearGrads {
-            weight: w_qkv.rows(i * d_out, d_out).into_owned(),
-            bias: m.qkv_has_bias[i].then(|| b_qkv.rows(i * d_out, d_out).into_owned()),
+        // Each projection's gradients from its own columns of ∂qkv (one contiguous stretch of
+        // T · d_out numbers per item), against the inputs packed once.
+        let stacked = m.stacked(&xs, t, d_in);
+        let [w_query, w_key, w_value] = [0, 1, 2].map(|i| {
+            let columns: Vec<&[f32]> = d_qkvs
+                .iter()
+                .map(|g| &g[i * t * d_out..][..t * d_out])
+                .collect();
+            LinearGrads {
+                weight: m.weight_grad(&stacked, &columns, t), // (d_out, d_in)
+                bias: m.qkv_has_bias[i].then(|| bias_grad(&columns, t, d_out)),
+            }
         });
         Ok(EfficientGrads {
             x,
@@ -554,6 +567,29 @@ mod tests {
         let close = |a: &DMatrix<f32>, b: &DMatrix<f32>| (a - b).amax() <= 1e-4 * b.amax();
         assert!(close(&other.w_query.weight, &first.w_query.weight));
         assert!(close(&other.x[1], &first.x[1]));
+    }
+
+    /// A NaN in one input token makes every output NaN, in the textbook and in both forward
+    /// passes here: the earlier tokens through the masked weight of 0 that the textbook
+    /// multiplies by the NaN values (`hidden_values_poison`), the later through their scores.
+    /// And the training forward pass projects exactly as `project_qkv` does.
+    #[test]
+    fn a_nan_input_token_makes_every_output_nan_and_the_tape_keeps_the_projection() {
+        let mut c = case(6, (1, 20, 5, 2, 4, true));
+        c.x[0][(7, 2)] = f32::NAN;
+        assert!(c.mha.forward(&c.x).unwrap()[0].iter().all(|v| v.is_nan()));
+        for level in SimdLevel::available() {
+            let fast = efficient(&c, level, 2);
+            assert!(
+                fast.forward(&c.x).unwrap()[0].iter().all(|v| v.is_nan()),
+                "{level}"
+            );
+            let tape = fast.forward_tape(&c.x).unwrap();
+            assert!(tape.output()[0].iter().all(|v| v.is_nan()), "{level}");
+            let qkv = fast.project_qkv(&c.x).unwrap();
+            let bits = |m: &DMatrix<f32>| m.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&qkv[0]), bits(&tape.saved[0].qkv), "{level}");
+        }
     }
 
     /// `transpose` and `bias_grad` by hand.
