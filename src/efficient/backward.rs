@@ -356,3 +356,29 @@ pub(super) fn query_grad_microtile<M: MulAdd, const R: usize>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feature by feature, every key after the first non-finite `∂o` gets NaN; the keys up to it
+    /// keep what the kernel computed (for that key itself the query is visible, and its product
+    /// is the textbook's own, `p · ∞`).
+    #[test]
+    fn the_values_after_the_first_non_finite_gradient_become_nan() {
+        let t = 5;
+        // Feature 0: ∞ at token 2; feature 1: finite; feature 2: NaN at tokens 0 and 3.
+        let mut d_context = vec![0.5_f32; 3 * t];
+        d_context[2] = f32::INFINITY;
+        d_context[2 * t] = f32::NAN;
+        d_context[2 * t + 3] = f32::NAN;
+        let mut d_values = vec![1.0_f32; 3 * t];
+        masked_products_poison(&d_context, &mut d_values, t);
+        let nan = |range: std::ops::Range<usize>| d_values[range].iter().all(|v| v.is_nan());
+        assert!(d_values[..3].iter().all(|v| *v == 1.0));
+        assert!(nan(3..5));
+        assert!(d_values[t..2 * t].iter().all(|v| *v == 1.0));
+        assert_eq!(d_values[2 * t], 1.0);
+        assert!(nan(2 * t + 1..3 * t));
+    }
+}
