@@ -592,6 +592,80 @@ mod tests {
         }
     }
 
+    /// One value overflowing to ∞ (token 30's value feature 1: one large input times one large
+    /// weight, so no `∞ − ∞`, fused or not), its query and key finite: the textbook multiplies
+    /// it by every earlier query's masked weight of 0, so every earlier output is NaN. Both
+    /// forward passes here give the same NaN and ∞ as the textbook's, entry by entry: the
+    /// kernel computes queries 16 to 29 against key 30 (its group of 16 stops at key 31), but
+    /// never queries 0 to 15, whose NaNs come from `hidden_values_poison`.
+    #[test]
+    fn an_overflowing_value_poisons_the_earlier_outputs_as_in_the_textbook() {
+        let mut c = case(7, (1, 40, 5, 2, 4, false));
+        let m = &c.mha;
+        let mut w_value = m.w_value().weight().clone();
+        w_value[(1, 0)] = 1e30;
+        let layer = |l: &crate::Linear, w: DMatrix<f32>| {
+            crate::Linear::from_parts(w, l.bias().cloned()).unwrap()
+        };
+        let mha = MultiHeadAttention::from_parts(
+            layer(m.w_query(), m.w_query().weight().clone()),
+            layer(m.w_key(), m.w_key().weight().clone()),
+            layer(m.w_value(), w_value),
+            layer(m.out_proj(), m.out_proj().weight().clone()),
+            0.0,
+            2,
+            40,
+        )
+        .unwrap();
+        c.x[0][(30, 0)] = 1e10;
+        let textbook = mha.forward(&c.x).unwrap();
+        let kind = |m: &DMatrix<f32>| {
+            m.map(|v| {
+                if v.is_nan() {
+                    2
+                } else {
+                    u8::from(v.is_infinite())
+                }
+            })
+        };
+        let want = kind(&textbook[0]);
+        assert!(want.rows(0, 30).iter().all(|k| *k == 2), "earlier rows NaN");
+        for level in SimdLevel::available() {
+            let fast = EfficientMha::from_textbook(&mha)
+                .with_simd_level(level)
+                .unwrap();
+            assert_eq!(kind(&fast.forward(&c.x).unwrap()[0]), want, "{level}");
+            let tape = fast.forward_tape(&c.x).unwrap();
+            assert_eq!(kind(&tape.output()[0]), want, "{level}");
+            // The context itself: NaN in feature 1 only, for every token before 30.
+            let context = kind(&tape.saved[0].context);
+            assert!(
+                context.column(1).rows(0, 30).iter().all(|k| *k == 2),
+                "{level}"
+            );
+            assert!(
+                context.rows(0, 30).iter().filter(|k| **k == 2).count() == 30,
+                "{level}"
+            );
+        }
+    }
+
+    /// No token: empty outputs, and every gradient 0 (with a bias where the layer has one).
+    #[test]
+    fn no_token_gives_empty_outputs_and_zero_gradients() {
+        let c = case(8, (1, 3, 5, 2, 4, true));
+        let fast = efficient(&c, SimdLevel::best(), 2);
+        let empty = [DMatrix::zeros(0, 5), DMatrix::zeros(0, 5)];
+        let tape = fast.forward_tape(&empty).unwrap();
+        assert_eq!(tape.output(), &[DMatrix::zeros(0, 8), DMatrix::zeros(0, 8)]);
+        let grads = tape
+            .backward(&[DMatrix::zeros(0, 8), DMatrix::zeros(0, 8)])
+            .unwrap();
+        assert_eq!(grads.x, vec![DMatrix::<f32>::zeros(0, 5); 2]);
+        assert_eq!(grads.w_value.weight, DMatrix::zeros(8, 5));
+        assert_eq!(grads.out_proj.bias, Some(DVector::zeros(8)));
+    }
+
     /// `transpose` and `bias_grad` by hand.
     #[test]
     fn transpose_and_bias_grad_by_hand() {
