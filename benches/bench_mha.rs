@@ -20,6 +20,11 @@
 //! efficient forward pass over the whole sequence (`tokens + i` tokens) for each of 4 new tokens,
 //! the mean per token.
 //!
+//! Training: `--impl efficient-train` times `EfficientMha::forward_tape` and its `backward`
+//! together (the gradients of the input and of every parameter for a fixed upstream gradient,
+//! uniform in [-0.5, 0.5)), any batch; `--impl textbook-train` the same with the textbook
+//! `gradients::Tape` (one thread). `peak_mib` covers both passes.
+//!
 //! Each configuration: one warm-up pass, then the median of `--runs` timed passes.
 //! `peak_mib` is the largest amount of heap memory the forward pass held at once, beyond what
 //! was allocated before it (module, input), counted by the allocator of
@@ -180,6 +185,30 @@ fn measure_per_token<S>(
     (times[times.len() / 2], peak as f64 / (1024.0 * 1024.0))
 }
 
+/// `efficient-train`: `EfficientMha::forward_tape` then `EfficientTape::backward` (the
+/// gradients of the input and of every parameter); `textbook-train`: the same with the textbook
+/// `gradients::Tape`. Median ms and peak heap (MiB) of the forward and backward passes together.
+fn train(
+    runs: usize,
+    name: &str,
+    mha: &MultiHeadAttention,
+    eff: &EfficientMha,
+    x: &[DMatrix<f32>],
+    d_output: &[DMatrix<f32>],
+) -> (f64, f64) {
+    use ch03_attention::gradients::Tape;
+    measure(runs, || match name {
+        "efficient-train" => {
+            let tape = eff.forward_tape(x).expect("valid input");
+            tape.backward(d_output).expect("valid gradient").x
+        }
+        _ => {
+            let tape = Tape::multi_head(mha, x, None).expect("valid input");
+            tape.backward(d_output).expect("valid gradient").x
+        }
+    })
+}
+
 fn main() {
     let o = match options() {
         Ok(o) => o,
@@ -210,16 +239,20 @@ fn main() {
         .expect("GPT-2 sizes are valid");
         let x: Vec<DMatrix<f32>> = (0..batch).map(|_| rng.rand(tokens, D_MODEL)).collect();
         let new_tokens = rng.rand(DECODED, D_MODEL); // the decoded tokens' inputs
+        // The upstream gradient of `efficient-train` and `textbook-train`.
+        let d_output: Vec<DMatrix<f32>> = (0..batch)
+            .map(|_| rng.uniform(tokens, D_MODEL, -0.5, 0.5))
+            .collect();
         let mut cache_mib = None;
         for name in &o.impls {
             // The textbook module is the book's, on the calling thread: one row, threads 1.
-            if name.starts_with("efficient-") && batch != 1 {
+            if name.starts_with("efficient-") && name != "efficient-train" && batch != 1 {
                 eprintln!("{name}: one sequence at a time; skipping batch {batch}");
                 continue;
             }
             let runs: Vec<(usize, Option<SimdLevel>)> = match name.as_str() {
-                "textbook" => vec![(1, None)],
-                "efficient" | "efficient-decode" | "efficient-recompute" => o
+                "textbook" | "textbook-train" => vec![(1, None)],
+                "efficient" | "efficient-decode" | "efficient-recompute" | "efficient-train" => o
                     .levels
                     .iter()
                     .flat_map(|&level| o.threads.iter().map(move |&t| (t, level)))
@@ -257,6 +290,12 @@ fn main() {
                         let flops = 2.0 * (batch * tokens * D_MODEL * 3 * D_MODEL) as f64;
                         let gflops = flops / (qkv_ms * 1e-3) / 1e9;
                         (ms, mib, Some(eff.simd_level()), Some((qkv_ms, gflops)))
+                    }
+                    "efficient-train" | "textbook-train" => {
+                        let eff = efficient();
+                        let (ms, mib) = train(o.runs, name, &mha, &eff, &x, &d_output);
+                        let simd = (name == "efficient-train").then(|| eff.simd_level());
+                        (ms, mib, simd, None)
                     }
                     "efficient-decode" => {
                         let eff = efficient();

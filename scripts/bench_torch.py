@@ -21,6 +21,10 @@ shape (d_model 768, 12 heads) under torch.no_grad():
                  torch.cat of its key and value onto the cache, scaled_dot_product_attention of
                  its one query over the cache, and out_proj. `median_ms` is the median over the
                  runs of the mean ms per decoded token; `peak_mib` is measured as for the others.
+  torch_sdpa_train  forward + backward of torch_sdpa, the counterpart of `--impl efficient-train`:
+                 the input requires grad, `module(x).backward(G)` with a fixed G (uniform in
+                 [-0.5, 0.5)), gradients of the input and of every parameter; the gradients are
+                 reset to None before each pass. Not under torch.no_grad().
 
 Usage:
   bench_torch.py [--json] [--quick] [--threads 1,2] [--configs 1x1024,8x1024,1x4096] [--runs 9]
@@ -150,6 +154,7 @@ def build_modules():
         "torch_kv_decode": lambda tokens: KvCacheMultiHeadAttention(D_MODEL, D_MODEL, HEADS),
         "torch_chapter": lambda tokens: ChapterMultiHeadAttention(D_MODEL, D_MODEL, tokens, 0.0, HEADS),
         "torch_sdpa": lambda tokens: SdpaMultiHeadAttention(D_MODEL, D_MODEL, HEADS),
+        "torch_sdpa_train": lambda tokens: SdpaMultiHeadAttention(D_MODEL, D_MODEL, HEADS),
         "torch_mm": lambda tokens: MatMul(D_MODEL, 3 * D_MODEL),
     }
 
@@ -177,8 +182,22 @@ def run_one(impl, batch, tokens, threads, runs):
                 del out
                 if i >= 2:
                     times.append(elapsed * 1e3 / DECODED)
+    if impl == "torch_sdpa_train":
+        # Forward + backward: the gradients of the input and of every parameter, as
+        # `--impl efficient-train` computes them (eval mode: dropout_p is 0 either way).
+        x.requires_grad_(True)
+        d_out = torch.rand(batch, tokens, D_MODEL) - 0.5
+        for i in range(2 + runs):
+            x.grad = None
+            for p in module.parameters():
+                p.grad = None
+            start = time.perf_counter()
+            module(x).backward(d_out)
+            elapsed = time.perf_counter() - start
+            if i >= 2:
+                times.append(elapsed * 1e3)
     with torch.no_grad():
-        for i in range(0 if impl == "torch_kv_decode" else 2 + runs):
+        for i in range(0 if impl in ("torch_kv_decode", "torch_sdpa_train") else 2 + runs):
             start = time.perf_counter()
             out = module(x)
             elapsed = time.perf_counter() - start

@@ -6,8 +6,10 @@ mod common;
 
 // Why the mask matters: the experiment (`leakage`), rerun in PyTorch (`leakage_torch`); the
 // backward passes against autograd (`gradients`); decoding with cached keys and values
-// (`kv_cache`); the efficient path against the textbook one (`efficient`).
+// (`kv_cache`); the efficient path against the textbook one (`efficient`), and its backward pass
+// against the tape and autograd (`efficient_train`).
 mod efficient;
+mod efficient_train;
 mod gradients;
 mod kv_cache;
 mod leakage;

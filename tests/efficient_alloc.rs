@@ -1,4 +1,5 @@
-//! The efficient path never allocates anything proportional to tokens²; the textbook path does.
+//! The efficient path never allocates anything proportional to tokens², in its forward pass or
+//! in training (forward and backward); the textbook path does.
 //!
 //! A counting global allocator records, during one forward pass, the largest single allocation
 //! and the peak of bytes held at once beyond what was held before the call. It is its own test
@@ -80,4 +81,36 @@ fn efficient_path_allocates_nothing_proportional_to_tokens_squared() {
         2 * T
     );
     assert!(peak_2t * 10 <= peak_t * 25, "{peak_t} B → {peak_2t} B");
+
+    // Training: the textbook tape keeps every head's (T × T) weights for its backward pass; the
+    // efficient tape keeps one log-sum-exp per query and head, and its backward pass recomputes
+    // the weights tile by tile.
+    let g = vec![DMatrix::from_element(T, 16, 0.5_f32)];
+    let (largest, peak) = measure(|| {
+        let tape = ch03_attention::gradients::Tape::multi_head(&mha, &x, None).unwrap();
+        tape.backward(&g).unwrap()
+    });
+    eprintln!("textbook training T={T}: largest allocation {largest} B, peak {peak} B");
+    assert!(
+        largest >= scores_matrix,
+        "textbook training largest {largest} B"
+    );
+    assert!(peak >= 2 * scores_matrix, "textbook training peak {peak} B");
+    for threads in [1, 2] {
+        let fast = EfficientMha::from_textbook(&mha)
+            .with_threads(threads)
+            .unwrap();
+        let (largest, peak) = measure(|| fast.forward_tape(&x).unwrap().backward(&g).unwrap());
+        eprintln!(
+            "efficient training T={T} threads={threads}: largest allocation {largest} B, peak {peak} B"
+        );
+        assert!(
+            largest <= scores_matrix / 8,
+            "efficient training largest allocation {largest} B"
+        );
+        assert!(
+            peak <= scores_matrix / 2,
+            "efficient training peak {peak} B"
+        );
+    }
 }

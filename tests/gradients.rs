@@ -67,19 +67,19 @@ fn data() -> &'static JsonValue {
     DATA.get_or_init(|| common::data_file("torch_grads.json").parse().unwrap())
 }
 
-fn cases() -> &'static Vec<JsonValue> {
+pub(crate) fn cases() -> &'static Vec<JsonValue> {
     data()["cases"].get().unwrap()
 }
 
-fn num(case: &JsonValue, key: &str) -> usize {
+pub(crate) fn num(case: &JsonValue, key: &str) -> usize {
     *case[key].get::<f64>().unwrap() as usize
 }
 
-fn text<'a>(case: &'a JsonValue, key: &str) -> &'a str {
+pub(crate) fn text<'a>(case: &'a JsonValue, key: &str) -> &'a str {
     case[key].get::<String>().unwrap()
 }
 
-fn floats(case: &JsonValue, key: &str) -> Vec<f32> {
+pub(crate) fn floats(case: &JsonValue, key: &str) -> Vec<f32> {
     case[key]
         .get::<Vec<JsonValue>>()
         .unwrap_or_else(|| panic!("no {key}"))
@@ -98,14 +98,14 @@ fn items(values: &[f32], batch: usize, rows: usize, cols: usize) -> Vec<DMatrix<
 }
 
 /// Row-major floats of matrices, in order.
-fn flat(ms: &[DMatrix<f32>]) -> Vec<f32> {
+pub(crate) fn flat(ms: &[DMatrix<f32>]) -> Vec<f32> {
     ms.iter()
         .flat_map(|m| m.transpose().as_slice().to_vec())
         .collect()
 }
 
 /// A module built as the case was.
-enum Built {
+pub(crate) enum Built {
     V2(SelfAttentionV2),
     Causal(CausalAttention),
     Mha(MultiHeadAttention),
@@ -155,16 +155,16 @@ impl Recorded<'_> {
     }
 }
 
-struct Replay {
-    built: Built,
-    batch: Vec<DMatrix<f32>>,
+pub(crate) struct Replay {
+    pub(crate) built: Built,
+    pub(crate) batch: Vec<DMatrix<f32>>,
     rng: TorchRng,
-    train: bool,
-    d_output: Vec<DMatrix<f32>>,
+    pub(crate) train: bool,
+    pub(crate) d_output: Vec<DMatrix<f32>>,
 }
 
 /// Replays the case's protocol up to the forward pass: seed, module, input.
-fn replay(case: &JsonValue) -> Replay {
+pub(crate) fn replay(case: &JsonValue) -> Replay {
     let (b, t, d_in, d_out) = (
         num(case, "batch"),
         num(case, "tokens"),
@@ -309,7 +309,7 @@ fn named_layers(grads: &AttentionGrads, prefix: &str) -> Vec<(String, Vec<f32>)>
 }
 
 /// The longest chain of reductions a gradient of this case passes through (see the module docs).
-fn reduction_chain(case: &JsonValue) -> usize {
+pub(crate) fn reduction_chain(case: &JsonValue) -> usize {
     let (b, t, d_in, d_out) = (
         num(case, "batch"),
         num(case, "tokens"),
@@ -342,7 +342,7 @@ fn layer_of(name: &str) -> &str {
 /// A bias is measured on its layer's scale because the key bias's gradient is 0 in exact
 /// arithmetic (adding one vector to every key adds the same number to a whole row of scores,
 /// which the softmax ignores): only rounding is left, which has no scale of its own.
-fn scaled_errors(got: &[(String, Vec<f32>)], want: &[Vec<f64>]) -> Vec<(String, f64)> {
+pub(crate) fn scaled_errors(got: &[(String, Vec<f32>)], want: &[Vec<f64>]) -> Vec<(String, f64)> {
     assert_eq!(got.len(), want.len());
     let largest = |v: &[f64]| v.iter().fold(0.0_f64, |a, w| a.max(w.abs()));
     got.iter()
@@ -368,7 +368,7 @@ fn tolerance(case: &JsonValue) -> f64 {
     4.0 * U * reduction_chain(case) as f64
 }
 
-fn describe(case: &JsonValue) -> String {
+pub(crate) fn describe(case: &JsonValue) -> String {
     format!(
         "{} seed {} {} batch {} heads {} bias {}",
         text(case, "kind"),

@@ -76,6 +76,33 @@ impl HeadScratch {
         v: &[f32],
     ) {
         self.load(q_and_context, k, v);
+        self.run(simd, |scratch, query_block| {
+            scratch.store(query_block, q_and_context, None);
+        });
+    }
+
+    /// One head of the training forward pass ([`EfficientMha::forward_tape`](super::EfficientMha::forward_tape)):
+    /// as [`attend`](Self::attend), but the queries stay as they are (the backward pass reads
+    /// them), the context vectors go to `context` (`(T × head_dim)`, column-major), and each
+    /// query's log-sum-exp `m + ln ℓ` of its scaled scores to `lse` (`T` numbers).
+    pub(super) fn attend_saving(
+        &mut self,
+        level: SimdLevel,
+        q: &[f32],
+        k: &[f32],
+        v: &[f32],
+        context: &mut [f32],
+        lse: &mut [f32],
+    ) {
+        self.load(q, k, v);
+        with_simd!(level, |simd| self.run(simd, |scratch, query_block| {
+            scratch.store(query_block, context, Some(&mut *lse));
+        }));
+    }
+
+    /// The tiles of one loaded head, query block by query block; `store` takes each finished
+    /// block.
+    fn run(&mut self, simd: impl Simd, mut store: impl FnMut(&Self, usize)) {
         for query_block in 0..num_blocks(self.tokens, self.block) {
             self.softmax.reset();
             self.out.fill(0.0);
@@ -86,7 +113,7 @@ impl HeadScratch {
                     self.tile_group(simd, query_block, key_block, group);
                 }
             }
-            self.store(query_block, q_and_context);
+            store(self, query_block);
         }
     }
 
@@ -158,8 +185,9 @@ impl HeadScratch {
     }
 
     /// Divides the finished query block's outputs by their sums and writes the real (not
-    /// padded) queries' context vectors into `context` (`(T × head_dim)`, column-major).
-    fn store(&self, query_block: usize, context: &mut [f32]) {
+    /// padded) queries' context vectors into `context` (`(T × head_dim)`, column-major), and, if
+    /// asked, their log-sum-exp `m + ln ℓ` into `lse` (`T` numbers).
+    fn store(&self, query_block: usize, context: &mut [f32], lse: Option<&mut [f32]>) {
         let t = self.tokens;
         let i0 = query_block * self.block;
         let n = self.block.min(t - i0);
@@ -167,6 +195,12 @@ impl HeadScratch {
             let column = &mut context[c * t + i0..c * t + i0 + n];
             for ((dst, o), sum) in column.iter_mut().zip(feature).zip(&self.softmax.sum) {
                 *dst = o / sum;
+            }
+        }
+        if let Some(lse) = lse {
+            let stats = self.softmax.max.iter().zip(&self.softmax.sum);
+            for (dst, (m, sum)) in lse[i0..i0 + n].iter_mut().zip(stats) {
+                *dst = m + sum.ln();
             }
         }
     }

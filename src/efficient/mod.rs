@@ -3,12 +3,14 @@
 
 // The files of this module, in reading order (the algorithm first, the machinery last):
 // this one (the API and its orchestration), online_softmax.rs, schedule.rs, kernel.rs, gemm.rs
-// (the projections' matrix product), decode.rs (one token at a time against a preallocated KV
-// cache), simd.rs (all of the module's `unsafe`), parallel.rs.
+// (the projections' matrix product), train.rs (the training forward pass and the backward pass),
+// backward.rs (the attention's backward pass, one head), decode.rs (one token at a time against
+// a preallocated KV cache), simd.rs (all of the module's `unsafe`), parallel.rs.
 /// The `f64` reference with its error bound, shared with `tests/efficient.rs`.
 #[cfg(test)]
 #[path = "../../tests/support/attention_f64.rs"]
 mod attention_f64;
+mod backward;
 mod decode;
 mod gemm;
 mod kernel;
@@ -16,8 +18,10 @@ mod online_softmax;
 pub(crate) mod parallel;
 mod schedule;
 mod simd;
+mod train;
 
 use std::num::NonZeroUsize;
+use std::sync::OnceLock;
 
 use nalgebra::{DMatrix, DVector};
 
@@ -32,6 +36,7 @@ pub use decode::EfficientDecoder;
 pub use online_softmax::{RowStep, fast_exp, online_attention_row};
 pub use schedule::{Tile, TileKind, block_schedule, num_blocks};
 pub use simd::SimdLevel;
+pub use train::{EfficientGrads, EfficientTape};
 
 /// The query and key block size used unless [`EfficientMha::with_block_size`] says otherwise.
 /// Larger blocks mean fewer online-softmax steps (fewer rescales); inside a block the kernel
@@ -66,6 +71,10 @@ pub struct EfficientMha {
     /// `out_proj`'s weight, transposed: `(d_out × d_out)`.
     w_out_t: PackedWeights,
     b_out: Option<DVector<f32>>,
+    /// Which of `W_query`, `W_key`, `W_value` have a bias (their gradients have one too).
+    qkv_has_bias: [bool; 3],
+    /// The weights as the backward pass multiplies by them, packed on its first use.
+    backward_weights: OnceLock<train::BackwardWeights>,
     num_heads: usize,
     context_length: usize,
     block_size: usize,
@@ -103,6 +112,8 @@ impl EfficientMha {
             b_qkv,
             w_out_t: PackedWeights::new(&mha.out_proj().weight().transpose(), nr),
             b_out: mha.out_proj().bias().cloned(),
+            qkv_has_bias: layers.map(|l| l.bias().is_some()),
+            backward_weights: OnceLock::new(),
             num_heads: mha.num_heads(),
             context_length: mha.context_length(),
             block_size: DEFAULT_BLOCK_SIZE,
@@ -132,6 +143,7 @@ impl EfficientMha {
         let nr = with_simd!(level, |simd| projection_outputs(simd));
         self.w_qkv_t = self.w_qkv_t.repacked(nr);
         self.w_out_t = self.w_out_t.repacked(nr);
+        self.backward_weights = OnceLock::new(); // packed for the old level's micro-tiles
         self.level = level;
         Ok(self)
     }
@@ -232,7 +244,8 @@ impl EfficientMha {
             self.attend_all(&mut qkv, tokens);
             let d_out = self.d_out();
             for m in qkv.iter_mut() {
-                hidden_values_poison(m.as_mut_slice(), tokens, d_out);
+                let (context, keys_values) = m.as_mut_slice().split_at_mut(tokens * d_out);
+                hidden_values_poison(context, &keys_values[tokens * d_out..], tokens);
             }
             // 3. Output projection of the context vectors: qkv's first d_out columns.
             let context: Vec<&[f32]> = qkv
@@ -363,12 +376,9 @@ impl EfficientMha {
 /// here: for each feature, every query before the first non-finite value. (Queries from that
 /// token on have read it as a visible key and already hold what the arithmetic gives.)
 ///
-/// `qkv` is one item's `(T × 3·d_out)` column-major matrix after [`EfficientMha::attend_all`]:
-/// context vectors in the first `d_out` columns, keys, then values. A finite input costs one
-/// scan of the values.
-fn hidden_values_poison(qkv: &mut [f32], tokens: usize, d_out: usize) {
-    let (context, keys_values) = qkv.split_at_mut(tokens * d_out);
-    let values = &keys_values[tokens * d_out..];
+/// `context` and `values` are one item's `(T × d_out)` context vectors and values,
+/// column-major. A finite input costs one scan of the values.
+fn hidden_values_poison(context: &mut [f32], values: &[f32], tokens: usize) {
     for (context_c, values_c) in context.chunks_mut(tokens).zip(values.chunks(tokens)) {
         if let Some(first) = values_c.iter().position(|v| !v.is_finite()) {
             context_c[..first].fill(f32::NAN);

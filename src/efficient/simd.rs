@@ -3,6 +3,7 @@
 //! module's `unsafe` is in this file: calling a `#[target_feature]` function, sound only on a
 //! CPU that has the feature, which each call below argues in its `// SAFETY:` comment.
 
+use super::backward::{query_grad_microtile, row_dots, softmax_grad};
 use super::decode::{HeadDecode, decode_head, project_row};
 use super::gemm::{ProjectionJob, gemm_microtile, project_block};
 use super::kernel::{LANES, score_microtile, value_microtile};
@@ -208,6 +209,45 @@ pub(super) trait Simd: Copy {
         out: &mut [f32],
     );
 
+    /// `D_i = ∂o_i · o_i` for every token (see [`row_dots`](super::backward::row_dots)).
+    fn row_dots(self, context: &[f32], d_context: &[f32], delta: &mut [f32]);
+    /// The backward pass's weights and score gradients of one tile (see
+    /// [`softmax_grad`](super::backward::softmax_grad)).
+    fn softmax_grad(
+        self,
+        weights: &mut [f32],
+        d_scores: &mut [f32],
+        lse: &[f32],
+        delta: &[f32],
+        scale: ScoreScale,
+    );
+    /// `R` queries' gradients from one group of keys (see
+    /// [`query_grad_microtile`](super::backward::query_grad_microtile)).
+    fn query_grad_microtile<const R: usize>(
+        self,
+        d_scores: &[f32],
+        keys: &[f32],
+        stride: usize,
+        d_queries: &mut [f32],
+    );
+
+    /// [`Simd::query_grad_microtile`] for a width that
+    /// [`micro_tiles`](super::schedule::micro_tiles) hands out: 6, 2 or 1.
+    fn query_grad_tile(
+        self,
+        width: usize,
+        d_scores: &[f32],
+        keys: &[f32],
+        stride: usize,
+        d_queries: &mut [f32],
+    ) {
+        match width {
+            6 => self.query_grad_microtile::<6>(d_scores, keys, stride, d_queries),
+            2 => self.query_grad_microtile::<2>(d_scores, keys, stride, d_queries),
+            _ => self.query_grad_microtile::<1>(d_scores, keys, stride, d_queries),
+        }
+    }
+
     /// [`Simd::score_microtile`] for a width that [`micro_tiles`](super::schedule::micro_tiles)
     /// hands out: 6, 2 or 1.
     fn score_tile(
@@ -296,6 +336,31 @@ impl Simd for Portable {
 
     fn project_row(self, packed: &[f32], x: &[f32], out: &mut [f32]) {
         project_row::<PortableMulAdd>(packed, x, out);
+    }
+
+    fn row_dots(self, context: &[f32], d_context: &[f32], delta: &mut [f32]) {
+        row_dots::<PortableMulAdd>(context, d_context, delta);
+    }
+
+    fn softmax_grad(
+        self,
+        weights: &mut [f32],
+        d_scores: &mut [f32],
+        lse: &[f32],
+        delta: &[f32],
+        scale: ScoreScale,
+    ) {
+        softmax_grad::<PortableMulAdd>(weights, d_scores, lse, delta, scale);
+    }
+
+    fn query_grad_microtile<const R: usize>(
+        self,
+        d_scores: &[f32],
+        keys: &[f32],
+        stride: usize,
+        d_queries: &mut [f32],
+    ) {
+        query_grad_microtile::<PortableMulAdd, R>(d_scores, keys, stride, d_queries);
     }
 
     fn decode_head(
@@ -395,6 +460,40 @@ macro_rules! simd_level {
                 unsafe { $module::project_row(packed, x, out) }
             }
 
+            fn row_dots(self, context: &[f32], d_context: &[f32], delta: &mut [f32]) {
+                // SAFETY: `$module::row_dots` is compiled with `$features`; `self` exists only
+                // once `detect` has seen them all on this CPU (the field is private to this
+                // file, `detect` its only constructor).
+                unsafe { $module::row_dots(context, d_context, delta) }
+            }
+
+            fn softmax_grad(
+                self,
+                weights: &mut [f32],
+                d_scores: &mut [f32],
+                lse: &[f32],
+                delta: &[f32],
+                scale: ScoreScale,
+            ) {
+                // SAFETY: `$module::softmax_grad` is compiled with `$features`; `self` exists
+                // only once `detect` has seen them all on this CPU (the field is private to
+                // this file, `detect` its only constructor).
+                unsafe { $module::softmax_grad(weights, d_scores, lse, delta, scale) }
+            }
+
+            fn query_grad_microtile<const R: usize>(
+                self,
+                d_scores: &[f32],
+                keys: &[f32],
+                stride: usize,
+                d_queries: &mut [f32],
+            ) {
+                // SAFETY: `$module::query_grad_microtile` is compiled with `$features`; `self`
+                // exists only once `detect` has seen them all on this CPU (the field is private
+                // to this file, `detect` its only constructor).
+                unsafe { $module::query_grad_microtile::<R>(d_scores, keys, stride, d_queries) }
+            }
+
             fn decode_head(
                 self,
                 head: &HeadDecode,
@@ -465,6 +564,32 @@ macro_rules! simd_level {
             #[target_feature(enable = $features)]
             pub(super) fn project_row(packed: &[f32], x: &[f32], out: &mut [f32]) {
                 super::project_row::<$mul_add>(packed, x, out);
+            }
+
+            #[target_feature(enable = $features)]
+            pub(super) fn row_dots(context: &[f32], d_context: &[f32], delta: &mut [f32]) {
+                super::row_dots::<$mul_add>(context, d_context, delta);
+            }
+
+            #[target_feature(enable = $features)]
+            pub(super) fn softmax_grad(
+                weights: &mut [f32],
+                d_scores: &mut [f32],
+                lse: &[f32],
+                delta: &[f32],
+                scale: ScoreScale,
+            ) {
+                super::softmax_grad::<$mul_add>(weights, d_scores, lse, delta, scale);
+            }
+
+            #[target_feature(enable = $features)]
+            pub(super) fn query_grad_microtile<const R: usize>(
+                d_scores: &[f32],
+                keys: &[f32],
+                stride: usize,
+                d_queries: &mut [f32],
+            ) {
+                super::query_grad_microtile::<$mul_add, R>(d_scores, keys, stride, d_queries);
             }
 
             #[target_feature(enable = $features)]
