@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch counterpart of `cargo run --release --example bench_mha`.
+"""PyTorch counterpart of `cargo bench --bench bench_mha`.
 
 Optional tool (cargo test never runs it). Times two PyTorch modules on the GPT-2-small attention
 shape (d_model 768, 12 heads) under torch.no_grad():
