@@ -38,21 +38,29 @@ fn ratio(got: &[DMatrix<f32>], reference: &[attention_f64::Bounded]) -> f64 {
 }
 
 /// One random case: a module and a batch, every number drawn from `TorchRng::manual_seed(seed)`.
+/// The backward's tests (`tests/efficient_train.rs`) use it too, drawing an upstream gradient
+/// after the batch.
 #[derive(Debug, Clone)]
-struct Case {
-    seed: u64,
-    batch: usize,
-    tokens: usize,
-    d_in: usize,
-    heads: usize,
-    head_dim: usize,
-    qkv_bias: bool,
+pub(crate) struct Case {
+    pub(crate) seed: u64,
+    pub(crate) batch: usize,
+    pub(crate) tokens: usize,
+    pub(crate) d_in: usize,
+    pub(crate) heads: usize,
+    pub(crate) head_dim: usize,
+    pub(crate) qkv_bias: bool,
     /// Inputs are uniform in `[-magnitude, magnitude]`.
-    magnitude: f64,
+    pub(crate) magnitude: f64,
 }
 
 impl Case {
     fn build(&self) -> (MultiHeadAttention, Vec<DMatrix<f32>>) {
+        let (mha, x, _) = self.build_keeping_rng();
+        (mha, x)
+    }
+
+    /// The module and the batch, and the generator where they left it.
+    pub(crate) fn build_keeping_rng(&self) -> (MultiHeadAttention, Vec<DMatrix<f32>>, TorchRng) {
         let mut rng = TorchRng::manual_seed(self.seed);
         let d_out = self.heads * self.head_dim;
         let mha = MultiHeadAttention::new(
@@ -69,7 +77,7 @@ impl Case {
         let x = (0..self.batch)
             .map(|_| rng.uniform(self.tokens, self.d_in, -m, m))
             .collect();
-        (mha, x)
+        (mha, x, rng)
     }
 
     /// `|error| / bound` of the efficient path (with `threads` and `block`) and of the textbook

@@ -31,6 +31,7 @@
 //!   (`3 · d_out`: one product over the three projections) and the weight gradients
 //!   (`batch · T`), both counted.
 
+use crate::efficient::Case;
 use crate::gradients::{
     Built, cases, describe, flat, reduction_chain, replay, scaled_errors, text,
 };
@@ -183,38 +184,12 @@ fn gradients_match_pytorch_autograd() {
     assert!(worst.0 > 0.0, "some rounding differs: not vacuous");
 }
 
-/// One random case: a module, a batch and an upstream gradient, all drawn from
-/// `TorchRng::manual_seed(seed)`.
-#[derive(Debug, Clone)]
-struct Case {
-    seed: u64,
-    batch: usize,
-    tokens: usize,
-    d_in: usize,
-    heads: usize,
-    head_dim: usize,
-    qkv_bias: bool,
-    magnitude: f64,
-}
-
+/// The forward tests' random case (`tests/efficient.rs`), with an upstream gradient drawn after
+/// the batch from the same generator.
 impl Case {
-    fn build(&self) -> (MultiHeadAttention, Vec<DMatrix<f32>>, Vec<DMatrix<f32>>) {
-        let mut rng = TorchRng::manual_seed(self.seed);
+    fn build_with_grad(&self) -> (MultiHeadAttention, Vec<DMatrix<f32>>, Vec<DMatrix<f32>>) {
+        let (mha, x, mut rng) = self.build_keeping_rng();
         let d_out = self.heads * self.head_dim;
-        let mha = MultiHeadAttention::new(
-            self.d_in,
-            d_out,
-            self.tokens,
-            0.0,
-            self.heads,
-            self.qkv_bias,
-            &mut rng,
-        )
-        .unwrap();
-        let m = self.magnitude;
-        let x = (0..self.batch)
-            .map(|_| rng.uniform(self.tokens, self.d_in, -m, m))
-            .collect();
         let g = (0..self.batch)
             .map(|_| rng.uniform(self.tokens, d_out, -1.0, 1.0))
             .collect();
@@ -223,7 +198,7 @@ impl Case {
 
     /// The largest `|efficient − tape| / bound` over every gradient, at every level.
     fn ratio(&self, threads: usize, block: usize) -> f64 {
-        let (mha, x, g) = self.build();
+        let (mha, x, g) = self.build_with_grad();
         let tape = Tape::multi_head(&mha, &x, None)
             .unwrap()
             .backward(&g)
@@ -297,7 +272,7 @@ proptest! {
         t_frac in 0.0..1.0_f64,
         threads in 1..=2_usize,
     ) {
-        let (mha, x, g) = case.build();
+        let (mha, x, g) = case.build_with_grad();
         let t = ((case.tokens - 1) as f64 * t_frac) as usize;
         let only_t: Vec<DMatrix<f32>> = g
             .iter()
@@ -339,7 +314,7 @@ proptest! {
         feature_frac in 0.0..1.0_f64,
         kind in 0..6_usize,
     ) {
-        let (mha, mut x, mut g) = case.build();
+        let (mha, mut x, mut g) = case.build_with_grad();
         let t = ((case.tokens - 1) as f64 * token_frac) as usize;
         let value = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY][kind % 3];
         if kind < 3 {
@@ -408,7 +383,7 @@ fn tape_output_is_the_forward_and_threads_change_no_bit() {
         qkv_bias: true,
         magnitude: 1.0,
     };
-    let (mha, x, g) = case.build();
+    let (mha, x, g) = case.build_with_grad();
     let run = |threads| efficient(&mha, SimdLevel::best(), threads, 16);
     let one = run(1);
     let tape = one.forward_tape(&x).unwrap();
