@@ -13,7 +13,7 @@ use super::parallel::run_parallel;
 use super::{EfficientMha, hidden_values_poison};
 use crate::Error;
 use crate::gradients::LinearGrads;
-use crate::validate::{check_batch, check_gradient_shapes};
+use crate::validate::check_gradient_shapes;
 
 /// The weights as the backward pass multiplies by them: `∂x = ∂qkv · [W_q; W_k; W_v]` and
 /// `∂context = ∂output · W_out`, so packed untransposed.
@@ -100,13 +100,7 @@ impl EfficientMha {
         &'a self,
         batch: &'a [DMatrix<f32>],
     ) -> Result<EfficientTape<'a>, Error> {
-        check_batch(
-            "MultiHeadAttention",
-            batch,
-            self.d_in(),
-            self.context_length,
-        )?;
-        let tokens = batch.first().map_or(0, DMatrix::nrows);
+        let tokens = self.checked_tokens(batch)?;
         let d_out = self.d_out();
         let xs: Vec<&[f32]> = batch.iter().map(DMatrix::as_slice).collect();
         let qkv = match tokens {
