@@ -37,6 +37,19 @@ fn ratio(got: &[DMatrix<f32>], reference: &[attention_f64::Bounded]) -> f64 {
         .fold(0.0, f64::max)
 }
 
+/// A `MultiHeadAttention` of `heads × head_dim` outputs, `context_length = tokens`, no dropout,
+/// its weights drawn from `rng` (the random cases of this file and of `tests/kv_cache.rs`).
+pub(crate) fn seeded_mha(
+    d_in: usize,
+    tokens: usize,
+    heads: usize,
+    head_dim: usize,
+    qkv_bias: bool,
+    rng: &mut TorchRng,
+) -> MultiHeadAttention {
+    MultiHeadAttention::new(d_in, heads * head_dim, tokens, 0.0, heads, qkv_bias, rng).unwrap()
+}
+
 /// One random case: a module and a batch, every number drawn from `TorchRng::manual_seed(seed)`.
 /// The backward's tests (`tests/efficient_train.rs`) use it too, drawing an upstream gradient
 /// after the batch.
@@ -62,17 +75,14 @@ impl Case {
     /// The module and the batch, and the generator where they left it.
     pub(crate) fn build_keeping_rng(&self) -> (MultiHeadAttention, Vec<DMatrix<f32>>, TorchRng) {
         let mut rng = TorchRng::manual_seed(self.seed);
-        let d_out = self.heads * self.head_dim;
-        let mha = MultiHeadAttention::new(
+        let mha = seeded_mha(
             self.d_in,
-            d_out,
             self.tokens,
-            0.0,
             self.heads,
+            self.head_dim,
             self.qkv_bias,
             &mut rng,
-        )
-        .unwrap();
+        );
         let m = self.magnitude;
         let x = (0..self.batch)
             .map(|_| rng.uniform(self.tokens, self.d_in, -m, m))

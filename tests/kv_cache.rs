@@ -16,6 +16,7 @@ use ch03_attention::{
 use proptest::prelude::*;
 
 use crate::efficient::attention_f64::{self, Bounded};
+use crate::efficient::seeded_mha;
 
 /// The f64 reference of `MultiHeadAttention` on one item, with its error bound.
 fn mha_reference(mha: &MultiHeadAttention, x: &DMatrix<f32>) -> Bounded {
@@ -81,17 +82,14 @@ struct Case {
 impl Case {
     fn mha(&self) -> (MultiHeadAttention, Vec<DMatrix<f32>>) {
         let mut rng = TorchRng::manual_seed(self.seed);
-        let d_out = self.heads * self.head_dim;
-        let mha = MultiHeadAttention::new(
+        let mha = seeded_mha(
             self.d_in,
-            d_out,
             self.tokens,
-            0.0,
             self.heads,
+            self.head_dim,
             self.qkv_bias,
             &mut rng,
-        )
-        .unwrap();
+        );
         (mha, self.batch_from(&mut rng))
     }
 
