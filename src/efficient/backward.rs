@@ -22,7 +22,7 @@
 
 use super::kernel::LANES;
 use super::online_softmax::{ScoreScale, fast_exp_with};
-use super::schedule::micro_tiles;
+use super::schedule::{by_width, micro_tiles};
 use super::simd::{MulAdd, Simd, SimdLevel, with_simd};
 
 /// Queries per chunk: the chunk's weights and score gradients (16 keys × 128 queries, 8 KiB
@@ -165,20 +165,18 @@ impl BackwardScratch {
                 for (j, width) in micro_tiles(n) {
                     let tile = LANES * j..LANES * (j + width);
                     let rows = (q0 + j) * d..;
-                    simd.score_tile(
-                        width,
+                    by_width!(width, |C| simd.score_microtile::<C>(
                         keys,
                         &self.queries_rows[rows.clone()],
                         d,
                         &mut weights[tile.clone()],
-                    );
-                    simd.score_tile(
-                        width,
+                    ));
+                    by_width!(width, |C| simd.score_microtile::<C>(
                         values,
                         &self.d_context_rows[rows],
                         d,
                         &mut d_scores[tile],
-                    );
+                    ));
                 }
                 // 2. p = exp(s − L), ∂s = p (∂p − D) / √d_h.
                 simd.softmax_grad(
@@ -209,35 +207,32 @@ impl BackwardScratch {
                         &self.d_context_rows[rows.start + c..rows.end],
                         &self.queries_rows[rows.start + c..rows.end],
                     );
-                    simd.value_tile(
-                        width,
+                    by_width!(width, |C| simd.value_microtile::<C>(
                         weights,
                         g_rows,
                         d,
                         &ONES,
                         &mut self.d_values[columns.clone()],
                         k0,
-                    );
-                    simd.value_tile(
-                        width,
+                    ));
+                    by_width!(width, |C| simd.value_microtile::<C>(
                         d_scores,
                         q_rows,
                         d,
                         &ONES,
                         &mut self.d_keys[columns],
                         k0,
-                    );
+                    ));
                 }
                 // 5. ∂q_i += Σ_j ∂s_ij k_j, in micro-tiles of 6 queries × 16 features.
                 for (j, width) in micro_tiles(n) {
                     let d_queries = &mut self.d_queries[(q0 + j) * dp..][..width * dp];
-                    simd.query_grad_tile(
-                        width,
+                    by_width!(width, |R| simd.query_grad_microtile::<R>(
                         &d_scores[LANES * j..LANES * (j + width)],
                         keys_rows,
                         dp,
                         d_queries,
-                    );
+                    ));
                 }
             }
         }

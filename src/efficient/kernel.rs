@@ -4,7 +4,7 @@
 use nalgebra::DMatrix;
 
 use super::online_softmax::{OnlineSoftmax, ScoreScale};
-use super::schedule::{micro_tiles, num_blocks, real_query_groups};
+use super::schedule::{by_width, micro_tiles, num_blocks, real_query_groups};
 use super::simd::{MulAdd, Simd, SimdLevel, with_simd};
 
 /// Queries handled together: two 8-wide SIMD registers' worth. Blocks are rounded up to a
@@ -159,7 +159,8 @@ impl HeadScratch {
         for (j, width) in micro_tiles(keys) {
             let keys_j = &keys_t[j * d..][..width * d];
             let scores_j = &mut scores[j * LANES..][..width * LANES];
-            simd.score_tile(width, queries, keys_j, d, scores_j);
+            by_width!(width, |C| simd
+                .score_microtile::<C>(queries, keys_j, d, scores_j));
         }
         // 2. The causal mask, on the diagonal only: key `j ≥ first` is hidden from the group's
         //    queries before it (`masked_fill(mask, -inf)`, as the book does). Not the textbook's
@@ -180,7 +181,9 @@ impl HeadScratch {
         let out = self.out.as_mut_slice();
         for (c, width) in micro_tiles(d) {
             let out_c = &mut out[c * b..][..width * b]; // features c .. c + width
-            simd.value_tile(width, scores, &values_t[c..], d, rescale, out_c, first);
+            by_width!(width, |C| {
+                simd.value_microtile::<C>(scores, &values_t[c..], d, rescale, out_c, first)
+            });
         }
     }
 

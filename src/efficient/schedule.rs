@@ -71,6 +71,29 @@ pub(super) fn micro_tiles(n: usize) -> impl Iterator<Item = (usize, usize)> {
     sixes.chain(twos).chain((two..n).map(|j| (j, 1)))
 }
 
+/// Runs `$call` with `$width`, a width that [`micro_tiles`] hands out (6, 2 or 1), as the
+/// constant `$w`, so that a micro-kernel compiled for each width runs:
+/// `by_width!(width, |C| simd.score_microtile::<C>(…))`.
+macro_rules! by_width {
+    ($width:expr, |$w:ident| $call:expr) => {
+        match $width {
+            6 => {
+                const $w: usize = 6;
+                $call
+            }
+            2 => {
+                const $w: usize = 2;
+                $call
+            }
+            _ => {
+                const $w: usize = 1;
+                $call
+            }
+        }
+    };
+}
+pub(super) use by_width;
+
 /// How many groups of [`LANES`] queries of query block `query_block` (of `block` tokens, a
 /// multiple of `LANES`) hold real tokens: all of them but in the last block, which may be mostly
 /// padding. Padding queries would only produce outputs that are thrown away.

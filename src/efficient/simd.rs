@@ -164,6 +164,65 @@ type PortableMulAdd = Fused;
 #[cfg(not(target_arch = "aarch64"))]
 type PortableMulAdd = Separate;
 
+/// `softmax.fold` as a free function, so that it is listed in [`with_kernels!`] like the others.
+#[inline(always)]
+fn fold<M: MulAdd>(
+    softmax: &mut OnlineSoftmax,
+    first: usize,
+    scores: &mut [f32],
+    scale: ScoreScale,
+) {
+    softmax.fold::<LANES, M>(first, scores, scale);
+}
+
+/// The kernels every level has, each written once here: `$apply` gets this list and writes what
+/// it is for ([`Simd`]'s methods, the portable level's, an x86-64 level's). Each entry names a
+/// generic kernel of this module, `kernel::<M>` (`kernel::<M, C>` with a width), and its
+/// arguments.
+macro_rules! with_kernels {
+    ($apply:ident ! ($($args:tt)*)) => {
+        $apply!(($($args)*)
+            /// `C` queries' scores against one group of 16 keys (see
+            /// [`score_microtile`](super::kernel::score_microtile)).
+            fn score_microtile<const C: usize>(queries: &[f32], keys: &[f32], key_stride: usize, scores: &mut [f32]);
+            /// The weighted values of one group of keys, added to `C` feature columns of the
+            /// partial outputs (see [`value_microtile`](super::kernel::value_microtile)).
+            fn value_microtile<const C: usize>(weights: &[f32], values_from_c: &[f32], head_dim: usize, rescale: &[f32; LANES], out: &mut [f32], first: usize);
+            /// The online softmax's update with one tile of scores (see
+            /// [`OnlineSoftmax::fold`](super::online_softmax::OnlineSoftmax::fold)).
+            fn fold(softmax: &mut OnlineSoftmax, first: usize, scores: &mut [f32], scale: ScoreScale);
+            /// One row times weights packed 16 outputs per group (the decoder's projections).
+            fn project_row(packed: &[f32], x: &[f32], out: &mut [f32]);
+            /// One head of a decoding step (the decoder's attention).
+            fn decode_head(head: &HeadDecode, scores: &mut [f32], partial: &mut [f32], softmax: &mut OnlineSoftmax, out: &mut [f32]);
+            /// `D_i = ∂o_i · o_i` for every token (see [`row_dots`](super::backward::row_dots)).
+            fn row_dots(context: &[f32], d_context: &[f32], delta: &mut [f32]);
+            /// The backward pass's weights and score gradients of one tile (see
+            /// [`softmax_grad`](super::backward::softmax_grad)).
+            fn softmax_grad(weights: &mut [f32], d_scores: &mut [f32], lse: &[f32], delta: &[f32], scale: ScoreScale);
+            /// `R` queries' gradients from one group of keys (see
+            /// [`query_grad_microtile`](super::backward::query_grad_microtile)).
+            fn query_grad_microtile<const R: usize>(d_scores: &[f32], keys: &[f32], stride: usize, d_queries: &mut [f32]);
+        );
+    };
+}
+
+/// [`Simd`]'s methods for the kernels of [`with_kernels!`].
+macro_rules! kernel_methods {
+    (() $($(#[$doc:meta])* fn $name:ident $(<const $g:ident: usize>)? ($($arg:ident: $ty:ty),*);)*) => {
+        $($(#[$doc])* fn $name $(<const $g: usize>)? (self, $($arg: $ty),*);)*
+    };
+}
+
+/// The portable level's kernels: the generic ones with [`PortableMulAdd`].
+macro_rules! portable_kernels {
+    (() $($(#[$doc:meta])* fn $name:ident $(<const $g:ident: usize>)? ($($arg:ident: $ty:ty),*);)*) => {
+        $(fn $name $(<const $g: usize>)? (self, $($arg: $ty),*) {
+            $name::<PortableMulAdd $(, $g)?>($($arg),*);
+        })*
+    };
+}
+
 /// The instruction set the micro-kernels and the softmax update are compiled for.
 ///
 /// Each is a small standalone function, so the compiler optimizes it on its own: it unrolls the
@@ -180,111 +239,7 @@ pub(super) trait Simd: Copy {
     /// [`project_block`](super::gemm::project_block)).
     fn project(self, job: ProjectionJob<'_>, packed: &mut [f32]);
 
-    fn score_microtile<const C: usize>(
-        self,
-        queries: &[f32],
-        keys: &[f32],
-        key_stride: usize,
-        scores: &mut [f32],
-    );
-    fn value_microtile<const C: usize>(
-        self,
-        weights: &[f32],
-        values_from_c: &[f32],
-        head_dim: usize,
-        rescale: &[f32; LANES],
-        out: &mut [f32],
-        first: usize,
-    );
-    fn fold(self, softmax: &mut OnlineSoftmax, first: usize, scores: &mut [f32], scale: ScoreScale);
-    /// One row times weights packed 16 outputs per group (the decoder's projections).
-    fn project_row(self, packed: &[f32], x: &[f32], out: &mut [f32]);
-    /// One head of a decoding step (the decoder's attention).
-    fn decode_head(
-        self,
-        head: &HeadDecode,
-        scores: &mut [f32],
-        partial: &mut [f32],
-        softmax: &mut OnlineSoftmax,
-        out: &mut [f32],
-    );
-
-    /// `D_i = ∂o_i · o_i` for every token (see [`row_dots`](super::backward::row_dots)).
-    fn row_dots(self, context: &[f32], d_context: &[f32], delta: &mut [f32]);
-    /// The backward pass's weights and score gradients of one tile (see
-    /// [`softmax_grad`](super::backward::softmax_grad)).
-    fn softmax_grad(
-        self,
-        weights: &mut [f32],
-        d_scores: &mut [f32],
-        lse: &[f32],
-        delta: &[f32],
-        scale: ScoreScale,
-    );
-    /// `R` queries' gradients from one group of keys (see
-    /// [`query_grad_microtile`](super::backward::query_grad_microtile)).
-    fn query_grad_microtile<const R: usize>(
-        self,
-        d_scores: &[f32],
-        keys: &[f32],
-        stride: usize,
-        d_queries: &mut [f32],
-    );
-
-    /// [`Simd::query_grad_microtile`] for a width that
-    /// [`micro_tiles`](super::schedule::micro_tiles) hands out: 6, 2 or 1.
-    fn query_grad_tile(
-        self,
-        width: usize,
-        d_scores: &[f32],
-        keys: &[f32],
-        stride: usize,
-        d_queries: &mut [f32],
-    ) {
-        match width {
-            6 => self.query_grad_microtile::<6>(d_scores, keys, stride, d_queries),
-            2 => self.query_grad_microtile::<2>(d_scores, keys, stride, d_queries),
-            _ => self.query_grad_microtile::<1>(d_scores, keys, stride, d_queries),
-        }
-    }
-
-    /// [`Simd::score_microtile`] for a width that [`micro_tiles`](super::schedule::micro_tiles)
-    /// hands out: 6, 2 or 1.
-    fn score_tile(
-        self,
-        width: usize,
-        queries: &[f32],
-        keys: &[f32],
-        key_stride: usize,
-        scores: &mut [f32],
-    ) {
-        match width {
-            6 => self.score_microtile::<6>(queries, keys, key_stride, scores),
-            2 => self.score_microtile::<2>(queries, keys, key_stride, scores),
-            _ => self.score_microtile::<1>(queries, keys, key_stride, scores),
-        }
-    }
-
-    /// [`Simd::value_microtile`] for a width that
-    /// [`micro_tiles`](super::schedule::micro_tiles) hands out: 6, 2 or 1.
-    #[allow(clippy::too_many_arguments)] // the micro-tile's seven, and its width
-    fn value_tile(
-        self,
-        width: usize,
-        weights: &[f32],
-        values_from_c: &[f32],
-        head_dim: usize,
-        rescale: &[f32; LANES],
-        out: &mut [f32],
-        first: usize,
-    ) {
-        let (w, v, r) = (weights, values_from_c, rescale);
-        match width {
-            6 => self.value_microtile::<6>(w, v, head_dim, r, out, first),
-            2 => self.value_microtile::<2>(w, v, head_dim, r, out, first),
-            _ => self.value_microtile::<1>(w, v, head_dim, r, out, first),
-        }
-    }
+    with_kernels!(kernel_methods!());
 }
 
 /// Baseline code: SSE2 on x86-64 (4 numbers per instruction), whatever the target guarantees
@@ -302,77 +257,34 @@ impl Simd for Portable {
         project_block::<8, 6>(job, packed, gemm_microtile::<PortableMulAdd, 8, 6>);
     }
 
-    fn score_microtile<const C: usize>(
-        self,
-        queries: &[f32],
-        keys: &[f32],
-        key_stride: usize,
-        scores: &mut [f32],
-    ) {
-        score_microtile::<PortableMulAdd, C>(queries, keys, key_stride, scores);
-    }
+    with_kernels!(portable_kernels!());
+}
 
-    fn value_microtile<const C: usize>(
-        self,
-        weights: &[f32],
-        values_from_c: &[f32],
-        head_dim: usize,
-        rescale: &[f32; LANES],
-        out: &mut [f32],
-        first: usize,
-    ) {
-        value_microtile::<PortableMulAdd, C>(weights, values_from_c, head_dim, rescale, out, first);
-    }
+/// An x86-64 level's methods for the kernels of [`with_kernels!`]: each calls the level's copy,
+/// compiled for its features.
+#[cfg(target_arch = "x86_64")]
+macro_rules! level_kernels {
+    (($module:ident) $($(#[$doc:meta])* fn $name:ident $(<const $g:ident: usize>)? ($($arg:ident: $ty:ty),*);)*) => {
+        $(fn $name $(<const $g: usize>)? (self, $($arg: $ty),*) {
+            // SAFETY: `$module::$name` is compiled with the level's features, so it may only
+            // run on a CPU that has them. `self` proves this one does: the level's field is
+            // private to this file, where the only constructor is `detect`, which returns a
+            // value only after `is_x86_feature_detected!` has seen every one of them.
+            unsafe { $module::$name $(::<$g>)? ($($arg),*) }
+        })*
+    };
+}
 
-    fn fold(
-        self,
-        softmax: &mut OnlineSoftmax,
-        first: usize,
-        scores: &mut [f32],
-        scale: ScoreScale,
-    ) {
-        softmax.fold::<LANES, PortableMulAdd>(first, scores, scale);
-    }
-
-    fn project_row(self, packed: &[f32], x: &[f32], out: &mut [f32]) {
-        project_row::<PortableMulAdd>(packed, x, out);
-    }
-
-    fn row_dots(self, context: &[f32], d_context: &[f32], delta: &mut [f32]) {
-        row_dots::<PortableMulAdd>(context, d_context, delta);
-    }
-
-    fn softmax_grad(
-        self,
-        weights: &mut [f32],
-        d_scores: &mut [f32],
-        lse: &[f32],
-        delta: &[f32],
-        scale: ScoreScale,
-    ) {
-        softmax_grad::<PortableMulAdd>(weights, d_scores, lse, delta, scale);
-    }
-
-    fn query_grad_microtile<const R: usize>(
-        self,
-        d_scores: &[f32],
-        keys: &[f32],
-        stride: usize,
-        d_queries: &mut [f32],
-    ) {
-        query_grad_microtile::<PortableMulAdd, R>(d_scores, keys, stride, d_queries);
-    }
-
-    fn decode_head(
-        self,
-        head: &HeadDecode,
-        scores: &mut [f32],
-        partial: &mut [f32],
-        softmax: &mut OnlineSoftmax,
-        out: &mut [f32],
-    ) {
-        decode_head::<PortableMulAdd>(head, scores, partial, softmax, out);
-    }
+/// An x86-64 level's copies of the kernels of [`with_kernels!`]: the generic kernels with the
+/// level's multiply-add, compiled for its features.
+#[cfg(target_arch = "x86_64")]
+macro_rules! compiled_kernels {
+    (($features:literal, $mul_add:ident) $($(#[$doc:meta])* fn $name:ident $(<const $g:ident: usize>)? ($($arg:ident: $ty:ty),*);)*) => {
+        $(#[target_feature(enable = $features)]
+        pub(super) fn $name $(<const $g: usize>)? ($($arg: $ty),*) {
+            super::$name::<$mul_add $(, $g)?>($($arg),*);
+        })*
+    };
 }
 
 /// Defines one x86-64 instruction-set level for the kernels: a zero-sized type whose value
@@ -409,104 +321,7 @@ macro_rules! simd_level {
                 });
             }
 
-            fn score_microtile<const C: usize>(
-                self,
-                queries: &[f32],
-                keys: &[f32],
-                key_stride: usize,
-                scores: &mut [f32],
-            ) {
-                // SAFETY: `$module::score_microtile` is compiled with `$features`, so it may only
-                // run on a CPU that has them. `self` proves this one does: the level's field is
-                // private to this file, where the only constructor is `detect`, which returns a
-                // value only after `is_x86_feature_detected!` has seen every one of them.
-                unsafe { $module::score_microtile::<C>(queries, keys, key_stride, scores) }
-            }
-
-            fn value_microtile<const C: usize>(
-                self,
-                weights: &[f32],
-                values_from_c: &[f32],
-                head_dim: usize,
-                rescale: &[f32; LANES],
-                out: &mut [f32],
-                first: usize,
-            ) {
-                // SAFETY: `$module::value_microtile` is compiled with `$features`; `self` exists only
-                // once `detect` has seen them all on this CPU (the field is private to this
-                // file, `detect` its only constructor).
-                unsafe {
-                    $module::value_microtile::<C>(weights, values_from_c, head_dim, rescale, out, first)
-                }
-            }
-
-            fn fold(
-                self,
-                softmax: &mut OnlineSoftmax,
-                first: usize,
-                scores: &mut [f32],
-                scale: ScoreScale,
-            ) {
-                // SAFETY: `$module::fold` is compiled with `$features`; `self` exists only
-                // once `detect` has seen them all on this CPU (the field is private to this
-                // file, `detect` its only constructor).
-                unsafe { $module::fold(softmax, first, scores, scale) }
-            }
-
-            fn project_row(self, packed: &[f32], x: &[f32], out: &mut [f32]) {
-                // SAFETY: `$module::project_row` is compiled with `$features`; `self` exists
-                // only once `detect` has seen them all on this CPU (the field is private to
-                // this file, `detect` its only constructor).
-                unsafe { $module::project_row(packed, x, out) }
-            }
-
-            fn row_dots(self, context: &[f32], d_context: &[f32], delta: &mut [f32]) {
-                // SAFETY: `$module::row_dots` is compiled with `$features`; `self` exists only
-                // once `detect` has seen them all on this CPU (the field is private to this
-                // file, `detect` its only constructor).
-                unsafe { $module::row_dots(context, d_context, delta) }
-            }
-
-            fn softmax_grad(
-                self,
-                weights: &mut [f32],
-                d_scores: &mut [f32],
-                lse: &[f32],
-                delta: &[f32],
-                scale: ScoreScale,
-            ) {
-                // SAFETY: `$module::softmax_grad` is compiled with `$features`; `self` exists
-                // only once `detect` has seen them all on this CPU (the field is private to
-                // this file, `detect` its only constructor).
-                unsafe { $module::softmax_grad(weights, d_scores, lse, delta, scale) }
-            }
-
-            fn query_grad_microtile<const R: usize>(
-                self,
-                d_scores: &[f32],
-                keys: &[f32],
-                stride: usize,
-                d_queries: &mut [f32],
-            ) {
-                // SAFETY: `$module::query_grad_microtile` is compiled with `$features`; `self`
-                // exists only once `detect` has seen them all on this CPU (the field is private
-                // to this file, `detect` its only constructor).
-                unsafe { $module::query_grad_microtile::<R>(d_scores, keys, stride, d_queries) }
-            }
-
-            fn decode_head(
-                self,
-                head: &HeadDecode,
-                scores: &mut [f32],
-                partial: &mut [f32],
-                softmax: &mut OnlineSoftmax,
-                out: &mut [f32],
-            ) {
-                // SAFETY: `$module::decode_head` is compiled with `$features`; `self` exists
-                // only once `detect` has seen them all on this CPU (the field is private to
-                // this file, `detect` its only constructor).
-                unsafe { $module::decode_head(head, scores, partial, softmax, out) }
-            }
+            with_kernels!(level_kernels!($module));
         }
 
         /// The same Rust code as the portable kernels, compiled for this level's features.
@@ -522,86 +337,7 @@ macro_rules! simd_level {
                 super::gemm_microtile::<$mul_add, $mr, $nr>(sliver, panel, acc);
             }
 
-            #[target_feature(enable = $features)]
-            pub(super) fn score_microtile<const C: usize>(
-                queries: &[f32],
-                keys: &[f32],
-                key_stride: usize,
-                scores: &mut [f32],
-            ) {
-                super::score_microtile::<$mul_add, C>(queries, keys, key_stride, scores);
-            }
-
-            #[target_feature(enable = $features)]
-            pub(super) fn value_microtile<const C: usize>(
-                weights: &[f32],
-                values_from_c: &[f32],
-                head_dim: usize,
-                rescale: &[f32; LANES],
-                out: &mut [f32],
-                first: usize,
-            ) {
-                super::value_microtile::<$mul_add, C>(
-                    weights,
-                    values_from_c,
-                    head_dim,
-                    rescale,
-                    out,
-                    first,
-                );
-            }
-
-            #[target_feature(enable = $features)]
-            pub(super) fn fold(
-                softmax: &mut OnlineSoftmax,
-                first: usize,
-                scores: &mut [f32],
-                scale: ScoreScale,
-            ) {
-                softmax.fold::<LANES, $mul_add>(first, scores, scale);
-            }
-
-            #[target_feature(enable = $features)]
-            pub(super) fn project_row(packed: &[f32], x: &[f32], out: &mut [f32]) {
-                super::project_row::<$mul_add>(packed, x, out);
-            }
-
-            #[target_feature(enable = $features)]
-            pub(super) fn row_dots(context: &[f32], d_context: &[f32], delta: &mut [f32]) {
-                super::row_dots::<$mul_add>(context, d_context, delta);
-            }
-
-            #[target_feature(enable = $features)]
-            pub(super) fn softmax_grad(
-                weights: &mut [f32],
-                d_scores: &mut [f32],
-                lse: &[f32],
-                delta: &[f32],
-                scale: ScoreScale,
-            ) {
-                super::softmax_grad::<$mul_add>(weights, d_scores, lse, delta, scale);
-            }
-
-            #[target_feature(enable = $features)]
-            pub(super) fn query_grad_microtile<const R: usize>(
-                d_scores: &[f32],
-                keys: &[f32],
-                stride: usize,
-                d_queries: &mut [f32],
-            ) {
-                super::query_grad_microtile::<$mul_add, R>(d_scores, keys, stride, d_queries);
-            }
-
-            #[target_feature(enable = $features)]
-            pub(super) fn decode_head(
-                head: &HeadDecode,
-                scores: &mut [f32],
-                partial: &mut [f32],
-                softmax: &mut OnlineSoftmax,
-                out: &mut [f32],
-            ) {
-                super::decode_head::<$mul_add>(head, scores, partial, softmax, out);
-            }
+            with_kernels!(compiled_kernels!($features, $mul_add));
         }
     };
 }
