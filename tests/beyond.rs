@@ -4,13 +4,12 @@
 // Helpers shared by the files below.
 mod common;
 
-// Why the mask matters: the experiment (`leakage`), rerun in PyTorch (`leakage_torch`); the
-// backward passes against autograd (`gradients`); decoding with cached keys and values
+// Why the mask matters, the experiment rerun in PyTorch (`leakage_torch`; the experiment itself is
+// the suite's `leakage`); the backward passes against autograd (`gradients`); decoding with cached keys and values
 // (`kv_cache`); the efficient path against the textbook one (`efficient`), and its backward pass
 // against the tape and autograd (`efficient_train`).
 mod efficient;
 mod efficient_train;
 mod gradients;
 mod kv_cache;
-mod leakage;
 mod leakage_torch;

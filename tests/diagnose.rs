@@ -153,7 +153,7 @@ fn each_variant_is_named(
 /// printing the same value), under the book's setup; the Korean edition's exercise 3.2 is
 /// named as such.
 #[test]
-#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test -- --include-ignored`)"]
+#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test --lib --test '*' -- --include-ignored`)"]
 fn every_book_text_is_the_book() {
     for p in book::printed() {
         let d = diagnose::diagnose(p.book).unwrap();
@@ -350,7 +350,7 @@ proptest! {
 /// The search's bound, as the `diagnose` page states it: a 6×6 tensor that matches nothing
 /// costs 11,481 candidates, the most of any shape the chapter prints.
 #[test]
-#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test -- --include-ignored`)"]
+#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test --lib --test '*' -- --include-ignored`)"]
 fn the_largest_search_is_a_6x6_tensor() {
     let tensor = |shape: &[usize]| {
         let row = |n: usize| format!("[{}]", vec!["9.9999"; n].join(", "));
@@ -473,7 +473,7 @@ fn three_diagnoses_as_printed() {
 
 /// At most 12 differing places are listed; the rest are counted.
 #[test]
-#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test -- --include-ignored`)"]
+#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test --lib --test '*' -- --include-ignored`)"]
 fn long_differences_are_counted_not_listed() {
     // The book's MHA output with its second batch item (12 numbers) changed.
     let book_text = book::s3_6::MHA_CONTEXT_VECS.book;

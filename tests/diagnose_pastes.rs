@@ -33,7 +33,7 @@ fn tags(d: &Diagnosis) -> Vec<String> {
 /// Every PyTorch printout, PyTorch 2.15's and 2.6's (MKL's dropout masks): each value of the
 /// paste gets the answer recorded with it (for "unnamed" ones, anything but "recognised").
 #[test]
-#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test -- --include-ignored`)"]
+#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test --lib --test '*' -- --include-ignored`)"]
 fn every_pytorch_paste_gets_its_answer_per_value() {
     let json = fixtures();
     let mkl: JsonValue = common::data_file("diagnose_fixtures_mkl.json")
@@ -234,7 +234,7 @@ fn unrelated_scores(seeds: std::ops::Range<u64>) -> (Vec<String>, diagnose::Repo
 /// with seeds the search does not try (10,000 to 10,299), each a 1-number tensor: none is
 /// recognised; those some setup prints by chance are ambiguous.
 #[test]
-#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test -- --include-ignored`)"]
+#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test --lib --test '*' -- --include-ignored`)"]
 fn one_number_without_a_seed_is_never_recognised() {
     let (_, report) = unrelated_scores(10_000..10_300);
     assert_eq!(report.values.len(), 300);
@@ -355,7 +355,7 @@ fn digits_and_numbers_weigh_against_the_setups_compared() {
 /// Other print options and containers, made by this crate's printer (PyTorch's are in the
 /// fixtures): the same answer as the default text.
 #[test]
-#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test -- --include-ignored`)"]
+#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test --lib --test '*' -- --include-ignored`)"]
 fn every_print_option_gives_the_same_answer() {
     let mha = book::find("s3_6_2_mha_context_vecs").unwrap();
     let setup = Setup {

@@ -486,7 +486,7 @@ fn the_docs_examples_are_what_diagnose_prints() {
 /// The parts of the report few pastes reach: a long list of setups, a `grad_fn` on a result
 /// that prints none, a shape no result has, and each kind of value, in both languages.
 #[test]
-#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test -- --include-ignored`)"]
+#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test --lib --test '*' -- --include-ignored`)"]
 fn the_rarer_parts_of_the_report() {
     use ch03_attention::diagnose::Status;
     // An ambiguous answer lists at most 10 setups and counts the rest.

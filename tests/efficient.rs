@@ -256,7 +256,7 @@ proptest! {
 /// reaches about 0.18 of it, for both paths (measured). The lower assertion keeps the bound
 /// from silently becoming loose: if a change made it a thousand times wider, this test fails.
 #[test]
-#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test -- --include-ignored`)"]
+#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test --lib --test '*' -- --include-ignored`)"]
 fn largest_error_over_a_fixed_grid() {
     let mut worst = [(0.0_f64, 0_u64); 2];
     for seed in 0..240_u64 {
@@ -290,7 +290,7 @@ fn largest_error_over_a_fixed_grid() {
 /// The GPT-2-sized module of exercise 3.3 on 300 random tokens (a partial last block), both
 /// paths within the bound of the f64 result.
 #[test]
-#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test -- --include-ignored`)"]
+#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test --lib --test '*' -- --include-ignored`)"]
 fn gpt2_sized_module_is_within_the_bound() {
     let mut rng = TorchRng::manual_seed(3);
     let mha = MultiHeadAttention::new(768, 768, 1024, 0.0, 12, false, &mut rng).unwrap();

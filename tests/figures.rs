@@ -2,7 +2,7 @@
 //! If this fails after a change, run `cargo xtask figures` and review the new SVGs.
 
 #[test]
-#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test -- --include-ignored`)"]
+#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test --lib --test '*' -- --include-ignored`)"]
 fn committed_figures_are_up_to_date() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/figures");
     let figures = ch03_attention::figures::all().unwrap();

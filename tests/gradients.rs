@@ -782,7 +782,7 @@ fn finite_differences(r: &Replay, noise: Option<&[Vec<Items>]>, h: f64) -> Vec<V
 /// Every gradient of every recorded case against finite differences of the `f64` forward pass;
 /// PyTorch's recorded gradients against the same differences, for comparison.
 #[test]
-#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test -- --include-ignored`)"]
+#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test --lib --test '*' -- --include-ignored`)"]
 fn gradients_match_finite_differences() {
     let (mut worst_ours, mut worst_torch) = ((0.0_f64, String::new()), 0.0_f64);
     for case in cases() {

@@ -283,7 +283,7 @@ fn main() {
         if !runs {
             if *ignored {
                 println!(
-                    "test {name} ... ignored, slow: CI runs it (`cargo test -- --include-ignored`)"
+                    "test {name} ... ignored, slow: CI runs it (`cargo test --lib --test '*' -- --include-ignored`)"
                 );
             }
             skipped += 1;

@@ -213,7 +213,7 @@ fn named_in(message: &str, lang: Lang, exercise: &str) -> Vec<&'static str> {
 }
 
 #[test]
-#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test -- --include-ignored`)"]
+#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test --lib --test '*' -- --include-ignored`)"]
 fn each_misconception_committed_is_named_alone_and_fails_only_its_exercise() {
     for m in CATALOG {
         for lang in [Lang::En, Lang::Ko] {
@@ -380,7 +380,7 @@ fn sentences(message: &str) -> impl Iterator<Item = &str> {
 }
 
 #[test]
-#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test -- --include-ignored`)"]
+#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test --lib --test '*' -- --include-ignored`)"]
 fn every_verdict_is_in_korean_too() {
     let hangul = |l: &str| l.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c));
     let mut checked = 0;

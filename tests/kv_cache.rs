@@ -596,7 +596,7 @@ proptest! {
 
 /// Long sequences: several blocks of 256 keys, the last one partial, GPT-2's head width.
 #[test]
-#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test -- --include-ignored`)"]
+#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test --lib --test '*' -- --include-ignored`)"]
 fn the_efficient_decoder_over_several_blocks() {
     for (tokens, prefill, heads, head_dim) in [(600, 590, 2, 64), (513, 500, 3, 8)] {
         let case = Case {

@@ -146,7 +146,7 @@ fn report_for(seed: u64) -> LeakageReport {
 #[case::default_seed_123(123)]
 #[case::seed_1(1)]
 #[case::seed_789(789)]
-#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test -- --include-ignored`)"]
+#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test --lib --test '*' -- --include-ignored`)"]
 fn the_mask_decides_what_is_learned(#[case] seed: u64) {
     let r = report_for(seed);
     let h = r.entropy_floor;
@@ -181,7 +181,7 @@ fn the_mask_decides_what_is_learned(#[case] seed: u64) {
 /// The masked model's attention weights above the diagonal are exactly 0, the unmasked model's
 /// weight sits on the diagonal just above the main one.
 #[test]
-#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test -- --include-ignored`)"]
+#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test --lib --test '*' -- --include-ignored`)"]
 fn attention_maps_show_the_mask_and_the_copying() {
     let r = default_report().unwrap();
     let t = r.config.context_length;

@@ -193,7 +193,7 @@ fn initial_weights_are_pytorchs_bit_for_bit() {
 /// is the crate's run with `UniformKernel::Unfused`, bit for bit in its weights and within
 /// [`TOLERANCE`] at every step. (Measured: 1.6e-14 masked, 5.9e-13 unmasked.)
 #[test]
-#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test -- --include-ignored`)"]
+#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test --lib --test '*' -- --include-ignored`)"]
 fn pytorchs_portable_kernel_rerun_is_the_unfused_run() {
     let record = default_kernel_data();
     assert_eq!(record["cpu_capability"].get::<String>().unwrap(), "DEFAULT");
@@ -285,7 +285,7 @@ fn the_masked_run_does_not_pass_for_the_unmasked_one() {
 /// training). The comparison sees it at the first step, above [`TOLERANCE`], and by more than
 /// 1000 times the tolerance later in the run.
 #[test]
-#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test -- --include-ignored`)"]
+#[ignore = "slow: a learner's `cargo test` skips it; CI runs it (`cargo test --lib --test '*' -- --include-ignored`)"]
 fn initial_weights_from_the_unfused_kernel_are_caught() {
     let r = default_report().unwrap();
     let seed = LeakageConfig::default().seed;
