@@ -563,20 +563,25 @@ fn the_walkthrough_section_holds_and_speaks_korean() {
 /// row within the derived bound of the f64 reference (the online softmax's 16 lanes and their
 /// merge add the same products in another order, with rescales like the forward kernel's).
 fn efficient_ratio(case: &Case, prefill: usize) -> f64 {
-    use ch03_attention::efficient::{EfficientDecoder, EfficientMha};
     let (mha, x) = case.mha();
-    let mut decoder = EfficientDecoder::new(&EfficientMha::from_textbook(&mha)).unwrap();
-    let x = &x[0];
-    let prefill = prefill.min(case.tokens);
-    let mut out = DMatrix::zeros(case.tokens, mha.d_out());
+    efficient_ratio_of(&mha, &x[0], prefill)
+}
+
+/// [`efficient_ratio`] for a given module and sequence `x` (`tokens × d_in`).
+fn efficient_ratio_of(mha: &MultiHeadAttention, x: &DMatrix<f32>, prefill: usize) -> f64 {
+    use ch03_attention::efficient::{EfficientDecoder, EfficientMha};
+    let mut decoder = EfficientDecoder::new(&EfficientMha::from_textbook(mha)).unwrap();
+    let tokens = x.nrows();
+    let prefill = prefill.min(tokens);
+    let mut out = DMatrix::zeros(tokens, mha.d_out());
     out.rows_mut(0, prefill)
         .copy_from(&decoder.prefill(&x.rows(0, prefill).into_owned()).unwrap());
-    for t in prefill..case.tokens {
+    for t in prefill..tokens {
         let row = decoder.step(&x.rows(t, 1).into_owned()).unwrap();
         out.row_mut(t).copy_from(&row);
     }
-    assert_eq!(decoder.len(), case.tokens);
-    mha_reference(&mha, x).ratio(&out)
+    assert_eq!(decoder.len(), tokens);
+    mha_reference(mha, x).ratio(&out)
 }
 
 proptest! {
@@ -612,6 +617,57 @@ fn the_efficient_decoder_over_several_blocks() {
         let ratio = efficient_ratio(&case, prefill);
         assert!(ratio <= 1.0, "{tokens} tokens: {ratio}");
     }
+}
+
+/// The largest scaled score `m = maxⱼ q_t · k_j / √head_dim` (`j ≤ t`) of every position `t` and
+/// head, from the f64 reference's projections: `(tokens × heads)`.
+fn largest_scaled_scores(mha: &MultiHeadAttention, x: &DMatrix<f32>) -> DMatrix<f64> {
+    let x = attention_f64::Bounded::exact(x);
+    let [q, k] =
+        [mha.w_query(), mha.w_key()].map(|l| attention_f64::linear(&x, l.weight(), l.bias()).value);
+    let (heads, d) = (mha.num_heads(), mha.head_dim());
+    DMatrix::from_fn(x.value.nrows(), heads, |t, h| {
+        let q_t = q.view((t, h * d), (1, d));
+        (0..=t)
+            .map(|j| q_t.dot(&k.view((j, h * d), (1, d))) / (d as f64).sqrt())
+            .fold(f64::NEG_INFINITY, f64::max)
+    })
+}
+
+/// Large magnitudes, from an empty cache and after a prefill: inputs uniform in ±30 give scaled
+/// scores in the hundreds, of either sign, and every decoded row stays within the derived bound
+/// (which grows with the scores), as the full forward does in `tests/efficient.rs`
+/// (`within_the_bound_at_large_magnitudes`).
+///
+/// This is where the merge of the 16 lanes shows. It weighs lane `l` by `e^{mₗ − m}`
+/// (`m = maxₗ mₗ`), at most 1 whatever the scores. Any other common factor, `e^{mₗ + m}` say,
+/// cancels in `Σ oₗ / Σ ℓₗ` only while it is a number `f32` holds, and `e^{2m}` is not once
+/// `|m| > 44.4` (`e^{88.7}` is `f32`'s largest; below `m = −44`, every lane's factor is 0 and the
+/// row is 0 / 0). So the test also checks that its decoding steps reach `m ≥ 50`, and `m ≤ −50`
+/// (a head and position whose every score is below −50).
+#[test]
+fn the_efficient_decoder_is_within_the_bound_at_large_magnitudes() {
+    let (mut highest, mut lowest) = (f64::NEG_INFINITY, f64::INFINITY);
+    for (seed, tokens, d_in, heads, head_dim, prefill) in [
+        (1, 40, 8, 2, 8, 0),
+        (2, 24, 5, 3, 5, 0),
+        (3, 40, 12, 4, 3, 17),
+        (4, 300, 8, 1, 16, 250),
+    ] {
+        let mut rng = TorchRng::manual_seed(seed);
+        let mha = seeded_mha(d_in, tokens, heads, head_dim, seed % 2 == 0, &mut rng);
+        let x = rng.uniform(tokens, d_in, -30.0, 30.0);
+        let ratio = efficient_ratio_of(&mha, &x, prefill);
+        assert!(ratio <= 1.0, "seed {seed}: {ratio}");
+        let m = largest_scaled_scores(&mha, &x);
+        let decoded = m.rows(prefill, tokens - prefill); // the steps: the prefill runs the forward
+        highest = highest.max(decoded.max());
+        lowest = lowest.min(decoded.min());
+    }
+    assert!(
+        highest >= 50.0 && lowest <= -50.0,
+        "m from {lowest} to {highest}"
+    );
 }
 
 #[test]
