@@ -25,6 +25,15 @@
 //!    rescale factor, so its error cancels in `o / ℓ`; only the roundings count.
 //! 5. **Output projection**: step 1 again, with `δx = δo`.
 //!
+//! The KV cache's decoder (`efficient::decode`) sums one query's keys in 16 lanes, each with its
+//! own maximum `mₗ`, then merges the lanes with the factors `e^{mₗ − m}`. A factor multiplies its
+//! lane's `ℓₗ` and partial output alike, but it differs from lane to lane, so its error does not
+//! cancel: it adds the rounding of `mₗ − m` (within the `u·(|s_j| + |m|)` of step 3), `E_EXP` and
+//! the merge's roundings. The lanes' sums are shorter than one `n`-term sum: with the merge,
+//! `(2⌈n/16⌉ + 21.4)·u` for `n ≥ 16` and `(n + 5.4)·u` below, within step 3's `(2n + 4)·u` for
+//! every `n ≥ 2` (one key is exact), so the same bound holds. `tests/kv_cache.rs` checks it with
+//! scores beyond ±44, where a wrong sign in that exponent would overflow `f32`.
+//!
 //! The result is first order: terms in `u²` are dropped. At the sizes tested, `n·u ≤ 10⁻⁴` and
 //! `Δ ≤ 0.02`, so `γₙ ≤ 1.0001·n·u`, `e^Δ − 1 ≤ 1.011·Δ` and every product of two error terms is
 //! below 2 % of the first-order terms: [`SAFETY_FACTOR`] `= 1.1` covers them. The bound holds for
