@@ -5,9 +5,9 @@
 mod common;
 
 // Why the mask matters, the experiment rerun in PyTorch (`leakage_torch`; the experiment itself is
-// the suite's `leakage`); the backward passes against autograd (`gradients`); decoding with cached keys and values
-// (`kv_cache`); the efficient path against the textbook one (`efficient`), and its backward pass
-// against the tape and autograd (`efficient_train`).
+// the suite's `leakage`); the backward passes against autograd (`gradients`); decoding with cached
+// keys and values (`kv_cache`); the efficient path against the textbook one (`efficient`), and its
+// backward pass against the tape and autograd (`efficient_train`).
 mod efficient;
 mod efficient_train;
 mod gradients;
