@@ -120,11 +120,17 @@ pub(super) struct ProjectionJob<'a> {
     pub(super) out_rows: Vec<&'a mut [f32]>,
 }
 
+/// The length of a thread's `packed` scratch for [`project_block`] (jobs of up to [`TOKEN_BLOCK`]
+/// of `tokens` tokens, `d_in` features): the job's tokens rounded up to [`MAX_TILE_TOKENS`], times
+/// [`FEATURE_BLOCK`] features (or `d_in`, if fewer).
+pub(super) fn packed_len(tokens: usize, d_in: usize) -> usize {
+    TOKEN_BLOCK.min(tokens).next_multiple_of(MAX_TILE_TOKENS) * FEATURE_BLOCK.min(d_in)
+}
+
 /// [`ProjectionJob`] with micro-tiles of `MR` tokens × `NR` outputs, `tile` being the level's
 /// micro-kernel: it adds the products of one packed sliver of inputs (`(features × MR)`) and one
 /// packed panel of weights (`(features × NR)`) into the accumulators it is handed. `packed` is
-/// the thread's scratch: room for the job's tokens, rounded up to [`MAX_TILE_TOKENS`], times
-/// [`FEATURE_BLOCK`] features (or `d_in`, if fewer).
+/// the thread's scratch, [`packed_len`] numbers.
 pub(super) fn project_block<const MR: usize, const NR: usize>(
     job: ProjectionJob<'_>,
     packed: &mut [f32],
@@ -319,8 +325,7 @@ mod tests {
                     bias: None,
                     out_rows: out.as_mut_slice().chunks_mut(tokens).collect(),
                 };
-                let mut packed =
-                    vec![0.0; tokens.next_multiple_of(MAX_TILE_TOKENS) * FEATURE_BLOCK];
+                let mut packed = vec![0.0; packed_len(tokens, d_in)];
                 with_simd!(level, |simd| simd.project(job, &mut packed));
                 assert_eq!(out, want[0], "{level} ({tokens}, {d_in}, {n})");
             }

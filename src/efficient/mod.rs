@@ -27,7 +27,7 @@ use nalgebra::{DMatrix, DVector};
 
 use crate::validate::check_batch;
 use crate::{Error, MultiHeadAttention};
-use gemm::{FEATURE_BLOCK, MAX_TILE_TOKENS, PackedWeights, ProjectionJob, TOKEN_BLOCK};
+use gemm::{PackedWeights, ProjectionJob, TOKEN_BLOCK, packed_len};
 use kernel::{HeadScratch, LANES, zeroed};
 use parallel::run_parallel;
 use simd::{Simd, with_simd};
@@ -318,13 +318,12 @@ impl EfficientMha {
             jobs.extend(starts.zip(pieces).map(|(t0, piece)| (*x, t0, piece)));
         }
         // One job's inputs, one feature block at a time.
-        let features = FEATURE_BLOCK.min(w_t.d_in());
-        let packed_len = TOKEN_BLOCK.min(tokens).next_multiple_of(MAX_TILE_TOKENS) * features;
+        let scratch_len = packed_len(tokens, w_t.d_in());
         let bias = bias.map(DVector::as_slice);
         run_parallel(
             self.threads,
             jobs,
-            || vec![0.0_f32; packed_len],
+            || vec![0.0_f32; scratch_len],
             |packed, (x, t0, out_rows)| {
                 let job = ProjectionJob {
                     x,
