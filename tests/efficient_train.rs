@@ -9,13 +9,18 @@
 //!
 //! As on the gradients page (`tests/gradients.rs`): a gradient computed in `f32` passes through
 //! a chain of sums and is off by at most `u · N · Σ|terms|` (`u = 2⁻²⁴`, `N` the sum of the
-//! chain's reduction lengths), and `Σ|terms| ≤ 4 · max|gradient|` covers the softmax backward's
-//! cancellation. Two `f32` computations of the same gradient are then within the sum of their
-//! bounds:
+//! chain's reduction lengths). Two `f32` computations of the same gradient are then within the
+//! sum of their bounds:
 //!
 //! ```text
-//! max |efficient − other| ≤ 4 · u · (N_efficient + N_textbook) · max |other|   (per tensor)
+//! max |efficient − other| ≤ u · (N_efficient + N_textbook) · max(4 · max |other|, Σ|terms|)   (per tensor)
 //! ```
+//!
+//! `4 · max |other|` is the gradients page's allowance for the softmax backward's cancellation,
+//! enough for its recorded cases and the fixed ones here, which assert `4 · u · N · max |other|`
+//! alone. It is not enough everywhere: where one weight takes almost all of a row, `∂p − D`
+//! cancels far deeper (see `a_saturated_softmax_is_bounded_by_its_terms`), so the random tests
+//! compute `Σ|terms|` ([`largest_terms`]) and take the larger ([`cancellation`]).
 //!
 //! `N_textbook` is the gradients page's chain (PyTorch's module computes the same one). The
 //! efficient path's chain, longest path first (`efficient_chain` in
@@ -108,9 +113,132 @@ fn shape(mha: &MultiHeadAttention, batch: &[DMatrix<f32>]) -> Shape {
     }
 }
 
-/// The bound of `mha`'s gradients on `batch` (see the module docs).
+/// The bound of `mha`'s gradients on `batch`, for a gradient whose `Σ|terms|` is at most 4 times
+/// its largest entry (see the module docs; [`cancellation`] for the others).
 fn bound(mha: &MultiHeadAttention, batch: &[DMatrix<f32>]) -> f64 {
     tolerance(&shape(mha, batch))
+}
+
+/// The largest `Σ|terms|` of `∂x` and of each layer's gradients (weight and bias together), in
+/// that order: the backward pass of `mha` on `batch` and `d_output` in `f64`, every product and
+/// sum over absolute values, the softmax backward's `p · (∂p − D)` as `p · (|∂p| + |D|)` (from
+/// the module's `f32` queries, keys and values).
+fn largest_terms(
+    mha: &MultiHeadAttention,
+    batch: &[DMatrix<f32>],
+    d_output: &[DMatrix<f32>],
+) -> [f64; 5] {
+    let abs = |m: &DMatrix<f32>| m.map(|v| f64::from(v).abs());
+    let (heads, head_dim) = (mha.num_heads(), mha.head_dim());
+    let scale = (head_dim as f64).sqrt();
+    let layers = [mha.w_query(), mha.w_key(), mha.w_value()];
+    let w = layers.map(|l| abs(l.weight()));
+    let w_out = abs(mha.out_proj().weight());
+    let mut d_w = w.clone().map(|m| m * 0.0);
+    let mut d_b = [0.0_f64; 3].map(|_| DMatrix::zeros(1, mha.d_out()));
+    let (mut d_w_out, mut d_b_out) = (w_out.clone() * 0.0, DMatrix::zeros(1, mha.d_out()));
+    let mut largest_x = 0.0_f64;
+    for (x, g) in batch.iter().zip(d_output) {
+        let [q, k, v] = layers.map(|l| l.forward(x).unwrap().map(f64::from));
+        let tokens = x.nrows();
+        let mut context = DMatrix::zeros(tokens, mha.d_out());
+        let mut d = [0; 3].map(|_| DMatrix::zeros(tokens, mha.d_out())); // |∂q|, |∂k|, |∂v|
+        let d_y = abs(g);
+        let d_context = &d_y * &w_out;
+        for h in 0..heads {
+            let cols = h * head_dim;
+            let (qh, kh, vh) = (
+                q.columns(cols, head_dim),
+                k.columns(cols, head_dim),
+                v.columns(cols, head_dim),
+            );
+            let scores = qh * kh.transpose() / scale;
+            let mut p = DMatrix::zeros(tokens, tokens);
+            for i in 0..tokens {
+                let m = (0..=i)
+                    .map(|j| scores[(i, j)])
+                    .fold(f64::NEG_INFINITY, f64::max);
+                let sum: f64 = (0..=i).map(|j| (scores[(i, j)] - m).exp()).sum();
+                for j in 0..=i {
+                    p[(i, j)] = (scores[(i, j)] - m).exp() / sum;
+                }
+            }
+            context.columns_mut(cols, head_dim).copy_from(&(&p * vh));
+            let d_ch = d_context.columns(cols, head_dim);
+            let d_p = d_ch * vh.abs().transpose();
+            let delta: Vec<f64> = (0..tokens).map(|i| p.row(i).dot(&d_p.row(i))).collect();
+            let d_s = DMatrix::from_fn(tokens, tokens, |i, j| {
+                p[(i, j)] * (d_p[(i, j)] + delta[i]) / scale
+            });
+            d[0].columns_mut(cols, head_dim)
+                .copy_from(&(&d_s * kh.abs()));
+            d[1].columns_mut(cols, head_dim)
+                .copy_from(&(d_s.transpose() * qh.abs()));
+            d[2].columns_mut(cols, head_dim)
+                .copy_from(&(p.transpose() * d_ch));
+        }
+        let x_abs = abs(x);
+        d_w_out += d_y.transpose() * context.abs();
+        d_b_out += d_y.row_sum();
+        let mut d_x = DMatrix::zeros(tokens, mha.d_in());
+        for (l, d_l) in d.iter().enumerate() {
+            d_w[l] += d_l.transpose() * &x_abs;
+            d_b[l] += d_l.row_sum();
+            d_x += d_l * &w[l];
+        }
+        largest_x = largest_x.max(d_x.amax());
+    }
+    let layer = |w: &DMatrix<f64>, b: &DMatrix<f64>| w.amax().max(b.amax());
+    [
+        largest_x,
+        layer(&d_w[0], &d_b[0]),
+        layer(&d_w[1], &d_b[1]),
+        layer(&d_w[2], &d_b[2]),
+        layer(&d_w_out, &d_b_out),
+    ]
+}
+
+/// For each gradient (named as [`named`] names them), what [`bound`] is multiplied by: 1 where
+/// `Σ|terms|` is at most 4 times the largest entry of the gradient's layer in `want` (the scale
+/// of [`scaled_errors`]), else `Σ|terms| / (4 · largest)`: the softmax backward's `∂p − D`
+/// cancels where one weight takes almost all of a row, and the gradient is then much smaller
+/// than the terms whose rounding it carries.
+fn cancellation(
+    mha: &MultiHeadAttention,
+    batch: &[DMatrix<f32>],
+    d_output: &[DMatrix<f32>],
+    names: &[(String, Vec<f32>)],
+    want: &[Vec<f64>],
+) -> Vec<f64> {
+    let terms = largest_terms(mha, batch, d_output);
+    let layer = |name: &str| {
+        [
+            "grad_x",
+            "grad_W_query",
+            "grad_W_key",
+            "grad_W_value",
+            "grad_out_proj",
+        ]
+        .iter()
+        .position(|l| name == *l || name.starts_with(&format!("{l}_")))
+        .expect("a gradient of the module")
+    };
+    let largest: Vec<f64> = names
+        .iter()
+        .map(|(name, _)| {
+            names
+                .iter()
+                .zip(want)
+                .filter(|((other, _), _)| layer(other) == layer(name))
+                .flat_map(|(_, w)| w.iter().map(|v| v.abs()))
+                .fold(0.0, f64::max)
+        })
+        .collect();
+    names
+        .iter()
+        .zip(largest)
+        .map(|((name, _), largest)| (terms[layer(name)] / (4.0 * largest)).max(1.0))
+        .collect()
 }
 
 /// The module on `batch` at `level`, with `threads` and `block`.
@@ -203,18 +331,21 @@ impl Case {
             .unwrap()
             .backward(&g)
             .unwrap();
-        let want: Vec<Vec<f64>> = named_textbook(&tape)
-            .into_iter()
-            .map(|(_, v)| v.into_iter().map(f64::from).collect())
+        let textbook = named_textbook(&tape);
+        let want: Vec<Vec<f64>> = textbook
+            .iter()
+            .map(|(_, v)| v.iter().copied().map(f64::from).collect())
             .collect();
         let tol = bound(&mha, &x);
+        let factors = cancellation(&mha, &x, &g, &textbook, &want);
         let mut worst = 0.0_f64;
         for level in SimdLevel::available() {
             let got = efficient(&mha, level, threads, block)
                 .backward(&x, &g)
                 .unwrap();
-            for (_, e) in scaled_errors(&named(&got), &want) {
-                worst = worst.max(if e.is_nan() { f64::INFINITY } else { e / tol });
+            for ((_, e), factor) in scaled_errors(&named(&got), &want).into_iter().zip(&factors) {
+                let ratio = e / (tol * factor);
+                worst = worst.max(if ratio.is_nan() { f64::INFINITY } else { ratio });
             }
         }
         worst
@@ -461,4 +592,46 @@ fn bad_input_gives_the_textbooks_errors() {
     assert_eq!(none.x, vec![DMatrix::<f32>::zeros(0, 3)]);
     assert_eq!(none.out_proj.weight, DMatrix::zeros(4, 4));
     assert_eq!(none.w_key.bias.as_ref().map(|b| b.len()), Some(4));
+}
+
+/// Where the softmax saturates (one weight takes almost all of a row: 2 tokens, inputs up to
+/// ±4), `∂p − D` cancels and the query weights' gradient is far smaller than the terms whose
+/// rounding it carries; `Σ|terms| ≤ 4 · max|gradient|` fails, and the bound follows the terms
+/// ([`cancellation`]). Found by the property test above.
+#[test]
+fn a_saturated_softmax_is_bounded_by_its_terms() {
+    let case = Case {
+        seed: 5313696080595345962,
+        batch: 1,
+        tokens: 2,
+        d_in: 9,
+        heads: 2,
+        head_dim: 2,
+        qkv_bias: false,
+        magnitude: 4.0,
+    };
+    let (mha, x, g) = case.build_with_grad();
+    let tape = Tape::multi_head(&mha, &x, None)
+        .unwrap()
+        .backward(&g)
+        .unwrap();
+    let textbook = named_textbook(&tape);
+    let want: Vec<Vec<f64>> = textbook
+        .iter()
+        .map(|(_, v)| v.iter().copied().map(f64::from).collect())
+        .collect();
+    let factors = cancellation(&mha, &x, &g, &textbook, &want);
+    // The query and key weights' terms sum to hundreds of times 4 · max|gradient|.
+    assert_eq!(textbook[1].0, "grad_W_query_weight");
+    assert_eq!(textbook[2].0, "grad_W_key_weight");
+    assert!(factors[1] > 100.0 && factors[2] > 100.0, "{factors:?}");
+    // The plain bound does not hold there (the efficient path and the tape differ by more than
+    // 4 · u · N · max|gradient|); the bound on the terms does.
+    let tol = bound(&mha, &x);
+    let got = efficient(&mha, SimdLevel::Portable, 1, 1)
+        .backward(&x, &g)
+        .unwrap();
+    let errors = scaled_errors(&named(&got), &want);
+    assert!(errors[1].1 > tol, "{errors:?}");
+    assert!(case.ratio(1, 1) <= 1.0);
 }
