@@ -312,6 +312,17 @@ fn gradients_match_pytorch_autograd() {
     assert!(worst.0 > 0.0, "some rounding differs: not vacuous");
 }
 
+/// A random case's module, batch and upstream gradient, the tape's gradients as the reference
+/// (named as [`named`] names them), and each gradient's [`cancellation`] factor.
+struct AgainstTape {
+    mha: MultiHeadAttention,
+    x: Vec<DMatrix<f32>>,
+    g: Vec<DMatrix<f32>>,
+    names: Vec<String>,
+    want: Vec<Vec<f64>>,
+    factors: Vec<f64>,
+}
+
 /// The forward tests' random case (`tests/efficient.rs`), with an upstream gradient drawn after
 /// the batch from the same generator.
 impl Case {
@@ -324,8 +335,8 @@ impl Case {
         (mha, x, g)
     }
 
-    /// The largest `|efficient − tape| / bound` over every gradient, at every level.
-    fn ratio(&self, threads: usize, block: usize) -> f64 {
+    /// The case with the tape's gradients as the reference, and their [`cancellation`] factors.
+    fn against_tape(&self) -> AgainstTape {
         let (mha, x, g) = self.build_with_grad();
         let tape = Tape::multi_head(&mha, &x, None)
             .unwrap()
@@ -336,8 +347,29 @@ impl Case {
             .iter()
             .map(|(_, v)| v.iter().copied().map(f64::from).collect())
             .collect();
-        let tol = bound(&mha, &x);
         let factors = cancellation(&mha, &x, &g, &textbook, &want);
+        let names = textbook.into_iter().map(|(name, _)| name).collect();
+        AgainstTape {
+            mha,
+            x,
+            g,
+            names,
+            want,
+            factors,
+        }
+    }
+
+    /// The largest `|efficient − tape| / bound` over every gradient, at every level.
+    fn ratio(&self, threads: usize, block: usize) -> f64 {
+        let AgainstTape {
+            mha,
+            x,
+            g,
+            want,
+            factors,
+            ..
+        } = self.against_tape();
+        let tol = bound(&mha, &x);
         let mut worst = 0.0_f64;
         for level in SimdLevel::available() {
             let got = efficient(&mha, level, threads, block)
@@ -610,20 +642,16 @@ fn a_saturated_softmax_is_bounded_by_its_terms() {
         qkv_bias: false,
         magnitude: 4.0,
     };
-    let (mha, x, g) = case.build_with_grad();
-    let tape = Tape::multi_head(&mha, &x, None)
-        .unwrap()
-        .backward(&g)
-        .unwrap();
-    let textbook = named_textbook(&tape);
-    let want: Vec<Vec<f64>> = textbook
-        .iter()
-        .map(|(_, v)| v.iter().copied().map(f64::from).collect())
-        .collect();
-    let factors = cancellation(&mha, &x, &g, &textbook, &want);
+    let AgainstTape {
+        mha,
+        x,
+        g,
+        names,
+        want,
+        factors,
+    } = case.against_tape();
     // The query and key weights' terms sum to hundreds of times 4 · max|gradient|.
-    assert_eq!(textbook[1].0, "grad_W_query_weight");
-    assert_eq!(textbook[2].0, "grad_W_key_weight");
+    assert_eq!(names[1..3], ["grad_W_query_weight", "grad_W_key_weight"]);
     assert!(factors[1] > 100.0 && factors[2] > 100.0, "{factors:?}");
     // The plain bound does not hold there (the efficient path and the tape differ by more than
     // 4 · u · N · max|gradient|); the bound on the terms does.
